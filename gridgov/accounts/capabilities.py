@@ -1,0 +1,31 @@
+"""Capabilities: what a role lets its holder do, inside the places it is assigned to."""
+
+from __future__ import annotations
+
+REGISTRY_VIEW = "registry.view"
+REGISTRY_EDIT = "registry.edit"
+REGISTRY_PII = "registry.pii"
+REGISTRY_IMPORT = "registry.import"
+REGISTRY_EXPORT = "registry.export"
+FLOATING_MANAGE = "floating.manage"
+PLACES_MANAGE = "places.manage"
+ORGS_VIEW = "orgs.view"
+ORGS_MANAGE = "orgs.manage"
+AUDIT_VIEW = "audit.view"
+ROLES_MANAGE = "roles.manage"
+
+LABELS: dict[str, str] = {
+    REGISTRY_VIEW: "查看人房信息",
+    REGISTRY_EDIT: "登记和修改人房信息",
+    REGISTRY_PII: "查看完整身份证号和手机号",
+    REGISTRY_IMPORT: "导入人房数据",
+    REGISTRY_EXPORT: "导出人房数据",
+    FLOATING_MANAGE: "流动人口登记与注销",
+    PLACES_MANAGE: "管理网格、小区和楼栋",
+    ORGS_VIEW: "查看组织",
+    ORGS_MANAGE: "管理组织",
+    AUDIT_VIEW: "查看审计日志",
+    ROLES_MANAGE: "管理账号与角色",
+}
+ALL: tuple[str, ...] = tuple(LABELS)
+CHOICES: list[tuple[str, str]] = list(LABELS.items())

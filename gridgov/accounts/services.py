@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.models import ApiToken, Role, RoleAssignment, User
+from gridgov.accounts.scope import forget, require
+from gridgov.audit.models import AuditAction
+from gridgov.audit.services import audit_record
+from gridgov.core import crypto
+from gridgov.core.errors import Forbidden, field_error
+from gridgov.core.validation import normalize_phone
+
+if TYPE_CHECKING:
+    from gridgov.people.models import Resident
+    from gridgov.places.models import Place
+
+
+def user_phone_hash(phone: str) -> str:
+    return crypto.blind_index(phone, kind="user-phone")
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def find_user_for_login(login: str) -> User | None:
+    login = login.strip()
+    user = User.objects.filter(username=login).first()
+    if user is None:
+        try:
+            phone = normalize_phone(login)
+        except ValidationError:
+            return None
+        user = User.objects.filter(phone_hash=user_phone_hash(phone)).first()
+    return user
+
+
+def user_is_locked(user: User) -> bool:
+    return bool(user.locked_until and user.locked_until > timezone.now())
+
+
+def login_failed(*, user: User, request: HttpRequest | None) -> None:
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
+        user.refresh_from_db(fields=["failed_logins", "locked_until"])
+        audit_record(actor=user, action=AuditAction.LOGIN_FAILED, target=user, ip=client_ip(request))
+        if user.failed_logins >= settings.GRIDGOV_LOGIN_MAX_FAILURES:
+            user.locked_until = timezone.now() + dt.timedelta(minutes=settings.GRIDGOV_LOGIN_LOCK_MINUTES)
+            user.failed_logins = 0
+            user.save(update_fields=["locked_until", "failed_logins"])
+            audit_record(actor=user, action=AuditAction.LOCKED, target=user, ip=client_ip(request))
+
+
+def login_succeeded(*, user: User, request: HttpRequest | None) -> None:
+    if user.failed_logins or user.locked_until:
+        User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+    audit_record(actor=user, action=AuditAction.LOGIN, target=user, ip=client_ip(request))
+
+
+@transaction.atomic
+def user_create(
+    *,
+    by: User | None,
+    username: str,
+    password: str,
+    display_name: str = "",
+    phone: str = "",
+    resident: Resident | None = None,
+    organisation=None,
+    validate: bool = True,
+) -> User:
+    username = (username or "").strip()
+    if not username:
+        raise field_error("username", "请填写用户名")
+    if User.objects.filter(username=username).exists():
+        raise field_error("username", "用户名已存在")
+    user = User(username=username, display_name=display_name, resident=resident, organisation=organisation)
+    if phone:
+        try:
+            phone = normalize_phone(phone)
+        except ValidationError as exc:
+            raise field_error("phone", exc.messages[0]) from None
+        if User.objects.filter(phone_hash=user_phone_hash(phone)).exists():
+            raise field_error("phone", "该手机号已绑定其他账号")
+        user.phone_enc = crypto.encrypt(phone)
+        user.phone_hash = user_phone_hash(phone)
+        user.phone_last4 = phone[-4:]
+    if validate:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from None
+    user.set_password(password)
+    user.save()
+    audit_record(actor=by, action=AuditAction.CREATE, target=user, changes={"username": [None, username]})
+    return user
+
+
+@transaction.atomic
+def role_grant(*, by: User | None, user: User, role: Role, place: Place) -> RoleAssignment:
+    require(by, caps.ROLES_MANAGE, place)
+    if by is not None and not by.is_superuser and caps.ROLES_MANAGE in role.capabilities:
+        # Only a system administrator hands out the right to hand out rights.
+        raise Forbidden("只有系统管理员可以授予管理账号与角色的权限")
+    assignment, created = RoleAssignment.objects.get_or_create(
+        user=user, role=role, place=place, defaults={"granted_by": by}
+    )
+    if created:
+        audit_record(
+            actor=by,
+            action=AuditAction.ROLE_GRANT,
+            target=user,
+            place_path=place.path,
+            changes={"role": [None, f"{role.name}@{place.name}"]},
+        )
+    forget(user)
+    return assignment
+
+
+@transaction.atomic
+def role_revoke(*, by: User | None, assignment: RoleAssignment) -> None:
+    require(by, caps.ROLES_MANAGE, assignment.place)
+    audit_record(
+        actor=by,
+        action=AuditAction.ROLE_REVOKE,
+        target=assignment.user,
+        place_path=assignment.place.path,
+        changes={"role": [f"{assignment.role.name}@{assignment.place.name}", None]},
+    )
+    user = assignment.user
+    assignment.delete()
+    forget(user)
+
+
+@transaction.atomic
+def role_set_capabilities(*, by: User | None, role: Role, capabilities: Iterable[str]) -> Role:
+    if by is not None and not by.is_superuser:
+        raise Forbidden("只有系统管理员可以修改角色权限")
+    wanted = sorted(set(capabilities))
+    unknown = set(wanted) - set(caps.ALL)
+    if unknown:
+        raise field_error("capabilities", f"未知权限：{', '.join(sorted(unknown))}")
+    before = sorted(role.capabilities or [])
+    if before != wanted:
+        role.capabilities = wanted
+        role.save(update_fields=["capabilities"])
+        audit_record(
+            actor=by, action=AuditAction.ROLE_EDIT, target=role, changes={"capabilities": [before, wanted]}
+        )
+    return role
+
+
+def _token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token; the plain key is returned once and never stored."""
+    if not (name or "").strip():
+        raise field_error("name", "请填写令牌名称")
+    key = "ggt_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name.strip(), key_hash=_token_hash(key), prefix=key[:8])
+    audit_record(actor=user, action=AuditAction.CREATE, target=token, target_label=f"API令牌：{token.name}")
+    return token, key
+
+
+def api_token_user(key: str) -> User | None:
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_token_hash(key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

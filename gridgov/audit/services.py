@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+
+from gridgov.audit.models import AuditAction, AuditEntry
+from gridgov.core.masking import mask_value
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+
+SENSITIVE_FIELDS = frozenset({"id_number", "phone"})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, dt.date | dt.datetime | decimal.Decimal):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return [_plain(item) for item in value]
+    return value
+
+
+def audit_diff(
+    before: Mapping[str, Any], after: Mapping[str, Any], *, sensitive: Iterable[str] = SENSITIVE_FIELDS
+) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the fields that changed, sensitive values masked."""
+    sensitive = set(sensitive)
+    changes: dict[str, list[Any]] = {}
+    for field in sorted(set(before) | set(after)):
+        old, new = _plain(before.get(field)), _plain(after.get(field))
+        if old == new:
+            continue
+        if field in sensitive:
+            old, new = mask_value(old or ""), mask_value(new or "")
+        changes[field] = [old, new]
+    return changes
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str | int = "",
+    target_label: str = "",
+    place_path: str = "",
+    changes: Mapping[str, Any] | None = None,
+    purpose: str = "",
+    ip: str | None = None,
+) -> AuditEntry:
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = target_id or target.pk
+        target_label = target_label or str(target)
+    return AuditEntry.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=(str(actor) if actor is not None else "系统")[:80],
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        target_label=target_label[:200],
+        place_path=place_path,
+        changes=dict(changes or {}),
+        purpose=purpose[:200],
+        ip=ip,
+    )
+
+
+__all__ = ["AuditAction", "audit_diff", "audit_record"]

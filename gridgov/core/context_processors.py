@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.scope import capabilities_anywhere
+
+# (label, url name, capability needed anywhere, or None for every staff user)
+NAVIGATION: list[tuple[str, str, str | None]] = [
+    ("工作台", "core:home", None),
+    ("网格与楼栋", "places:tree", caps.REGISTRY_VIEW),
+    ("居民查询", "people:search", caps.REGISTRY_VIEW),
+    ("流动人口", "people:floating", caps.REGISTRY_VIEW),
+    ("网格户数", "places:grid_balance", caps.REGISTRY_VIEW),
+    ("组织", "orgs:list", caps.ORGS_VIEW),
+    ("导入导出", "transfer:index", caps.REGISTRY_IMPORT),
+    ("审计日志", "audit:search", caps.AUDIT_VIEW),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "user_caps": set()}
+    held = capabilities_anywhere(user)
+    items = []
+    for label, url_name, capability in NAVIGATION:
+        if capability is None or capability in held:
+            url = reverse(url_name)
+            items.append(
+                {
+                    "label": label,
+                    "url": url,
+                    "active": request.path == url or (url != "/" and request.path.startswith(url)),
+                }
+            )
+    return {"nav_items": items, "user_caps": held}

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.scope import is_unrestricted, scope_q
+from gridgov.core.errors import NotFound
+from gridgov.people.models import FloatingRegistration, Membership, Resident, ResidentTag, Tag
+from gridgov.people.services import id_hash, phone_hash
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+    from gridgov.places.models import Place
+
+_ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
+_PHONE_LIKE = re.compile(r"^1\d{10}$")
+_LAST4 = re.compile(r"^\d{3}[\dXx]$")
+_LATIN = re.compile(r"^[A-Za-z]+$")
+
+
+def residents_for(user: User, capability: str = caps.REGISTRY_VIEW) -> QuerySet[Resident]:
+    condition = scope_q(user, capability, field="place__path")
+    resident = getattr(user, "resident", None) if user.is_authenticated else None
+    if resident is not None and not is_unrestricted(user):
+        # Residents see the people of their own household (masked), nobody else.
+        household_ids = Membership.objects.filter(resident=resident, moved_out__isnull=True).values(
+            "household_id"
+        )
+        condition |= Q(
+            pk__in=Membership.objects.filter(household_id__in=household_ids, moved_out__isnull=True).values(
+                "resident_id"
+            )
+        )
+    return Resident.objects.filter(condition)
+
+
+def resident_for(user: User, resident_id: int, *, for_write: bool = False) -> Resident:
+    capability = caps.REGISTRY_EDIT if for_write else caps.REGISTRY_VIEW
+    resident = residents_for(user, capability).select_related("place").filter(pk=resident_id).first()
+    if resident is None:
+        raise NotFound()
+    return resident
+
+
+def resident_search(
+    user: User,
+    *,
+    q: str = "",
+    place: Place | None = None,
+    tag: str | None = None,
+    status: str | None = None,
+) -> QuerySet[Resident]:
+    """Search by name, pinyin or initials, phone, ID number (exact, through the hash), last four
+    digits, or address — always inside the user's scope."""
+    qs = residents_for(user)
+    if place is not None:
+        qs = qs.filter(Q(place__path=place.path) | Q(place__path__startswith=place.path + "."))
+    if tag:
+        qs = qs.filter(resident_tags__tag__code=tag)
+    if status:
+        qs = qs.filter(residence_status=status)
+    q = (q or "").strip()
+    if q:
+        compact = q.replace(" ", "")
+        if _ID_LIKE.match(compact):
+            qs = qs.filter(id_number_hash=id_hash(compact.upper()))
+        elif _PHONE_LIKE.match(compact):
+            qs = qs.filter(phone_hash=phone_hash(compact))
+        elif _LAST4.match(compact):
+            qs = qs.filter(Q(phone_last4=compact) | Q(id_number_last4=compact.upper()))
+        elif _LATIN.match(compact):
+            lowered = compact.lower()
+            qs = qs.filter(Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered))
+        else:
+            current = Membership.objects.filter(moved_out__isnull=True, household__address__icontains=q)
+            qs = qs.filter(Q(name__contains=q) | Q(pk__in=current.values("resident_id")))
+    return qs.select_related("place").order_by("id")
+
+
+def resident_detail(user: User, resident_id: int) -> Resident:
+    resident = resident_for(user, resident_id)
+    return (
+        Resident.objects.select_related("place")
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.select_related("household").order_by("-moved_in", "-id"),
+            ),
+            Prefetch("resident_tags", queryset=ResidentTag.objects.select_related("tag")),
+            Prefetch("floating_registrations", queryset=FloatingRegistration.objects.select_related("place")),
+        )
+        .get(pk=resident.pk)
+    )
+
+
+def household_members(household_id: int, *, current_only: bool = False) -> QuerySet[Membership]:
+    """Members of a household the caller has already fetched through household_for()."""
+    qs = Membership.objects.filter(household_id=household_id).select_related("resident")
+    if current_only:
+        qs = qs.filter(moved_out__isnull=True)
+    return qs.order_by("moved_out", "relation", "id")
+
+
+def floating_for(
+    user: User, *, active: bool | None = True, expiring_within_days: int | None = None
+) -> QuerySet[FloatingRegistration]:
+    qs = FloatingRegistration.objects.filter(scope_q(user, caps.REGISTRY_VIEW, field="place__path"))
+    if active is True:
+        qs = qs.filter(deregistered_on__isnull=True)
+    elif active is False:
+        qs = qs.filter(deregistered_on__isnull=False)
+    if expiring_within_days is not None:
+        until = timezone.localdate() + dt.timedelta(days=expiring_within_days)
+        qs = qs.filter(deregistered_on__isnull=True, expected_until__isnull=False, expected_until__lte=until)
+    return qs.select_related("resident", "place", "household")
+
+
+def floating_expiring(user: User) -> QuerySet[FloatingRegistration]:
+    """Active registrations whose expected stay ends within the reminder window (or has ended)."""
+    return floating_for(user, expiring_within_days=settings.GRIDGOV_FLOATING_REMIND_DAYS).order_by(
+        "expected_until"
+    )
+
+
+def floating_registration_for(user: User, registration_id: int) -> FloatingRegistration:
+    registration = floating_for(user, active=None).filter(pk=registration_id).first()
+    if registration is None:
+        raise NotFound()
+    return registration
+
+
+def active_tags() -> QuerySet[Tag]:
+    return Tag.objects.filter(is_active=True)
+
+
+def resident_by_card(user: User, card_no: str) -> Resident:
+    resident = residents_for(user).filter(card_no=card_no).first()
+    if resident is None:
+        raise NotFound()
+    return resident

@@ -1,0 +1,497 @@
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.scope import require
+from gridgov.audit.models import AuditAction
+from gridgov.audit.services import audit_diff, audit_record
+from gridgov.core import crypto
+from gridgov.core.errors import field_error
+from gridgov.core.text import pinyin_full, pinyin_initials
+from gridgov.core.validation import normalize_phone, parse_id_number
+from gridgov.people.models import (
+    FloatingReason,
+    FloatingRegistration,
+    Gender,
+    Membership,
+    PoliticalStatus,
+    Relation,
+    ResidenceStatus,
+    Resident,
+    ResidentTag,
+    Tag,
+)
+from gridgov.places.models import HOUSEHOLD_PLACE_KINDS, Household, Place
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+
+CARD_QR_SALT = "gridgov.service-card"
+EDITABLE_FIELDS = (
+    "name",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "id_number",
+    "phone",
+    "residence_status",
+    "political_status",
+    "employment",
+    "notes",
+    "is_deceased",
+)
+
+
+def id_hash(number: str) -> str:
+    return crypto.blind_index(number, kind="id")
+
+
+def phone_hash(phone: str) -> str:
+    return crypto.blind_index(phone, kind="phone")
+
+
+def new_card_no() -> str:
+    # 12 digits, random rather than sequential so a card number reveals nothing about order.
+    while True:
+        card_no = f"{secrets.randbelow(10**12):012d}"
+        if not Resident.objects.filter(card_no=card_no).exists():
+            return card_no
+
+
+def card_qr_payload(resident: Resident) -> str:
+    """What the service-card QR code holds: signed, so a scanner can trust the card number."""
+    return "GG1:" + signing.dumps({"c": resident.card_no}, salt=CARD_QR_SALT, compress=True)
+
+
+def card_no_from_qr(payload: str) -> str:
+    if not payload.startswith("GG1:"):
+        raise ValidationError("不是网格治理服务卡二维码")
+    try:
+        return signing.loads(payload[4:], salt=CARD_QR_SALT)["c"]
+    except signing.BadSignature:
+        raise ValidationError("服务卡二维码无效或被篡改") from None
+
+
+def _clean_identity(data: dict[str, Any], *, exclude_pk: int | None = None) -> dict[str, Any]:
+    """Validate and normalise the personal fields; fill birth date and gender from the ID number."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    if "name" in data:
+        name = (data["name"] or "").strip()
+        if not name:
+            errors.setdefault("name", []).append("请填写姓名")
+        elif len(name) > 50:
+            errors.setdefault("name", []).append("姓名不能超过50个字")
+        cleaned["name"] = name
+    if "gender" in data and data["gender"] not in ("", None, *Gender.values):
+        errors.setdefault("gender", []).append("性别只能是男或女")
+    if "residence_status" in data and data["residence_status"] not in ResidenceStatus.values:
+        errors.setdefault("residence_status", []).append("户籍状态无效，可选：户籍、常住、流动")
+    if "political_status" in data and data["political_status"] not in PoliticalStatus.values:
+        errors.setdefault("political_status", []).append("政治面貌无效")
+    birth_date = data.get("birth_date")
+    if birth_date is not None and not isinstance(birth_date, dt.date):
+        errors.setdefault("birth_date", []).append("出生日期格式应为YYYY-MM-DD")
+        birth_date = None
+    if birth_date and (birth_date > dt.date.today() or birth_date.year < 1900):
+        errors.setdefault("birth_date", []).append("出生日期不合理")
+    id_number = (data.get("id_number") or "").strip().upper()
+    if "id_number" in data and id_number:
+        try:
+            info = parse_id_number(id_number)
+        except ValidationError as exc:
+            errors.setdefault("id_number", []).extend(exc.messages)
+        else:
+            cleaned["id_number"] = info.number
+            if birth_date and birth_date != info.birth_date:
+                errors.setdefault("birth_date", []).append(
+                    f"出生日期与身份证号不一致（身份证号为{info.birth_date:%Y-%m-%d}）"
+                )
+            if data.get("gender") and data["gender"] != info.gender:
+                errors.setdefault("gender", []).append("性别与身份证号不一致")
+            cleaned.setdefault("birth_date", info.birth_date)
+            cleaned.setdefault("gender", info.gender)
+            duplicate = Resident.objects.filter(id_number_hash=id_hash(info.number))
+            if exclude_pk:
+                duplicate = duplicate.exclude(pk=exclude_pk)
+            if duplicate.exists():
+                errors.setdefault("id_number", []).append("该身份证号已登记，请先查找该居民")
+    elif "id_number" in data:
+        cleaned["id_number"] = ""
+    if "phone" in data:
+        raw_phone = (data.get("phone") or "").strip()
+        if raw_phone:
+            try:
+                cleaned["phone"] = normalize_phone(raw_phone)
+            except ValidationError as exc:
+                errors.setdefault("phone", []).extend(exc.messages)
+        else:
+            cleaned["phone"] = ""
+    if errors:
+        raise ValidationError(errors)
+    if birth_date and "birth_date" not in cleaned:
+        cleaned["birth_date"] = birth_date
+    for field in (
+        "gender",
+        "ethnicity",
+        "residence_status",
+        "political_status",
+        "employment",
+        "notes",
+        "is_deceased",
+    ):
+        if field in data and field not in cleaned:
+            cleaned[field] = data[field] if data[field] is not None else ""
+    return cleaned
+
+
+def _apply_identity(resident: Resident, cleaned: dict[str, Any]) -> None:
+    for field, value in cleaned.items():
+        if field == "id_number":
+            resident.id_number_enc = crypto.encrypt(value)
+            resident.id_number_hash = id_hash(value) if value else None
+            resident.id_number_last4 = value[-4:] if value else ""
+        elif field == "phone":
+            resident.phone_enc = crypto.encrypt(value)
+            resident.phone_hash = phone_hash(value) if value else ""
+            resident.phone_last4 = value[-4:] if value else ""
+        else:
+            setattr(resident, field, value)
+    if "name" in cleaned:
+        resident.name_pinyin = pinyin_full(resident.name)
+        resident.name_initials = pinyin_initials(resident.name)
+
+
+def _snapshot(resident: Resident) -> dict[str, Any]:
+    snapshot = {field: getattr(resident, field) for field in EDITABLE_FIELDS if hasattr(resident, field)}
+    snapshot["id_number"] = crypto.decrypt(resident.id_number_enc)
+    snapshot["phone"] = crypto.decrypt(resident.phone_enc)
+    snapshot["place"] = resident.place
+    return snapshot
+
+
+def _validate_residence_place(place: Place | None, household: Household | None) -> Place:
+    if household is not None:
+        return household.place
+    if place is None:
+        raise field_error("household", "请选择居民所在的户")
+    if place.kind not in HOUSEHOLD_PLACE_KINDS:
+        raise field_error("place", "居民须登记在楼栋或单元下")
+    return place
+
+
+@transaction.atomic
+def resident_create(
+    *,
+    by: User | None,
+    name: str,
+    household: Household | None = None,
+    place: Place | None = None,
+    relation: str = Relation.HEAD,
+    moved_in: dt.date | None = None,
+    id_number: str = "",
+    phone: str = "",
+    gender: str = "",
+    birth_date: dt.date | None = None,
+    ethnicity: str = "汉族",
+    residence_status: str = ResidenceStatus.REGISTERED,
+    political_status: str = PoliticalStatus.MASSES,
+    employment: str = "",
+    notes: str = "",
+    tags: Iterable[Tag] = (),
+) -> Resident:
+    home = _validate_residence_place(place, household)
+    require(by, caps.REGISTRY_EDIT, home, visible_with=caps.REGISTRY_VIEW)
+    if relation not in Relation.values:
+        raise field_error("relation", "与户主关系无效")
+    cleaned = _clean_identity(
+        {
+            "name": name,
+            "id_number": id_number,
+            "phone": phone,
+            "gender": gender,
+            "birth_date": birth_date,
+            "ethnicity": ethnicity,
+            "residence_status": residence_status,
+            "political_status": political_status,
+            "employment": employment,
+            "notes": notes,
+        }
+    )
+    resident = Resident(place=home, card_no=new_card_no())
+    _apply_identity(resident, cleaned)
+    try:
+        with transaction.atomic():
+            resident.save()
+    except IntegrityError:
+        # Two desks registering the same ID number at once: the second loses cleanly.
+        raise field_error("id_number", "该身份证号已登记，请先查找该居民") from None
+    if household is not None:
+        Membership.objects.create(
+            household=household,
+            resident=resident,
+            relation=relation,
+            moved_in=moved_in or timezone.localdate(),
+        )
+    for tag in tags:
+        ResidentTag.objects.create(resident=resident, tag=tag, added_by=by)
+    audit_record(
+        actor=by,
+        action=AuditAction.CREATE,
+        target=resident,
+        place_path=home.path,
+        changes=audit_diff({}, {**cleaned, "household": household, "tags": [tag.name for tag in tags]}),
+    )
+    return resident
+
+
+@transaction.atomic
+def resident_update(*, by: User | None, resident: Resident, **fields: Any) -> Resident:
+    require(by, caps.REGISTRY_EDIT, resident.place, visible_with=caps.REGISTRY_VIEW)
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能修改字段：{', '.join(sorted(unknown))}")
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    before = _snapshot(resident)
+    if "birth_date" in fields and "id_number" not in fields and resident.id_number_enc:
+        fields = {**fields, "id_number": before["id_number"]}
+    cleaned = _clean_identity(fields, exclude_pk=resident.pk)
+    _apply_identity(resident, cleaned)
+    resident.save()
+    after = _snapshot(resident)
+    changes = audit_diff(before, after)
+    if changes:
+        audit_record(
+            actor=by,
+            action=AuditAction.UPDATE,
+            target=resident,
+            place_path=resident.place.path,
+            changes=changes,
+        )
+    return resident
+
+
+def _sync_resident_place(resident: Resident) -> None:
+    current = (
+        Membership.objects.filter(resident=resident, moved_out__isnull=True)
+        .select_related("household__place")
+        .order_by("-moved_in", "-id")
+        .first()
+    )
+    if current is not None and resident.place_id != current.household.place_id:
+        resident.place = current.household.place
+        resident.save(update_fields=["place", "updated_at"])
+
+
+@transaction.atomic
+def resident_move_in(
+    *,
+    by: User | None,
+    resident: Resident,
+    household: Household,
+    relation: str,
+    moved_in: dt.date | None = None,
+) -> Membership:
+    require(by, caps.REGISTRY_EDIT, household.place, visible_with=caps.REGISTRY_VIEW)
+    if relation not in Relation.values:
+        raise field_error("relation", "与户主关系无效")
+    if Membership.objects.filter(household=household, resident=resident, moved_out__isnull=True).exists():
+        raise field_error("household", f"{resident.name}已是该户成员")
+    membership = Membership.objects.create(
+        household=household, resident=resident, relation=relation, moved_in=moved_in or timezone.localdate()
+    )
+    _sync_resident_place(resident)
+    audit_record(
+        actor=by,
+        action=AuditAction.UPDATE,
+        target=resident,
+        place_path=household.place.path,
+        changes={"迁入": [None, f"{household.address}（{Relation(relation).label}）"]},
+    )
+    return membership
+
+
+@transaction.atomic
+def resident_move_out(
+    *, by: User | None, membership: Membership, moved_out: dt.date | None = None, reason: str = ""
+) -> Membership:
+    household = membership.household
+    require(by, caps.REGISTRY_EDIT, household.place, visible_with=caps.REGISTRY_VIEW)
+    if membership.moved_out is not None:
+        raise field_error("moved_out", "该成员已迁出")
+    moved_out = moved_out or timezone.localdate()
+    if membership.moved_in and moved_out < membership.moved_in:
+        raise field_error("moved_out", "迁出日期不能早于迁入日期")
+    membership.moved_out = moved_out
+    membership.move_out_reason = reason[:100]
+    membership.save(update_fields=["moved_out", "move_out_reason"])
+    _sync_resident_place(membership.resident)
+    audit_record(
+        actor=by,
+        action=AuditAction.UPDATE,
+        target=membership.resident,
+        place_path=household.place.path,
+        changes={"迁出": [household.address, f"{moved_out:%Y-%m-%d} {reason}".strip()]},
+    )
+    return membership
+
+
+@transaction.atomic
+def resident_set_tags(*, by: User | None, resident: Resident, tags: Iterable[Tag]) -> None:
+    require(by, caps.REGISTRY_EDIT, resident.place, visible_with=caps.REGISTRY_VIEW)
+    wanted = {tag.pk: tag for tag in tags}
+    current = {rt.tag_id: rt for rt in ResidentTag.objects.filter(resident=resident).select_related("tag")}
+    removed = [current[pk].tag.name for pk in current.keys() - wanted.keys()]
+    added = [wanted[pk].name for pk in wanted.keys() - current.keys()]
+    ResidentTag.objects.filter(resident=resident, tag_id__in=current.keys() - wanted.keys()).delete()
+    ResidentTag.objects.bulk_create(
+        [ResidentTag(resident=resident, tag=wanted[pk], added_by=by) for pk in wanted.keys() - current.keys()]
+    )
+    if added or removed:
+        audit_record(
+            actor=by,
+            action=AuditAction.UPDATE,
+            target=resident,
+            place_path=resident.place.path,
+            changes={
+                "tags": [
+                    sorted(current_tag.tag.name for current_tag in current.values()),
+                    sorted(t.name for t in wanted.values()),
+                ]
+            },
+        )
+
+
+@transaction.atomic
+def resident_reveal_pii(
+    *, by: User, resident: Resident, purpose: str, ip: str | None = None
+) -> dict[str, str]:
+    """Plaintext ID and phone for one resident, for a stated purpose; always audited."""
+    require(by, caps.REGISTRY_PII, resident.place, visible_with=caps.REGISTRY_VIEW)
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise field_error("purpose", "查看完整信息须填写用途")
+    audit_record(
+        actor=by,
+        action=AuditAction.VIEW_PII,
+        target=resident,
+        place_path=resident.place.path,
+        purpose=purpose,
+        ip=ip,
+    )
+    return {"id_number": crypto.decrypt(resident.id_number_enc), "phone": crypto.decrypt(resident.phone_enc)}
+
+
+@transaction.atomic
+def floating_register(
+    *,
+    by: User | None,
+    resident: Resident,
+    origin: str,
+    reason: str = FloatingReason.WORK,
+    household: Household | None = None,
+    place: Place | None = None,
+    landlord: Resident | None = None,
+    landlord_name: str = "",
+    employer: str = "",
+    registered_on: dt.date | None = None,
+    expected_until: dt.date | None = None,
+    has_health_file: bool = False,
+) -> FloatingRegistration:
+    home = _validate_residence_place(place or resident.place, household)
+    require(by, caps.FLOATING_MANAGE, home, visible_with=caps.REGISTRY_VIEW)
+    errors: dict[str, list[str]] = {}
+    if not (origin or "").strip():
+        errors["origin"] = ["请填写户籍地或来源地"]
+    if reason not in FloatingReason.values:
+        errors["reason"] = ["来此事由无效"]
+    registered_on = registered_on or timezone.localdate()
+    if registered_on > timezone.localdate():
+        errors["registered_on"] = ["登记日期不能晚于今天"]
+    if expected_until and expected_until < registered_on:
+        errors["expected_until"] = ["预计居住截止日期不能早于登记日期"]
+    if FloatingRegistration.objects.filter(resident=resident, deregistered_on__isnull=True).exists():
+        errors["resident"] = [f"{resident.name}已有未注销的流动人口登记"]
+    if errors:
+        raise ValidationError(errors)
+    registration = FloatingRegistration.objects.create(
+        resident=resident,
+        place=home,
+        household=household,
+        origin=origin.strip(),
+        reason=reason,
+        landlord=landlord or (household.landlord if household else None),
+        landlord_name=landlord_name,
+        employer=employer,
+        registered_on=registered_on,
+        expected_until=expected_until,
+        has_health_file=has_health_file,
+        registered_by=by,
+    )
+    if resident.residence_status != ResidenceStatus.FLOATING:
+        Resident.objects.filter(pk=resident.pk).update(residence_status=ResidenceStatus.FLOATING)
+    audit_record(
+        actor=by,
+        action=AuditAction.CREATE,
+        target=registration,
+        target_label=f"流动人口登记：{resident.name}",
+        place_path=home.path,
+        changes=audit_diff(
+            {},
+            {
+                "origin": origin,
+                "reason": reason,
+                "registered_on": registered_on,
+                "expected_until": expected_until,
+            },
+        ),
+    )
+    return registration
+
+
+@transaction.atomic
+def floating_deregister(
+    *,
+    by: User | None,
+    registration: FloatingRegistration,
+    deregistered_on: dt.date | None = None,
+    reason: str = "",
+    move_out: bool = True,
+) -> FloatingRegistration:
+    require(by, caps.FLOATING_MANAGE, registration.place, visible_with=caps.REGISTRY_VIEW)
+    registration = FloatingRegistration.objects.select_for_update().get(pk=registration.pk)
+    if registration.deregistered_on is not None:
+        raise field_error("deregistered_on", "该登记已注销")
+    deregistered_on = deregistered_on or timezone.localdate()
+    if deregistered_on < registration.registered_on:
+        raise field_error("deregistered_on", "注销日期不能早于登记日期")
+    if not (reason or "").strip():
+        raise field_error("reason", "请填写注销原因")
+    registration.deregistered_on = deregistered_on
+    registration.deregistration_reason = reason.strip()[:100]
+    registration.save(update_fields=["deregistered_on", "deregistration_reason"])
+    if move_out and registration.household_id:
+        for membership in Membership.objects.filter(
+            resident=registration.resident, household_id=registration.household_id, moved_out__isnull=True
+        ):
+            resident_move_out(
+                by=None, membership=membership, moved_out=deregistered_on, reason="流动人口注销"
+            )
+    audit_record(
+        actor=by,
+        action=AuditAction.UPDATE,
+        target=registration,
+        target_label=f"流动人口登记：{registration.resident.name}",
+        place_path=registration.place.path,
+        changes={"deregistered_on": [None, str(deregistered_on)], "reason": [None, reason.strip()]},
+    )
+    return registration

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Substr
+
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.scope import has_capability, is_unrestricted, paths_with, scope_q
+from gridgov.core.errors import NotFound
+from gridgov.places.models import Household, Place, PlaceKind
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+
+
+def places_for(user: User, capability: str = caps.REGISTRY_VIEW) -> QuerySet[Place]:
+    return Place.objects.filter(scope_q(user, capability, field="path"))
+
+
+def place_for(user: User, place_id: int, capability: str = caps.REGISTRY_VIEW) -> Place:
+    place = places_for(user, capability).filter(pk=place_id).first()
+    if place is None:
+        raise NotFound()
+    return place
+
+
+def scope_roots(user: User, capability: str = caps.REGISTRY_VIEW) -> QuerySet[Place]:
+    """The top places of the user's visible forest: where a tree page starts."""
+    if is_unrestricted(user):
+        return Place.objects.filter(parent__isnull=True)
+    return Place.objects.filter(path__in=paths_with(user, capability))
+
+
+def place_breadcrumbs(place: Place) -> list[Place]:
+    return list(Place.objects.filter(path__in=place.ancestor_paths()).order_by("depth"))
+
+
+def households_for(user: User, capability: str = caps.REGISTRY_VIEW) -> QuerySet[Household]:
+    condition = scope_q(user, capability, field="place__path")
+    resident = getattr(user, "resident", None) if user.is_authenticated else None
+    if resident is not None and not is_unrestricted(user):
+        # A resident always sees the household they live in, whatever their roles.
+        condition |= Q(memberships__resident=resident, memberships__moved_out__isnull=True)
+    return (
+        Household.objects.filter(condition).distinct()
+        if resident is not None
+        else Household.objects.filter(condition)
+    )
+
+
+def household_for(user: User, household_id: int, *, for_write: bool = False) -> Household:
+    capability = caps.REGISTRY_EDIT if for_write else caps.REGISTRY_VIEW
+    household = (
+        households_for(user, capability).select_related("place", "landlord").filter(pk=household_id).first()
+    )
+    if household is None:
+        raise NotFound()
+    return household
+
+
+@dataclass
+class PlaceCounts:
+    place: Place
+    households: int
+    residents: int
+    children: int
+
+
+def children_with_counts(user: User, parent: Place | None) -> list[PlaceCounts]:
+    """Children of `parent` (or the user's scope roots) with household and resident totals.
+
+    Sibling paths have equal length, so each level is counted with one GROUP BY on a prefix.
+    """
+    from gridgov.people.models import Resident
+
+    if parent is None:
+        children = list(scope_roots(user))
+    else:
+        children = list(places_for(user).filter(parent=parent))
+    if not children:
+        return []
+    by_length: dict[int, list[Place]] = {}
+    for child in children:
+        by_length.setdefault(len(child.path), []).append(child)
+    household_totals: dict[str, int] = {}
+    resident_totals: dict[str, int] = {}
+    child_totals: dict[int, int] = dict(
+        Place.objects.filter(parent__in=children)
+        .values("parent")
+        .annotate(n=Count("id"))
+        .values_list("parent", "n")
+    )
+    for length, group in by_length.items():
+        condition = Q()
+        for child in group:
+            condition |= Q(place__path=child.path) | Q(place__path__startswith=child.path + ".")
+        for model, totals in ((Household, household_totals), (Resident, resident_totals)):
+            rows = (
+                model.objects.filter(condition)
+                .annotate(prefix=Substr("place__path", 1, length))
+                .values("prefix")
+                .annotate(n=Count("id"))
+                .values_list("prefix", "n")
+            )
+            totals.update(dict(rows))
+    return [
+        PlaceCounts(
+            place=child,
+            households=household_totals.get(child.path, 0),
+            residents=resident_totals.get(child.path, 0),
+            children=child_totals.get(child.pk, 0),
+        )
+        for child in children
+    ]
+
+
+@dataclass
+class GridBalance:
+    grid: Place
+    households: int
+    minimum: int
+    maximum: int
+
+    @property
+    def status(self) -> str:
+        if self.households < self.minimum:
+            return "under"
+        if self.households > self.maximum:
+            return "over"
+        return "ok"
+
+    @property
+    def status_label(self) -> str:
+        return {"under": "户数偏少", "over": "户数过多", "ok": "合理"}[self.status]
+
+
+def grid_balance(user: User) -> list[GridBalance]:
+    grids = list(places_for(user).filter(kind=PlaceKind.GRID).order_by("path"))
+    if not grids:
+        return []
+    length = len(grids[0].path)
+    same_length = all(len(grid.path) == length for grid in grids)
+    totals: dict[str, int] = {}
+    if same_length:
+        condition = Q()
+        for grid in grids:
+            condition |= Q(place__path__startswith=grid.path + ".")
+        totals = dict(
+            Household.objects.filter(condition)
+            .annotate(prefix=Substr("place__path", 1, length))
+            .values("prefix")
+            .annotate(n=Count("id"))
+            .values_list("prefix", "n")
+        )
+    else:
+        totals = {
+            grid.path: Household.objects.filter(place__path__startswith=grid.path + ".").count()
+            for grid in grids
+        }
+    return [
+        GridBalance(
+            grid=grid,
+            households=totals.get(grid.path, 0),
+            minimum=grid.households_min or settings.GRIDGOV_GRID_HOUSEHOLDS_MIN,
+            maximum=grid.households_max or settings.GRIDGOV_GRID_HOUSEHOLDS_MAX,
+        )
+        for grid in grids
+    ]
+
+
+def can_manage_place(user: User, place: Place) -> bool:
+    return has_capability(user, caps.PLACES_MANAGE, place)

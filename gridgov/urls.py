@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from gridgov.api import api
+
+admin.site.site_header = "网格治理 管理后台"
+admin.site.site_title = "网格治理"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("", include("gridgov.core.urls")),
+    path("accounts/", include("gridgov.accounts.urls")),
+    path("places/", include("gridgov.places.urls")),
+    path("people/", include("gridgov.people.urls")),
+    path("orgs/", include("gridgov.orgs.urls")),
+    path("audit/", include("gridgov.audit.urls")),
+    path("transfer/", include("gridgov.transfer.urls")),
+]
