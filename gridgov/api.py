@@ -105,14 +105,20 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def register_routers() -> None:
     """Each app contributes a router from its api.py; imported here so ordering is explicit."""
     from gridgov.audit.api import router as audit_router
+    from gridgov.cases.api import router as cases_router
+    from gridgov.notifications.api import router as notifications_router
     from gridgov.orgs.api import router as orgs_router
     from gridgov.people.api import router as people_router
     from gridgov.places.api import router as places_router
+    from gridgov.transfer.api import router as transfer_router
 
     api.add_router("/v1/", places_router)
     api.add_router("/v1/", people_router)
     api.add_router("/v1/", orgs_router)
     api.add_router("/v1/", audit_router)
+    api.add_router("/v1/", transfer_router)
+    api.add_router("/v1/", notifications_router)
+    api.add_router("/v1/", cases_router)
 
 
 register_routers()

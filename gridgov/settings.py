@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "gridgov.people",
     "gridgov.orgs",
     "gridgov.transfer",
+    "gridgov.notifications",
+    "gridgov.triage",
+    "gridgov.cases",
     "gridgov.demo",
 ]
 

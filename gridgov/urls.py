@@ -18,4 +18,6 @@ urlpatterns = [
     path("orgs/", include("gridgov.orgs.urls")),
     path("audit/", include("gridgov.audit.urls")),
     path("transfer/", include("gridgov.transfer.urls")),
+    path("notifications/", include("gridgov.notifications.urls")),
+    path("cases/", include("gridgov.cases.urls")),
 ]
