@@ -150,6 +150,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Serving straight from the app folders means the demo needs no collectstatic step.
 WHITENOISE_USE_FINDERS = env_bool("GRIDGOV_STATIC_FINDERS", True)
 MEDIA_ROOT = DATA_DIR / "uploads"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
@@ -23,7 +24,7 @@ class PhoneOrUsernameBackend(ModelBackend):
         user = find_user_for_login(username)
         if user is None:
             # Spend the same time as a real check so a timing probe cannot list accounts.
-            self.user_model().set_password(password)
+            get_user_model()().set_password(password)
             return None
         if user_is_locked(user):
             if request is not None:
