@@ -9,7 +9,7 @@ from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.core import crypto
 from gridgov.core.errors import Forbidden, NotFound
 from gridgov.core.validation import id_check_char
-from gridgov.people.models import FloatingRegistration, Membership, Relation, Resident, ResidenceStatus, Tag
+from gridgov.people.models import FloatingRegistration, Membership, Relation, ResidenceStatus, Resident, Tag
 from gridgov.people.selectors import floating_expiring, resident_search
 from gridgov.people.services import (
     card_no_from_qr,
