@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from gridgov.accounts.services import api_token_user
 from gridgov.core.errors import FORBIDDEN_MESSAGE, NOT_FOUND_MESSAGE, error_items
@@ -22,7 +23,21 @@ class BearerToken(HttpBearer):
 
 
 class ActiveSession(SessionAuth):
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # CSRF guards a browser's cookie. A request bringing a bearer token, or no session
+        # cookie at all, rides on no cookie: skip the check so the token (or the 401) decides,
+        # instead of refusing every scripted write with "CSRF check failed".
+        if request.headers.get("Authorization", "").lower().startswith("bearer ") or (
+            self.param_name not in request.COOKIES
+        ):
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise HttpError(403, "CSRF校验失败：请刷新页面后重试，脚本调用请使用API令牌")
+        return request.COOKIES[self.param_name]
+
     def authenticate(self, request: HttpRequest, key: str | None):
+        if key is None:
+            return None
         user = super().authenticate(request, key)
         return user if user is not None and user.is_active else None
 
@@ -79,7 +94,94 @@ _PYDANTIC_MESSAGES = {
     "json_invalid": "请求体不是有效的JSON",
     "greater_than_equal": "数值过小",
     "less_than_equal": "数值过大",
+    "float_parsing": "须为数字",
+    "float_type": "须为数字",
+    "decimal_parsing": "须为数字",
+    "decimal_type": "须为数字",
+    "decimal_max_digits": "位数过多",
+    "decimal_max_places": "小数位数过多",
+    "int_from_float": "须为整数",
+    "list_type": "须为列表",
+    "dict_type": "须为JSON对象",
+    "model_attributes_type": "须为JSON对象",
+    "model_type": "须为JSON对象",
+    "too_long": "条目过多",
 }
+
+# Chinese names of the fields the API takes, so an error reads "出生日期：日期不存在" rather
+# than naming a code; `field` in the error item stays the code for programs.
+FIELD_LABELS = {
+    "address": "地址",
+    "area_sqm": "面积",
+    "birth_date": "出生日期",
+    "boundary": "边界",
+    "code": "编码",
+    "contact_name": "联系人",
+    "contact_phone": "联系电话",
+    "deregistered_on": "注销日期",
+    "description": "简介",
+    "employer": "工作单位",
+    "employment": "工作单位/职业",
+    "ethnicity": "民族",
+    "expected_until": "预计居住至",
+    "gender": "性别",
+    "has_health_file": "已建健康档案",
+    "household": "户",
+    "households_max": "网格户数上限",
+    "households_min": "网格户数下限",
+    "id_number": "身份证号",
+    "is_active": "有效",
+    "is_deceased": "已故",
+    "joined_on": "加入日期",
+    "kind": "类型",
+    "landlord": "房东",
+    "landlord_name": "房东姓名",
+    "latitude": "纬度",
+    "leader": "负责人",
+    "longitude": "经度",
+    "move_out": "同时迁出",
+    "moved_in": "迁入日期",
+    "moved_out": "迁出日期",
+    "name": "名称",
+    "notes": "备注",
+    "origin": "户籍地/来源地",
+    "page": "页码",
+    "page_size": "每页条数",
+    "parent": "上级",
+    "party_level": "党组织层级",
+    "phone": "手机号",
+    "place": "地点",
+    "places": "服务范围",
+    "political_status": "政治面貌",
+    "purpose": "查看用途",
+    "reason": "原因",
+    "registered_on": "登记日期",
+    "relation": "与户主关系",
+    "residence_kind": "居住类型",
+    "residence_status": "户籍状态",
+    "resident": "居民",
+    "role": "职务",
+    "room": "房号",
+    "status": "户籍状态",
+    "tags": "人群标签",
+    "user": "账号",
+    "within": "地点范围",
+}
+
+
+def _schema_error_message(field: str, error: dict) -> str:
+    kind = error.get("type", "")
+    context = error.get("ctx") or {}
+    message = _PYDANTIC_MESSAGES.get(kind, "取值无效")
+    if kind.startswith("date") and "outside expected range" in str(context.get("error", "")):
+        message = "日期不存在，请核对年月日"
+    elif kind in ("enum", "literal_error") and context.get("expected"):
+        message = f"取值无效，可选：{str(context['expected']).replace(' or ', ', ')}"
+    elif kind == "string_too_long" and context.get("max_length"):
+        message = f"不能超过{context['max_length']}个字"
+    elif kind == "greater_than_equal" and "ge" in context:
+        message = f"不能小于{context['ge']}"
+    return f"{FIELD_LABELS.get(field, field)}：{message}"
 
 
 @api.exception_handler(SchemaValidationError)
@@ -87,23 +189,32 @@ def on_schema_invalid(request: HttpRequest, exc: SchemaValidationError) -> HttpR
     items = []
     for error in exc.errors:
         location = [
-            str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "payload")
+            part
+            for part in error.get("loc", ())
+            if isinstance(part, str) and part not in ("body", "query", "path", "payload", "filters")
         ]
         field = location[-1] if location else "__all__"
-        message = _PYDANTIC_MESSAGES.get(error.get("type", ""), "取值无效")
-        items.append({"field": field, "message": f"{field}：{message}"})
+        items.append({"field": field, "message": _schema_error_message(field, error)})
     return _error(
         request, 400 if request.method != "GET" else 422, items[0]["message"] if items else "输入有误", items
     )
 
 
+# Messages ninja itself raises, in the users' language.
+_HTTP_ERROR_MESSAGES = {
+    "Cannot parse request body": "请求体不是有效的JSON",
+    "CSRF check Failed": "CSRF校验失败：请刷新页面后重试，脚本调用请使用API令牌",
+}
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return _error(request, exc.status_code, str(exc))
+    return _error(request, exc.status_code, _HTTP_ERROR_MESSAGES.get(str(exc), str(exc)))
 
 
 def register_routers() -> None:
     """Each app contributes a router from its api.py; imported here so ordering is explicit."""
+    from gridgov.accounts.api import router as accounts_router
     from gridgov.audit.api import router as audit_router
     from gridgov.cases.api import router as cases_router
     from gridgov.notifications.api import router as notifications_router
@@ -113,6 +224,7 @@ def register_routers() -> None:
     from gridgov.transfer.api import router as transfer_router
 
     api.add_router("/v1/", places_router)
+    api.add_router("/v1/", accounts_router)
     api.add_router("/v1/", people_router)
     api.add_router("/v1/", orgs_router)
     api.add_router("/v1/", audit_router)

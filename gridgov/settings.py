@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves Swagger UI for /api/docs from its own static files, not a CDN
     "gridgov.core",
     "gridgov.audit",
     "gridgov.accounts",
@@ -181,3 +182,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "jieba": {"level": "WARNING"}},
 }
+
+# Notifications: outbound channels (SMS backend, robot webhooks) and their retry policy.
+GRIDGOV_SMS_BACKEND = os.environ.get("GRIDGOV_SMS_BACKEND", "gridgov.notifications.channels.ConsoleSmsBackend")
+GRIDGOV_NOTIFY_TIMEOUT = float(os.environ.get("GRIDGOV_NOTIFY_TIMEOUT", "5"))
+GRIDGOV_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("GRIDGOV_NOTIFY_MAX_ATTEMPTS", "5"))
+GRIDGOV_NOTIFY_BACKOFF = float(os.environ.get("GRIDGOV_NOTIFY_BACKOFF", "30"))
+# Public address of this site (e.g. https://grid.example.gov.cn), so robot messages can link back.
+GRIDGOV_PUBLIC_URL = os.environ.get("GRIDGOV_PUBLIC_URL", "")

@@ -29,3 +29,28 @@ LABELS: dict[str, str] = {
 }
 ALL: tuple[str, ...] = tuple(LABELS)
 CHOICES: list[tuple[str, str]] = list(LABELS.items())
+
+# Cases (事件). View/handle/dispatch/supervise are place-scoped like the rest; ORG_HANDLE is
+# not: it covers the cases routed (or called in) to the holder's own `User.organisation`.
+CASES_VIEW = "cases.view"
+CASES_INTAKE = "cases.intake"
+CASES_HANDLE = "cases.handle"
+CASES_ORG_HANDLE = "cases.org_handle"
+CASES_DISPATCH = "cases.dispatch"
+CASES_SUPERVISE = "cases.supervise"
+CASES_STATS = "cases.stats"
+CASES_CONFIGURE = "cases.configure"
+LABELS.update(
+    {
+        CASES_VIEW: "查看辖区事件",
+        CASES_INTAKE: "代居民登记事件、巡查上报",
+        CASES_HANDLE: "受理和处置本层级事件",
+        CASES_ORG_HANDLE: "处置交办给本单位的事件",
+        CASES_DISPATCH: "分类交办、退回、合并、吹哨",
+        CASES_SUPERVISE: "督办和复核事件",
+        CASES_STATS: "查看事件统计",
+        CASES_CONFIGURE: "配置事件分类、时限、分派规则和接入密钥",
+    }
+)
+ALL = tuple(LABELS)
+CHOICES = list(LABELS.items())

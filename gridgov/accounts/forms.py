@@ -3,6 +3,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.models import Role
+from gridgov.places.models import Place
+
 
 class LoginForm(AuthenticationForm):
     username = forms.CharField(label="用户名或手机号", max_length=150)
@@ -27,3 +31,70 @@ class LoginForm(AuthenticationForm):
                     params={"minutes": settings.GRIDGOV_LOGIN_LOCK_MINUTES},
                 ) from None
             raise
+
+
+# --- account and role pages ----------------------------------------------------------------------
+
+_CHOICE_ERRORS = {"required": "请选择", "invalid_choice": "所选项不存在或不在您的范围内"}
+
+
+class _PlaceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Place) -> str:
+        return f"{'　' * obj.depth}{obj.name}（{obj.get_kind_display()}）"
+
+
+class _RoleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Role) -> str:
+        return obj.name
+
+
+class RoleGrantForm(forms.Form):
+    role = _RoleChoiceField(
+        label="角色",
+        queryset=Role.objects.none(),
+        error_messages={**_CHOICE_ERRORS, "required": "请选择角色"},
+    )
+    place = _PlaceChoiceField(
+        label="地点",
+        queryset=Place.objects.none(),
+        error_messages={**_CHOICE_ERRORS, "required": "请选择地点"},
+    )
+
+    def __init__(self, *args, roles: list[Role], places, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].queryset = Role.objects.filter(pk__in=[role.pk for role in roles])
+        self.fields["place"].queryset = places
+
+
+class AccountCreateForm(RoleGrantForm):
+    username = forms.CharField(
+        label="用户名",
+        max_length=150,
+        error_messages={"required": "请填写用户名", "max_length": "用户名不能超过150个字符"},
+    )
+    display_name = forms.CharField(
+        label="姓名", max_length=50, required=False, error_messages={"max_length": "姓名不能超过50个字"}
+    )
+    phone = forms.CharField(
+        label="手机号", max_length=20, required=False, error_messages={"max_length": "手机号过长"}
+    )
+    password = forms.CharField(
+        label="初始密码",
+        strip=False,
+        widget=forms.PasswordInput,
+        error_messages={"required": "请填写初始密码"},
+        help_text="至少8位，不能全是数字",
+    )
+    field_order = ["username", "display_name", "phone", "password", "role", "place"]
+
+
+class RoleCapabilitiesForm(forms.Form):
+    """One row of the role × capability matrix."""
+
+    capabilities = forms.MultipleChoiceField(
+        label="权限",
+        required=False,
+        choices=caps.CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "未知权限：%(value)s"},
+    )

@@ -36,3 +36,43 @@ DEFAULT_ROLES: list[tuple[str, str, list[str], str]] = [
     ("volunteer", "志愿者", [], "志愿者、党员、爱心商户"),
     ("resident", "居民", [], "只看本户和公开信息"),
 ]
+
+# Case capabilities per default role (added to the lists above; migration
+# accounts.0005_case_capabilities grants the same to existing databases).
+CASE_CAPABILITIES: dict[str, list[str]] = {
+    "street_admin": [
+        c.CASES_VIEW,
+        c.CASES_INTAKE,
+        c.CASES_HANDLE,
+        c.CASES_DISPATCH,
+        c.CASES_SUPERVISE,
+        c.CASES_STATS,
+        c.CASES_CONFIGURE,
+    ],
+    "community_secretary": [
+        c.CASES_VIEW,
+        c.CASES_INTAKE,
+        c.CASES_HANDLE,
+        c.CASES_DISPATCH,
+        c.CASES_SUPERVISE,
+        c.CASES_STATS,
+    ],
+    "community_worker": [c.CASES_VIEW, c.CASES_INTAKE, c.CASES_HANDLE, c.CASES_DISPATCH, c.CASES_STATS],
+    "grid_head": [c.CASES_VIEW, c.CASES_INTAKE, c.CASES_HANDLE, c.CASES_STATS],
+    "grid_worker": [c.CASES_VIEW, c.CASES_INTAKE, c.CASES_HANDLE],
+    "grid_steward": [c.CASES_VIEW, c.CASES_INTAKE, c.CASES_HANDLE],
+    "volunteer_grid_worker": [c.CASES_VIEW, c.CASES_INTAKE],
+    "building_head": [c.CASES_VIEW, c.CASES_INTAKE, c.CASES_HANDLE],
+    "department_staff": [c.CASES_ORG_HANDLE],
+    "property_staff": [c.CASES_ORG_HANDLE, c.CASES_INTAKE],
+}
+# New lists rather than appends: several roles above share one list object.
+DEFAULT_ROLES[:] = [
+    (
+        code,
+        name,
+        [*capabilities, *(x for x in CASE_CAPABILITIES.get(code, ()) if x not in capabilities)],
+        text,
+    )
+    for code, name, capabilities, text in DEFAULT_ROLES
+]

@@ -192,3 +192,41 @@ def api_token_user(key: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+@transaction.atomic
+def account_create(
+    *,
+    by: User | None,
+    username: str,
+    password: str,
+    role: Role,
+    place: Place,
+    display_name: str = "",
+    phone: str = "",
+) -> User:
+    """A new account together with its first role: an account with no role in the creator's scope
+    would be invisible to them at once, so both are written or neither."""
+    require(by, caps.ROLES_MANAGE, place)
+    user = user_create(by=by, username=username, password=password, display_name=display_name, phone=phone)
+    role_grant(by=by, user=user, role=role, place=place)
+    return user
+
+
+@transaction.atomic
+def api_token_revoke(*, by: User, token: ApiToken) -> ApiToken:
+    """Revoke a token at once; its next request gets 401. Revoking twice changes nothing."""
+    if token.user_id != by.pk and not by.is_superuser:
+        raise Forbidden("只能撤销自己的API令牌")
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=by,
+            action=AuditAction.DELETE,
+            target=token,
+            target_label=f"API令牌：{token.name}",
+            changes={"revoked_at": [None, token.revoked_at.isoformat()]},
+        )
+    return token

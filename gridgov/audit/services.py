@@ -74,3 +74,43 @@ def audit_record(
 
 
 __all__ = ["AuditAction", "audit_diff", "audit_record"]
+
+
+# --- bulk writers (imports write thousands of registry rows at once) --------------------
+
+
+def audit_entry(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str | int = "",
+    target_label: str = "",
+    place_path: str = "",
+    changes: Mapping[str, Any] | None = None,
+    purpose: str = "",
+) -> AuditEntry:
+    """An unsaved audit row, for `audit_record_many`; same fields as `audit_record`."""
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = target_id or target.pk
+        target_label = target_label or str(target)
+    return AuditEntry(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=(str(actor) if actor is not None else "系统")[:80],
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        target_label=target_label[:200],
+        place_path=place_path,
+        changes=dict(changes or {}),
+        purpose=purpose[:200],
+    )
+
+
+def audit_record_many(entries: Iterable[AuditEntry], *, batch_size: int = 500) -> int:
+    """Append many audit rows in a few INSERTs; call inside the transaction of the writes."""
+    entries = list(entries)
+    AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
+    return len(entries)

@@ -18,6 +18,9 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     ("组织", "orgs:list", caps.ORGS_VIEW),
     ("导入导出", "transfer:index", caps.REGISTRY_IMPORT),
     ("审计日志", "audit:search", caps.AUDIT_VIEW),
+    ("账号与角色", "accounts:users", caps.ROLES_MANAGE),
+    ("通知", "notifications:inbox", None),
+    ("群机器人", "notifications:robots", caps.PLACES_MANAGE),
 ]
 
 

@@ -1,5 +1,61 @@
+"""JSON API for the signed-in user's own notifications (thin: selectors and services do the work)."""
+
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
 
-router = Router()
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from gridgov.notifications import selectors, services
+
+router = Router(tags=["notifications"])
+
+
+class NotificationOut(Schema):
+    id: int
+    title: str
+    body: str
+    link: str
+    kind: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+    is_read: bool
+
+
+class NotificationPage(Schema):
+    count: int
+    unread: int
+    items: list[NotificationOut]
+
+
+class ListParams(Schema):
+    unread: bool = False
+    limit: int = Field(20, ge=1, le=100)
+    offset: int = Field(0, ge=0)
+
+
+class ReadAllOut(Schema):
+    updated: int
+    unread: int
+
+
+@router.get("/notifications", response=NotificationPage, summary="我的通知")
+def list_notifications(request: HttpRequest, params: Query[ListParams]):
+    qs = selectors.notifications_for(request.user, unread_only=params.unread)
+    return {
+        "count": qs.count(),
+        "unread": selectors.unread_count(request.user),
+        "items": list(qs[params.offset : params.offset + params.limit]),
+    }
+
+
+@router.post("/notifications/read-all", response=ReadAllOut, summary="全部标为已读")
+def read_all(request: HttpRequest):
+    updated = services.notifications_mark_all_read(by=request.user)
+    return {"updated": updated, "unread": selectors.unread_count(request.user)}
+
+
+@router.post("/notifications/{notification_id}/read", response=NotificationOut, summary="标为已读")
+def read_one(request: HttpRequest, notification_id: int):
+    return services.notification_mark_read(by=request.user, notification_id=notification_id)

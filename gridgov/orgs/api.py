@@ -1,5 +1,93 @@
+"""Organisations over JSON: thin calls into orgs.selectors and orgs.services."""
+
 from __future__ import annotations
 
-from ninja import Router
+from django.http import HttpRequest
+from ninja import Query, Router, Status
 
-router = Router()
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.selectors import staff_member_for
+from gridgov.core.paging import paged
+from gridgov.orgs import selectors, services
+from gridgov.orgs.models import Organisation
+from gridgov.orgs.schemas import (
+    OrganisationCreateIn,
+    OrganisationDetailOut,
+    OrganisationFilter,
+    OrganisationOut,
+    OrganisationPatchIn,
+    OrgMemberIn,
+    OrgMemberOut,
+)
+from gridgov.people.selectors import resident_for
+from gridgov.places.selectors import place_for
+
+router = Router(tags=["组织"])
+
+
+def _detail(request: HttpRequest, organisation_id: int) -> Organisation:
+    organisation = selectors.organisation_for(request.user, organisation_id)
+    # Organisation.members is the reverse relation (all stays); the detail lists current ones.
+    organisation.current_members = list(selectors.organisation_members(organisation).order_by("id"))
+    return organisation
+
+
+@router.get("/organisations", response=list[OrganisationOut], summary="组织列表")
+@paged
+def organisation_list(request: HttpRequest, filters: Query[OrganisationFilter]):
+    return selectors.organisation_search(request.user, kind=filters.kind or "", q=filters.q).select_related(
+        "leader"
+    )
+
+
+@router.get("/organisations/{organisation_id}", response=OrganisationDetailOut, summary="组织详情与成员")
+def organisation_detail(request: HttpRequest, organisation_id: int):
+    return _detail(request, organisation_id)
+
+
+@router.post("/organisations", response={201: OrganisationDetailOut}, summary="新增组织")
+def organisation_create(request: HttpRequest, payload: OrganisationCreateIn):
+    user = request.user
+    organisation = services.organisation_create(
+        by=user,
+        kind=payload.kind,
+        name=payload.name,
+        place=place_for(user, payload.place, caps.ORGS_VIEW),
+        parent=selectors.organisation_for(user, payload.parent) if payload.parent else None,
+        party_level=payload.party_level or "",
+        places=[place_for(user, place_id, caps.ORGS_VIEW) for place_id in payload.places],
+        leader=resident_for(user, payload.leader) if payload.leader else None,
+        contact_name=payload.contact_name,
+        contact_phone=payload.contact_phone,
+        address=payload.address,
+        description=payload.description,
+    )
+    return Status(201, _detail(request, organisation.pk))
+
+
+@router.patch("/organisations/{organisation_id}", response=OrganisationDetailOut, summary="修改组织")
+def organisation_update(request: HttpRequest, organisation_id: int, payload: OrganisationPatchIn):
+    user = request.user
+    organisation = selectors.organisation_for(user, organisation_id)
+    fields = payload.dict(exclude_unset=True)
+    if "places" in fields:
+        fields["places"] = [place_for(user, place_id, caps.ORGS_VIEW) for place_id in fields["places"]]
+    if fields.get("leader") is not None:
+        fields["leader"] = resident_for(user, fields["leader"])
+    services.organisation_update(by=user, organisation=organisation, **fields)
+    return _detail(request, organisation_id)
+
+
+@router.post("/organisations/{organisation_id}/members", response={201: OrgMemberOut}, summary="添加成员")
+def organisation_add_member(request: HttpRequest, organisation_id: int, payload: OrgMemberIn):
+    user = request.user
+    organisation = selectors.organisation_for(user, organisation_id)
+    member = services.organisation_add_member(
+        by=user,
+        organisation=organisation,
+        resident=resident_for(user, payload.resident) if payload.resident else None,
+        user=staff_member_for(user, payload.user) if payload.user else None,
+        role=payload.role,
+        joined_on=payload.joined_on,
+    )
+    return Status(201, member)

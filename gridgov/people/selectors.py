@@ -144,3 +144,81 @@ def resident_by_card(user: User, card_no: str) -> Resident:
     if resident is None:
         raise NotFound()
     return resident
+
+
+# --- pages: household lookup for search, and the service card ----------------------------
+
+
+def household_search(user: User, q: str, *, limit: int = 10) -> list:
+    """Households in scope whose address contains `q`: how a field worker finds "101" by typing it."""
+    from gridgov.places.selectors import households_for
+
+    q = (q or "").strip()
+    if not q:
+        return []
+    return list(
+        households_for(user).filter(address__icontains=q).select_related("place").order_by("address")[:limit]
+    )
+
+
+def resident_card_for(user: User, resident_id: int) -> Resident:
+    """Staff see the cards of residents in their scope; a resident sees their own card only,
+    not those of the rest of the household (a card is what a merchant scans to serve someone)."""
+    if user.is_authenticated and getattr(user, "resident_id", None) == resident_id:
+        resident = Resident.objects.select_related("place").filter(pk=resident_id).first()
+    else:
+        resident = (
+            Resident.objects.filter(scope_q(user, caps.REGISTRY_VIEW, field="place__path"))
+            .select_related("place")
+            .filter(pk=resident_id)
+            .first()
+        )
+    if resident is None:
+        raise NotFound()
+    return resident
+
+
+# --- API: memberships and tags by code ---------------------------------------------------
+
+
+def membership_for(user: User, membership_id: int) -> Membership:
+    """A household membership whose household the user may see; NotFound alike otherwise."""
+    from gridgov.places.selectors import households_for
+
+    membership = (
+        Membership.objects.select_related("household__place", "resident")
+        .filter(pk=membership_id, household__in=households_for(user))
+        .first()
+    )
+    if membership is None:
+        raise NotFound()
+    return membership
+
+
+def tags_by_codes(codes: list[str]) -> list[Tag]:
+    """Active tags for the given codes; an unknown code is bad input on the `tags` field."""
+    from gridgov.core.errors import field_error
+
+    wanted = list(dict.fromkeys(code.strip() for code in codes if code and code.strip()))
+    found = {tag.code: tag for tag in active_tags().filter(code__in=wanted)}
+    unknown = [code for code in wanted if code not in found]
+    if unknown:
+        raise field_error("tags", f"未知的人群标签：{'、'.join(unknown)}")
+    return [found[code] for code in wanted]
+
+
+def with_listing_details(residents: list[Resident]) -> list[Resident]:
+    """Attach `current_memberships` (with household) and `tag_list` to residents already fetched
+    through a scoped selector, for list pages: two queries for the whole page."""
+    from django.db.models import prefetch_related_objects
+
+    prefetch_related_objects(
+        residents,
+        Prefetch(
+            "memberships",
+            queryset=Membership.objects.filter(moved_out__isnull=True).select_related("household"),
+            to_attr="current_memberships",
+        ),
+        Prefetch("resident_tags", queryset=ResidentTag.objects.select_related("tag"), to_attr="tag_list"),
+    )
+    return residents

@@ -495,3 +495,75 @@ def floating_deregister(
         changes={"deregistered_on": [None, str(deregistered_on)], "reason": [None, reason.strip()]},
     )
     return registration
+
+
+# --- pages: a newcomer registered as floating population in one step ---------------------
+
+
+@transaction.atomic
+def floating_register_newcomer(
+    *,
+    by: User | None,
+    household: Household,
+    person: dict[str, Any],
+    relation: str = Relation.TENANT,
+    registration: dict[str, Any],
+) -> FloatingRegistration:
+    """Create the resident (status 流动) in `household` and their floating registration together:
+    a registration error rolls the new resident back, so the desk never leaves half a record."""
+    resident = resident_create(
+        by=by,
+        household=household,
+        relation=relation,
+        residence_status=ResidenceStatus.FLOATING,
+        **person,
+    )
+    return floating_register(by=by, resident=resident, household=household, **registration)
+
+
+# --- bulk import support (used by gridgov.transfer) ------------------------------------
+
+
+def resident_clean_for_import(data: dict[str, Any]) -> dict[str, Any]:
+    """The registration form's rules and messages, minus the duplicate-ID check.
+
+    An import matches an existing resident by ID number and updates them, so a known number
+    is not an error there. Birth date and gender are derived from the number and cross-checked.
+    """
+    id_number = (data.get("id_number") or "").strip().upper().replace(" ", "")
+    errors: dict[str, list[str]] = {}
+    try:
+        cleaned = _clean_identity({key: value for key, value in data.items() if key != "id_number"})
+    except ValidationError as exc:
+        errors = {field: list(messages) for field, messages in exc.message_dict.items()}
+        cleaned = {}
+    if id_number:
+        try:
+            info = parse_id_number(id_number)
+        except ValidationError as exc:
+            errors.setdefault("id_number", []).extend(exc.messages)
+        else:
+            cleaned["id_number"] = info.number
+            if data.get("gender") and data["gender"] != info.gender:
+                errors.setdefault("gender", []).append("性别与身份证号不一致")
+            cleaned["gender"] = info.gender
+            cleaned["birth_date"] = info.birth_date
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def resident_apply_identity(resident: Resident, cleaned: dict[str, Any]) -> None:
+    """Set validated fields on an unsaved or locked resident (encrypts ID/phone, fills pinyin)."""
+    _apply_identity(resident, cleaned)
+
+
+def new_card_nos(count: int) -> list[str]:
+    """`count` fresh service-card numbers with one lookup, for bulk creation."""
+    chosen: set[str] = set()
+    while len(chosen) < count:
+        wanted = count - len(chosen)
+        candidates = {f"{secrets.randbelow(10**12):012d}" for _ in range(wanted)} - chosen
+        taken = set(Resident.objects.filter(card_no__in=candidates).values_list("card_no", flat=True))
+        chosen |= candidates - taken
+    return list(chosen)

@@ -173,3 +173,71 @@ def grid_balance(user: User) -> list[GridBalance]:
 
 def can_manage_place(user: User, place: Place) -> bool:
     return has_capability(user, caps.PLACES_MANAGE, place)
+
+
+# --- pages: households of a subtree, with their current member counts -------------------
+
+
+def households_in(user: User, place: Place) -> QuerySet[Household]:
+    """Households at or below `place`, inside the user's scope, with `member_count` (current members)."""
+    return (
+        households_for(user)
+        .filter(Q(place__path=place.path) | Q(place__path__startswith=place.path + "."))
+        .select_related("place")
+        .annotate(member_count=Count("memberships", filter=Q(memberships__moved_out__isnull=True)))
+        .order_by("place__path", "room")
+    )
+
+
+def child_kinds(place: Place) -> list[tuple[str, str]]:
+    """Kinds that may be created under `place` (levels may be skipped, never climbed)."""
+    from gridgov.places.models import KIND_LEVEL
+
+    return [(kind, label) for kind, label in PlaceKind.choices if KIND_LEVEL[kind] > KIND_LEVEL[place.kind]]
+
+
+# --- API: filtered place lists and household search -------------------------------------
+
+
+def place_search(
+    user: User, *, parent: Place | None = None, kind: str | None = None, within: Place | None = None
+) -> QuerySet[Place]:
+    """Places in the user's scope, optionally the children of `parent`, of one kind, or inside
+    the subtree of `within` (the fetched places are already known to be visible)."""
+    qs = places_for(user)
+    if parent is not None:
+        qs = qs.filter(parent=parent)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if within is not None:
+        qs = qs.filter(Q(path=within.path) | Q(path__startswith=within.path + "."))
+    return qs.order_by("path")
+
+
+def household_search(user: User, *, place: Place | None = None, q: str = "") -> QuerySet[Household]:
+    """Households in scope, inside `place`'s subtree, matching `q` on address or room, with
+    `member_count` (current members). A subquery counts, so a resident's own-household
+    join in households_for() cannot narrow the count."""
+    from django.db.models import IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from gridgov.people.models import Membership
+
+    qs = households_for(user)
+    if place is not None:
+        qs = qs.filter(Q(place__path=place.path) | Q(place__path__startswith=place.path + "."))
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(Q(address__icontains=q) | Q(room__icontains=q))
+    current = (
+        Membership.objects.filter(household=OuterRef("pk"), moved_out__isnull=True)
+        .order_by()
+        .values("household")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        qs.select_related("place", "landlord")
+        .annotate(member_count=Coalesce(Subquery(current, output_field=IntegerField()), 0))
+        .order_by("place__path", "room", "id")
+    )

@@ -234,3 +234,39 @@ def household_update(*, by: User | None, household: Household, **fields: Any) ->
         changes=audit_diff(before, fields),
     )
     return household
+
+
+# --- import support (used by gridgov.transfer) -----------------------------------------
+
+
+@transaction.atomic
+def place_ensure_child(*, by: User | None, parent: Place, kind: str, name: str) -> tuple[Place, bool]:
+    """The child of `parent` called `name`, created (and audited) when missing.
+
+    Importing a registry file may create its estates, buildings and units, so this needs
+    `registry.import` at the parent rather than `places.manage`.
+    """
+    require(by, caps.REGISTRY_IMPORT, parent, visible_with=caps.REGISTRY_VIEW)
+    name = (name or "").strip()
+    existing = Place.objects.filter(parent=parent, name=name).first()
+    if existing is not None:
+        return existing, False
+    if not name:
+        raise field_error("name", "请填写名称")
+    validate_parent_kind(parent, kind)
+    Place.objects.select_for_update().filter(pk=parent.pk).first()
+    place = Place.objects.create(
+        parent=parent,
+        kind=kind,
+        name=name[:100],
+        path=_next_path(parent),
+        depth=parent.depth + 1,
+    )
+    audit_record(
+        actor=by,
+        action=AuditAction.CREATE,
+        target=place,
+        place_path=place.path,
+        changes=audit_diff({}, {"kind": kind, "name": name, "parent": parent, "来源": "导入"}),
+    )
+    return place, True

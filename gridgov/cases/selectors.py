@@ -1,0 +1,734 @@
+"""Every read of cases, scoped to the acting user.
+
+Staff see the cases under the places where they hold `cases.view`, plus the cases routed or
+called in to their organisation (`cases.org_handle`) and the ones they hold; a resident sees
+their own reports. Fetchers raise `NotFound` alike for a missing and an out-of-scope case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Avg, Count, F, Q, QuerySet, When
+from django.db.models import Case as Switch
+from django.utils import timezone
+
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.scope import has_capability, is_unrestricted, paths_with, subtree_q
+from gridgov.cases import policy
+from gridgov.cases.models import (
+    DONE_STATES,
+    OPEN_STATES,
+    SLA,
+    ApiKey,
+    Case,
+    CaseAttachment,
+    CaseCall,
+    CaseEvent,
+    Category,
+    Channel,
+    EventKind,
+    Level,
+    RoutingRule,
+    State,
+)
+from gridgov.cases.routing import KIND_LEVEL, ancestors
+from gridgov.core.errors import NotFound
+from gridgov.places.models import Place, PlaceKind
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+
+_RELATED = (
+    "category",
+    "subcategory",
+    "place",
+    "level_place",
+    "handler_user",
+    "handler_org",
+    "dispatcher",
+    "merged_into",
+)
+
+
+def _authenticated(user: User | None) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def cases_visible(user: User) -> QuerySet[Case]:
+    """Every case the user may read (staff scope, organisation, own reports)."""
+    if not _authenticated(user):
+        return Case.objects.none()
+    return Case.objects.filter(policy.visible_q(user))
+
+
+def staff_cases(user: User) -> QuerySet[Case]:
+    """Cases the user sees as staff (not merely as their reporter)."""
+    if not _authenticated(user):
+        return Case.objects.none()
+    return Case.objects.filter(policy.staff_q(user))
+
+
+def case_for(user: User, case_id: int | str, *, for_write: bool = False) -> Case:
+    """One case; for_write=True only through staff scope (a reporter's own case is read-only
+    to them, apart from rating, which takes the case through `case_for(..., for_write=False)`)."""
+    try:
+        pk = int(case_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    base = staff_cases(user) if for_write else cases_visible(user)
+    case = base.select_related(*_RELATED).filter(pk=pk).first()
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def _due_order(qs: QuerySet[Case]) -> QuerySet[Case]:
+    return qs.annotate(
+        due_at=Switch(When(state=State.NEW, then=F("due_accept_at")), default=F("due_resolve_at"))
+    ).order_by("-supervised", F("due_at").asc(nulls_last=True), "pk")
+
+
+def handle_levels(user: User) -> list[tuple[str, str]]:
+    """(place path, level) pairs where the user takes unclaimed cases: a grid worker at their
+    grid's grid level, a building head at building level under their buildings …"""
+    from gridgov.accounts.models import RoleAssignment
+
+    pairs = set()
+    for capabilities, path, kind in RoleAssignment.objects.filter(user_id=user.pk).values_list(
+        "role__capabilities", "place__path", "place__kind"
+    ):
+        if caps.CASES_HANDLE in (capabilities or []):
+            pairs.add((path, KIND_LEVEL.get(kind, Level.GRID)))
+    return sorted(pairs)
+
+
+def my_queue(user: User) -> QuerySet[Case]:
+    """What the user should work on: cases they hold, cases for their organisation, and the
+    unclaimed cases at their own level of the ladder; supervised and most overdue first."""
+    if not _authenticated(user):
+        return Case.objects.none()
+    condition = Q(handler_user_id=user.pk, state__in=OPEN_STATES)
+    org_id = policy.org_handles(user)
+    if org_id:
+        condition |= Q(handler_org_id=org_id, handler_user__isnull=True, state=State.NEW)
+        condition |= Q(
+            pk__in=CaseCall.objects.filter(organisation_id=org_id, reported_at__isnull=True).values(
+                "case_id"
+            ),
+            state__in=OPEN_STATES,
+        )
+    pool = Q(pk__in=[])
+    for path, level in handle_levels(user):
+        pool |= Q(level=level) & (Q(level_path=path) | Q(level_path__startswith=path + "."))
+    condition |= (
+        Q(state=State.NEW, handler_user__isnull=True, handler_org__isnull=True, needs_dispatch=False) & pool
+    )
+    return _due_order(Case.objects.filter(condition).select_related(*_RELATED))
+
+
+def dispatch_queue(user: User) -> QuerySet[Case]:
+    """New cases the user may classify and dispatch: returned ones first, then unconfirmed."""
+    if not _authenticated(user):
+        return Case.objects.none()
+    scope = Q() if is_unrestricted(user) else subtree_q(paths_with(user, caps.CASES_DISPATCH), "level_path")
+    return (
+        Case.objects.filter(scope, state=State.NEW)
+        .select_related(*_RELATED)
+        .order_by(
+            "-needs_dispatch",
+            "category_confirmed",
+            "-supervised",
+            F("due_accept_at").asc(nulls_last=True),
+            "pk",
+        )
+    )
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    return Q(state=State.NEW, due_accept_at__lt=now) | Q(
+        state__in=(State.ACCEPTED, State.IN_PROGRESS), due_resolve_at__lt=now
+    )
+
+
+def overdue(user: User, *, now: dt.datetime | None = None) -> QuerySet[Case]:
+    """Open cases past their accept or resolve deadline, in the user's staff scope."""
+    return _due_order(staff_cases(user).filter(overdue_q(now or timezone.now())).select_related(*_RELATED))
+
+
+def _as_datetime(value: dt.date | dt.datetime, *, end: bool = False) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    moment = dt.datetime.combine(value + dt.timedelta(days=1) if end else value, dt.time.min)
+    return timezone.make_aware(moment)
+
+
+def _place_q(place: Place | int | None, field: str = "place_path") -> Q:
+    if place is None:
+        return Q()
+    if not isinstance(place, Place):
+        place = Place.objects.filter(pk=place).first()
+        if place is None:
+            return Q(pk__in=[])
+    return Q(**{field: place.path}) | Q(**{f"{field}__startswith": place.path + "."})
+
+
+def cases_for(
+    user: User,
+    *,
+    state: str | list[str] | None = None,
+    category: Category | str | int | None = None,
+    place: Place | int | None = None,
+    channel: str | None = None,
+    level: str | None = None,
+    since: dt.date | dt.datetime | None = None,
+    until: dt.date | dt.datetime | None = None,
+    supervised: bool | None = None,
+    overdue_only: bool = False,
+    q: str = "",
+    staff_only: bool = True,
+) -> QuerySet[Case]:
+    """The filterable list behind the workbench: state(s), category (code, id or object, parent
+    codes include their subcategories), place subtree, channel, level, date range (dates are
+    whole days, `until` inclusive), 督办 flag, overdue, free text (tracking code or words)."""
+    qs = staff_cases(user) if staff_only else cases_visible(user)
+    if state:
+        states = [state] if isinstance(state, str) else list(state)
+        if "open" in states:
+            states = [s for s in states if s != "open"] + list(OPEN_STATES)
+        qs = qs.filter(state__in=states)
+    if category not in (None, ""):
+        if isinstance(category, Category):
+            cat = category
+        elif isinstance(category, int) or str(category).isdigit():
+            cat = Category.objects.filter(pk=int(category)).first()
+        else:
+            cat = Category.objects.filter(code=str(category)).first()
+        if cat is None:
+            return qs.none()
+        qs = qs.filter(Q(subcategory=cat) if cat.parent_id else Q(category=cat))
+    if place is not None:
+        qs = qs.filter(_place_q(place))
+    if channel:
+        qs = qs.filter(channel=channel)
+    if level:
+        qs = qs.filter(level=level)
+    if since:
+        qs = qs.filter(created_at__gte=_as_datetime(since))
+    if until:
+        qs = qs.filter(
+            created_at__lt=_as_datetime(until, end=True) if not isinstance(until, dt.datetime) else until
+        )
+    if supervised is not None:
+        qs = qs.filter(supervised=supervised)
+    if overdue_only:
+        qs = qs.filter(overdue_q(timezone.now()))
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(Q(tracking_code=q.upper()) | Q(text__contains=q) | Q(address_detail__contains=q))
+    return qs.select_related(*_RELATED).order_by("-created_at", "-pk")
+
+
+def my_reports(user: User) -> QuerySet[Case]:
+    """The cases the user reported (as an account or as the resident linked to it)."""
+    if not _authenticated(user):
+        return Case.objects.none()
+    return (
+        Case.objects.filter(policy.reporter_q(user)).select_related(*_RELATED).order_by("-created_at", "-pk")
+    )
+
+
+# --- timeline ---------------------------------------------------------------------------------
+
+# Event kinds whose note is written for the reporter; others show only a neutral line publicly.
+PUBLIC_NOTE_KINDS = frozenset(
+    {
+        EventKind.RESOLVED,
+        EventKind.REJECTED,
+        EventKind.NOTE,
+        EventKind.OUTCOME,
+        EventKind.RATED,
+        EventKind.AUTO_ESCALATED,
+    }
+)
+
+
+def case_timeline(user: User | None, case: Case) -> QuerySet[CaseEvent]:
+    """All events for staff who can see the case; only the public ones for its reporter."""
+    events = CaseEvent.objects.filter(case=case).select_related("actor", "handler_user", "handler_org")
+    if _authenticated(user) and policy.is_staff_viewer(user, case):
+        return events
+    if _authenticated(user) and policy.is_reporter(user, case):
+        return events.filter(public=True)
+    raise NotFound()
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    at: dt.datetime
+    kind: str
+    label: str
+    text: str
+
+
+def _public_text(event: CaseEvent) -> str:
+    if event.kind in PUBLIC_NOTE_KINDS:
+        return event.note
+    if event.kind == EventKind.SUBMITTED:
+        return "已收到您的反映"
+    if event.kind == EventKind.ACCEPTED:
+        return "工作人员已受理"
+    if event.kind == EventKind.STARTED:
+        return "正在处置"
+    if event.kind == EventKind.DISPATCHED:
+        return f"已交办{event.handler_org.name if event.handler_org_id else Level(event.to_level or Level.GRID).label}处理"
+    if event.kind == EventKind.ESCALATED:
+        return f"已上报{Level(event.to_level).label}处理" if event.to_level else "已上报上级处理"
+    if event.kind == EventKind.WHISTLE:
+        return event.note.split("：", 1)[0]
+    if event.kind == EventKind.MERGED:
+        return event.note.split("；", 1)[0]
+    if event.kind == EventKind.CALL_REPORT:
+        return event.note.split("：", 1)[0]
+    if event.kind == EventKind.REOPENED:
+        return "您不满意，已转上级重新办理"
+    if event.kind == EventKind.CLOSED:
+        return "已关闭"
+    return event.get_kind_display()
+
+
+def public_timeline(case: Case) -> list[PublicEntry]:
+    """What the reporter (or an Open311 client) reads: neutral lines, no staff names.
+    A merged case also shows its main case's public progress."""
+    events = list(CaseEvent.objects.filter(case=case, public=True).select_related("handler_org"))
+    if case.merged_into_id:
+        merged_at = next((e.at for e in events if e.kind == EventKind.MERGED), case.closed_at)
+        events += [
+            e
+            for e in CaseEvent.objects.filter(case_id=case.merged_into_id, public=True).select_related(
+                "handler_org"
+            )
+            if merged_at is None or e.at >= merged_at
+        ]
+        events = [e for e in events if not (e.case_id != case.pk and e.kind == EventKind.OUTCOME)]
+    events.sort(key=lambda e: (e.at, e.pk))
+    seen_outcome = False
+    entries = []
+    for event in events:
+        if event.kind in (EventKind.OUTCOME, EventKind.RESOLVED) and event.case_id != case.pk:
+            if seen_outcome:
+                continue
+            seen_outcome = True
+        entries.append(
+            PublicEntry(
+                at=event.at, kind=event.kind, label=event.get_kind_display(), text=_public_text(event)
+            )
+        )
+    return entries
+
+
+def case_by_tracking_code(code: str, *, phone_last4: str = "", user: User | None = None) -> Case:
+    """Anonymous tracking: the code plus the last four digits of the phone left with the report
+    (or being logged in as the reporter). Anything else is NotFound, so codes cannot be probed."""
+    code = (code or "").strip().upper().replace("-", "").replace(" ", "")
+    if not code or len(code) > 12:
+        raise NotFound()
+    case = Case.objects.select_related(*_RELATED).filter(tracking_code=code).first()
+    if case is None:
+        raise NotFound()
+    if _authenticated(user) and policy.is_reporter(user, case):
+        return case
+    last4 = (phone_last4 or "").strip()
+    if len(last4) == 4 and case.reporter_phone_last4 and last4 == case.reporter_phone_last4:
+        return case
+    raise NotFound()
+
+
+def public_status(case: Case) -> tuple[str, str]:
+    """Open311 collapse: ("open" | "closed", status_notes)."""
+    if case.state in OPEN_STATES:
+        return "open", case.get_state_display()
+    if case.state == State.MERGED and case.merged_into_id:
+        main = case.merged_into
+        if main.state in OPEN_STATES:
+            return "open", f"已与{main.tracking_code}合并处理"
+        return "closed", main.result or main.get_state_display()
+    if case.state == State.REJECTED:
+        return "closed", f"不予受理：{case.reject_reason}"
+    return "closed", case.result or case.get_state_display()
+
+
+def public_cases(
+    *,
+    ids: list[int] | None = None,
+    category: str | None = None,
+    status: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    api_key: ApiKey | None = None,
+) -> QuerySet[Case]:
+    """Cases as the public may list them (Open311 GET requests): no reporter fields are to be
+    shown from these rows. `api_key` limits them to the key's place."""
+    qs = Case.objects.select_related("category", "subcategory", "place", "merged_into")
+    if api_key is not None and api_key.place_id:
+        qs = qs.filter(_place_q(api_key.place))
+    if ids:
+        qs = qs.filter(pk__in=ids)
+    if category:
+        qs = qs.filter(Q(category__code=category) | Q(subcategory__code=category))
+    if status == "open":
+        qs = qs.filter(state__in=OPEN_STATES)
+    elif status == "closed":
+        qs = qs.exclude(state__in=OPEN_STATES)
+    if since:
+        qs = qs.filter(created_at__gte=since)
+    if until:
+        qs = qs.filter(created_at__lte=until)
+    return qs.order_by("-created_at", "-pk")
+
+
+# --- actions, attachments, calls --------------------------------------------------------------
+
+
+def allowed_actions(user: User | None, case: Case) -> frozenset[str]:
+    """The buttons to show: classify, accept, dispatch, start, note, resolve, reject, merge,
+    return, escalate, whistle, call_report, supervise, rate, reveal_reporter."""
+    return policy.allowed(user, case)
+
+
+def case_attachments(user: User | None, case: Case) -> QuerySet[CaseAttachment]:
+    qs = CaseAttachment.objects.filter(case=case).order_by("id")
+    if _authenticated(user) and policy.is_staff_viewer(user, case):
+        return qs
+    return qs.filter(public=True)
+
+
+def attachment_for(user: User | None, attachment_id: int, *, phone_last4: str = "") -> CaseAttachment:
+    """One attachment for download: staff in scope see all, the reporter the public ones."""
+    attachment = CaseAttachment.objects.select_related("case").filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound()
+    case = attachment.case
+    if _authenticated(user) and policy.is_staff_viewer(user, case):
+        return attachment
+    reporter = (_authenticated(user) and policy.is_reporter(user, case)) or (
+        len(phone_last4 or "") == 4 and phone_last4 == case.reporter_phone_last4
+    )
+    if reporter and attachment.public:
+        return attachment
+    raise NotFound()
+
+
+def case_calls(case: Case) -> QuerySet[CaseCall]:
+    """吹哨 calls on a case with who has reported (caller checked the case through case_for)."""
+    return CaseCall.objects.filter(case=case).select_related("organisation", "called_by", "reported_by")
+
+
+def pending_calls(user: User) -> QuerySet[CaseCall]:
+    org_id = policy.org_handles(user)
+    if not org_id:
+        return CaseCall.objects.none()
+    return (
+        CaseCall.objects.filter(organisation_id=org_id, reported_at__isnull=True)
+        .select_related("case", "organisation")
+        .order_by("deadline")
+    )
+
+
+def call_for(user: User, call_id: int) -> CaseCall:
+    call = CaseCall.objects.select_related("case", "organisation").filter(pk=call_id).first()
+    if call is None or not (policy.is_staff_viewer(user, call.case)):
+        raise NotFound()
+    return call
+
+
+# --- duplicates -------------------------------------------------------------------------------
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = [c for c in text if c.isalnum()]
+    return {a + b for a, b in itertools.pairwise(chars)} or set(chars)
+
+
+def text_similarity(a: str, b: str) -> float:
+    """Jaccard similarity of character bigrams: cheap, and works on unsegmented Chinese."""
+    x, y = _bigrams(a), _bigrams(b)
+    if not x or not y:
+        return 0.0
+    return len(x & y) / len(x | y)
+
+
+def _anchor(place: Place) -> Place:
+    """The building or lane a report is about (or its estate, or the place itself)."""
+    chain = ancestors(place)
+    for kinds in ((PlaceKind.BUILDING, PlaceKind.LANE), (PlaceKind.ESTATE,)):
+        found = next((p for p in chain if p.kind in kinds), None)
+        if found is not None:
+            return found
+    return place
+
+
+def possible_duplicates(
+    user: User, case: Case, *, days: int = 7, threshold: float = 0.3, limit: int = 5
+) -> list[tuple[Case, float]]:
+    """Open cases of the same category at the same building/lane from the last `days` days
+    whose text is similar, most similar first — for the dispatcher to merge."""
+    anchor = _anchor(case.place)
+    since = case.created_at - dt.timedelta(days=days)
+    candidates = (
+        staff_cases(user)
+        .filter(_place_q(anchor), category_id=case.category_id, state__in=OPEN_STATES, created_at__gte=since)
+        .exclude(pk=case.pk)
+        .select_related("place")
+        .order_by("-created_at")[:200]
+    )
+    scored = [(other, text_similarity(case.text, other.text)) for other in candidates]
+    scored = [(other, round(score, 3)) for other, score in scored if score >= threshold]
+    scored.sort(key=lambda item: (-item[1], -item[0].pk))
+    return scored[:limit]
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+
+def _aggregates(now: dt.datetime) -> dict[str, Any]:
+    late_now = overdue_q(now)
+    return {
+        "received": Count("pk"),
+        "resolved": Count("pk", filter=Q(state__in=DONE_STATES)),
+        "open": Count("pk", filter=Q(state__in=OPEN_STATES)),
+        "rejected": Count("pk", filter=Q(state=State.REJECTED)),
+        "overdue": Count("pk", filter=Q(was_overdue=True) | late_now),
+        "overdue_open": Count("pk", filter=late_now),
+        "avg_accept_seconds": Avg("accept_seconds"),
+        "avg_resolve_seconds": Avg("resolve_seconds"),
+        "rated": Count("pk", filter=Q(rating__isnull=False)),
+        "satisfied": Count("pk", filter=Q(rating__gte=4)),
+        "unsatisfied": Count("pk", filter=Q(rating__lte=2)),
+        "avg_rating": Avg("rating"),
+    }
+
+
+def _finish(row: dict[str, Any]) -> dict[str, Any]:
+    def hours(seconds: float | None) -> float | None:
+        return round(seconds / 3600, 1) if seconds is not None else None
+
+    rated = row.get("rated") or 0
+    received = row.get("received") or 0
+    return {
+        **{k: v for k, v in row.items() if not k.startswith("avg_")},
+        "avg_accept_hours": hours(row.get("avg_accept_seconds")),
+        "avg_resolve_hours": hours(row.get("avg_resolve_seconds")),
+        "avg_rating": round(row["avg_rating"], 2) if row.get("avg_rating") is not None else None,
+        "satisfaction_rate": round(row["satisfied"] / rated, 3) if rated else None,
+        "resolve_rate": round(row["resolved"] / received, 3) if received else None,
+    }
+
+
+def stats_places(user: User) -> QuerySet[Place]:
+    """The subtree roots where the user may read statistics."""
+    if is_unrestricted(user):
+        return Place.objects.filter(parent__isnull=True)
+    return Place.objects.filter(path__in=paths_with(user, caps.CASES_STATS))
+
+
+def case_stats(
+    user: User,
+    place: Place | None = None,
+    since: dt.date | dt.datetime | None = None,
+    until: dt.date | dt.datetime | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Received, resolved, overdue, average hours to accept and resolve, satisfaction — in
+    total, by category and by channel — for a place subtree (default: all of the user's).
+    Merged duplicates are counted apart and left out of everything else."""
+    if not _authenticated(user):
+        raise NotFound()
+    if place is not None:
+        if not has_capability(user, caps.CASES_STATS, place):
+            raise NotFound()
+        scope = _place_q(place)
+    else:
+        if not is_unrestricted(user) and not paths_with(user, caps.CASES_STATS):
+            raise NotFound()
+        scope = Q() if is_unrestricted(user) else subtree_q(paths_with(user, caps.CASES_STATS), "place_path")
+    qs = Case.objects.filter(scope)
+    if since:
+        qs = qs.filter(created_at__gte=_as_datetime(since))
+    if until:
+        qs = qs.filter(
+            created_at__lt=_as_datetime(until, end=True) if not isinstance(until, dt.datetime) else until
+        )
+    merged = qs.filter(state=State.MERGED).count()
+    qs = qs.exclude(state=State.MERGED)
+    now = now or timezone.now()
+    aggregates = _aggregates(now)
+    totals = _finish(qs.aggregate(**aggregates))
+    names = dict(Category.objects.filter(parent__isnull=True).values_list("code", "name"))
+    by_category = [
+        _finish({**row, "name": names.get(row["category__code"], row["category__code"])})
+        for row in qs.values("category__code").annotate(**aggregates).order_by("category__code")
+    ]
+    for row in by_category:
+        row["code"] = row.pop("category__code")
+    by_channel = [
+        _finish({**row, "name": Channel(row["channel"]).label})
+        for row in qs.values("channel").annotate(**aggregates).order_by("channel")
+    ]
+    for row in by_channel:
+        row["code"] = row.pop("channel")
+    by_level = {
+        row["level"]: row["n"]
+        for row in qs.filter(state__in=OPEN_STATES).values("level").annotate(n=Count("pk")).order_by("level")
+    }
+    return {
+        "place": place.name if place is not None else "",
+        "since": since,
+        "until": until,
+        "merged": merged,
+        **totals,
+        "open_by_level": {level: by_level.get(level, 0) for level in Level.values},
+        "by_category": by_category,
+        "by_channel": by_channel,
+    }
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+def categories(*, active_only: bool = True) -> QuerySet[Category]:
+    qs = Category.objects.select_related("parent")
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("sort_order", "id")
+
+
+def top_categories(*, active_only: bool = True) -> QuerySet[Category]:
+    return categories(active_only=active_only).filter(parent__isnull=True)
+
+
+def subcategories(parent: Category, *, active_only: bool = True) -> QuerySet[Category]:
+    return categories(active_only=active_only).filter(parent=parent)
+
+
+def slas() -> QuerySet[SLA]:
+    return SLA.objects.select_related("category", "category__parent").order_by(
+        "category__sort_order", "priority"
+    )
+
+
+def routing_rules_for(user: User) -> QuerySet[RoutingRule]:
+    """Rules the user may configure (global ones for administrators only)."""
+    qs = RoutingRule.objects.select_related("category", "place", "organisation")
+    if is_unrestricted(user):
+        return qs.order_by("category__sort_order", "place__path", "id")
+    paths = paths_with(user, caps.CASES_CONFIGURE)
+    return qs.filter(subtree_q(paths, "place__path")).order_by("category__sort_order", "place__path", "id")
+
+
+def routing_rule_for(user: User, rule_id: int) -> RoutingRule:
+    rule = routing_rules_for(user).filter(pk=rule_id).first()
+    if rule is None:
+        raise NotFound()
+    return rule
+
+
+def apikeys_for(user: User) -> QuerySet[ApiKey]:
+    qs = ApiKey.objects.select_related("place", "created_by").order_by("name")
+    if is_unrestricted(user):
+        return qs
+    return qs.filter(subtree_q(paths_with(user, caps.CASES_CONFIGURE), "place__path"))
+
+
+def apikey_for(user: User, key_id: int) -> ApiKey:
+    key = apikeys_for(user).filter(pk=key_id).first()
+    if key is None:
+        raise NotFound()
+    return key
+
+
+def dispatch_targets(user: User, case: Case) -> dict[str, Any]:
+    """What a dispatch form offers: the levels the user may send the case to (with their owner
+    places), the people responsible there, and the organisations that can take it."""
+    from gridgov.accounts.models import RoleAssignment
+    from gridgov.cases.routing import owner_at
+    from gridgov.cases.services import HANDLING_ORG_KINDS
+    from gridgov.orgs.selectors import organisations_for
+
+    chain = ancestors(case.place)
+    levels = []
+    for level in Level.values:
+        actual, owner = owner_at(case.place, level, chain)
+        if actual != level or level == Level.DEPARTMENT:
+            continue
+        if is_unrestricted(user) or has_capability(user, caps.CASES_DISPATCH, owner):
+            levels.append((level, owner))
+    people: dict[str, list[Any]] = {}
+    for level, owner in levels:
+        assignments = RoleAssignment.objects.filter(
+            place__path__in=owner.ancestor_paths(), user__is_active=True
+        ).select_related("user", "role", "place")
+        people[level] = sorted(
+            {
+                a.user_id: a.user
+                for a in assignments
+                if caps.CASES_HANDLE in (a.role.capabilities or []) and KIND_LEVEL.get(a.place.kind) == level
+            }.values(),
+            key=lambda u: u.username,
+        )
+    organisations = (
+        organisations_for(user).filter(is_active=True, kind__in=HANDLING_ORG_KINDS).order_by("kind", "name")
+    )
+    return {"levels": levels, "people": people, "organisations": organisations}
+
+
+def reporter_for_staff(case: Case) -> str:
+    """The reporter as staff see them (masked phone); the public never gets this."""
+    return (
+        case.reporter_display
+        if case.reporter_name
+        or case.reporter_phone_last4
+        or case.reporter_user_id
+        or case.reporter_resident_id
+        else "匿名"
+    )
+
+
+__all__ = [
+    "allowed_actions",
+    "apikey_for",
+    "apikeys_for",
+    "attachment_for",
+    "call_for",
+    "case_attachments",
+    "case_by_tracking_code",
+    "case_calls",
+    "case_for",
+    "case_stats",
+    "case_timeline",
+    "cases_for",
+    "cases_visible",
+    "categories",
+    "dispatch_queue",
+    "dispatch_targets",
+    "my_queue",
+    "my_reports",
+    "overdue",
+    "pending_calls",
+    "possible_duplicates",
+    "public_cases",
+    "public_status",
+    "public_timeline",
+    "routing_rule_for",
+    "routing_rules_for",
+    "slas",
+    "staff_cases",
+    "stats_places",
+    "subcategories",
+    "text_similarity",
+    "top_categories",
+]

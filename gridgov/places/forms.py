@@ -1,0 +1,155 @@
+"""Forms for the place pages: they parse and check input shape; the rules live in places.services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from gridgov.places.models import ResidenceKind
+
+
+def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Attach a service's ValidationError to the form: next to the named field when the form has it,
+    at the top of the form otherwise (a service may name a field the form does not show)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        form.add_error(None, exc)
+
+
+def _required(label: str) -> dict[str, str]:
+    return {"required": f"请填写{label}"}
+
+
+class ChildPlaceForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="类型", error_messages={"required": "请选择类型", "invalid_choice": "类型无效"}
+    )
+    name = forms.CharField(
+        label="名称",
+        max_length=100,
+        error_messages={**_required("名称"), "max_length": "名称不能超过100个字"},
+    )
+    code = forms.CharField(
+        label="编码", max_length=40, required=False, error_messages={"max_length": "编码不能超过40个字符"}
+    )
+    latitude = forms.FloatField(
+        label="纬度",
+        required=False,
+        min_value=-90,
+        max_value=90,
+        error_messages={
+            "invalid": "纬度须为数字",
+            "min_value": "纬度须在-90到90之间",
+            "max_value": "纬度须在-90到90之间",
+        },
+    )
+    longitude = forms.FloatField(
+        label="经度",
+        required=False,
+        min_value=-180,
+        max_value=180,
+        error_messages={
+            "invalid": "经度须为数字",
+            "min_value": "经度须在-180到180之间",
+            "max_value": "经度须在-180到180之间",
+        },
+    )
+
+    def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("latitude") is None) != (data.get("longitude") is None) and not self.errors:
+            raise ValidationError("经纬度须同时填写或同时留空")
+        return data
+
+
+class PlaceEditForm(forms.Form):
+    name = forms.CharField(
+        label="名称",
+        max_length=100,
+        error_messages={**_required("名称"), "max_length": "名称不能超过100个字"},
+    )
+    code = forms.CharField(
+        label="编码", max_length=40, required=False, error_messages={"max_length": "编码不能超过40个字符"}
+    )
+    latitude = ChildPlaceForm.base_fields["latitude"]
+    longitude = ChildPlaceForm.base_fields["longitude"]
+    households_min = forms.IntegerField(
+        label="网格户数下限",
+        required=False,
+        min_value=1,
+        max_value=100000,
+        error_messages={
+            "invalid": "户数下限须为整数",
+            "min_value": "户数下限须大于0",
+            "max_value": "户数下限过大",
+        },
+    )
+    households_max = forms.IntegerField(
+        label="网格户数上限",
+        required=False,
+        min_value=1,
+        max_value=100000,
+        error_messages={
+            "invalid": "户数上限须为整数",
+            "min_value": "户数上限须大于0",
+            "max_value": "户数上限过大",
+        },
+    )
+
+    def __init__(self, *args, is_grid: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not is_grid:
+            # The households range only means something for a grid.
+            del self.fields["households_min"]
+            del self.fields["households_max"]
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("latitude") is None) != (data.get("longitude") is None) and not (
+            self.has_error("latitude") or self.has_error("longitude")
+        ):
+            raise ValidationError("经纬度须同时填写或同时留空")
+        low, high = data.get("households_min"), data.get("households_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("households_max", "户数上限不能小于下限")
+        return data
+
+
+class HouseholdForm(forms.Form):
+    room = forms.CharField(
+        label="房号",
+        max_length=20,
+        error_messages={**_required("房号"), "max_length": "房号不能超过20个字符"},
+    )
+    residence_kind = forms.ChoiceField(
+        label="居住类型",
+        choices=ResidenceKind.choices,
+        initial=ResidenceKind.OWNER,
+        error_messages={
+            "required": "请选择居住类型",
+            "invalid_choice": "居住类型无效，可选：自住、出租、空置、商铺",
+        },
+    )
+    area_sqm = forms.DecimalField(
+        label="面积(㎡)",
+        required=False,
+        min_value=0,
+        max_digits=7,
+        decimal_places=2,
+        error_messages={
+            "invalid": "面积须为数字",
+            "min_value": "面积不能为负数",
+            "max_digits": "面积过大",
+            "max_decimal_places": "面积最多两位小数",
+            "max_whole_digits": "面积过大",
+        },
+    )
+    notes = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,251 @@
+"""Import/export pages: thin; reads through transfer.selectors, writes through transfer.services."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.scope import has_capability
+from gridgov.accounts.services import client_ip
+from gridgov.core.errors import Forbidden, error_items
+from gridgov.people.models import ResidenceStatus
+from gridgov.people.selectors import active_tags
+from gridgov.transfer import columns, selectors, services
+from gridgov.transfer.models import ImportKind
+
+ERRORS_ON_PAGE = 500
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _require_transfer_user(request: HttpRequest) -> None:
+    user = request.user
+    if not (
+        selectors.can_import(user) or selectors.can_export(user) or has_capability(user, caps.PLACES_MANAGE)
+    ):
+        raise Forbidden("您没有导入或导出人房数据的权限")
+
+
+def _index(
+    request: HttpRequest,
+    *,
+    upload_errors: list[dict[str, str]] | None = None,
+    export_errors: list[dict[str, str]] | None = None,
+    geo_errors: list[dict[str, str]] | None = None,
+    geo_report: services.GeoReport | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    can_import = selectors.can_import(user)
+    can_export = selectors.can_export(user)
+    can_geo = has_capability(user, caps.PLACES_MANAGE)
+    context = {
+        "can_import": can_import,
+        "can_export": can_export,
+        "can_geo": can_geo,
+        "can_unmask": selectors.can_export_unmasked(user),
+        "import_places": selectors.place_choices(user, caps.REGISTRY_IMPORT) if can_import else [],
+        "export_places": selectors.place_choices(user, caps.REGISTRY_EXPORT) if can_export else [],
+        "geo_places": selectors.place_choices(user, caps.PLACES_MANAGE) if can_geo else [],
+        "jobs": selectors.import_jobs_for(user)[:20] if can_import else [],
+        "kinds": ImportKind.choices,
+        "tags": active_tags(),
+        "statuses": ResidenceStatus.choices,
+        "columns": columns.COLUMNS,
+        "required": set(columns.REQUIRED[ImportKind.RESIDENTS]),
+        "upload_errors": upload_errors or [],
+        "export_errors": export_errors or [],
+        "geo_errors": geo_errors or [],
+        "geo_report": geo_report,
+        "form": request.POST if request.method == "POST" else request.GET,
+        "max_mb": services._megabytes(services.settings.GRIDGOV_UPLOAD_MAX_BYTES),
+    }
+    return render(request, "transfer/index.html", context, status=status)
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    _require_transfer_user(request)
+    return _index(request)
+
+
+@login_required
+@require_GET
+def template_download(request: HttpRequest) -> HttpResponse:
+    _require_transfer_user(request)
+    kind = request.GET.get("kind", ImportKind.RESIDENTS)
+    if kind not in ImportKind.values:
+        kind = ImportKind.RESIDENTS
+    label = "居民导入模板" if kind == ImportKind.RESIDENTS else "楼栋和户导入模板"
+    if request.GET.get("format") == "csv":
+        content, filename, content_type = (
+            columns.template_csv(kind),
+            f"{label}.csv",
+            "text/csv; charset=utf-8",
+        )
+    else:
+        content, filename, content_type = columns.template_xlsx(kind), f"{label}.xlsx", XLSX
+    return FileResponse(io.BytesIO(content), as_attachment=True, filename=filename, content_type=content_type)
+
+
+@login_required
+@require_POST
+def upload(request: HttpRequest) -> HttpResponse:
+    place_id = _int(request.POST.get("place"))
+    if place_id is None:
+        return _index(
+            request, upload_errors=[{"field": "place", "message": "请选择导入到哪个地点"}], status=400
+        )
+    place = selectors.import_place_for(request.user, place_id)
+    try:
+        job = services.import_upload(
+            by=request.user,
+            place=place,
+            kind=request.POST.get("kind", ImportKind.RESIDENTS),
+            uploaded=request.FILES.get("file"),
+        )
+    except ValidationError as exc:
+        return _index(request, upload_errors=error_items(exc), status=400)
+    return redirect("transfer:job", job.pk)
+
+
+def _job_context(request: HttpRequest, job_id: int) -> dict[str, Any]:
+    job = selectors.import_job_for(request.user, job_id)
+    errors = selectors.job_errors(job)
+    return {
+        "job": job,
+        "errors": errors[:ERRORS_ON_PAGE],
+        "error_count": errors.count() if not job.is_active else 0,
+        "errors_shown": ERRORS_ON_PAGE,
+    }
+
+
+@login_required
+@require_GET
+def job(request: HttpRequest, job_id: int) -> HttpResponse:
+    return render(request, "transfer/job.html", _job_context(request, job_id))
+
+
+@login_required
+@require_GET
+def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The polled part of the job page (htmx): progress while running, the report after."""
+    return render(request, "transfer/_job_status.html", _job_context(request, job_id))
+
+
+@login_required
+@require_POST
+def job_confirm(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = selectors.import_job_for(request.user, job_id)
+    try:
+        job = services.import_confirm(by=request.user, job=job, mode=request.POST.get("mode", ""))
+    except ValidationError as exc:
+        for item in error_items(exc):
+            messages.error(request, item["message"])
+    else:
+        messages.success(request, "已开始导入" if job.status != "cancelled" else "已取消，没有导入任何数据")
+    return redirect("transfer:job", job.pk)
+
+
+@login_required
+@require_GET
+def job_errors(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Every bad row as a spreadsheet, for fixing the file in Excel."""
+    from openpyxl import Workbook
+
+    job = selectors.import_job_for(request.user, job_id)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("错误报告")
+    sheet.append(["行号", "姓名", "列", "原因"])
+    for error in selectors.job_errors(job).iterator(chunk_size=2000):
+        sheet.append([error.row, error.name, error.column, error.message])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return FileResponse(
+        buffer, as_attachment=True, filename=f"错误报告_{job.original_name}.xlsx", content_type=XLSX
+    )
+
+
+def _flag(value: Any) -> bool:
+    return str(value or "").lower() in {"1", "true", "on", "yes"}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def export(request: HttpRequest, what: str) -> HttpResponse:
+    """Download a registry list as .xlsx; masked unless the user may and asks (with a purpose)."""
+    params = request.POST if request.method == "POST" else request.GET
+    place = None
+    if params.get("place"):
+        place_id = _int(params.get("place"))
+        if place_id is None:
+            return _index(request, export_errors=[{"field": "place", "message": "地点无效"}], status=400)
+        place = selectors.export_place_for(request.user, place_id)
+    common = {
+        "by": request.user,
+        "place": place,
+        "unmasked": _flag(params.get("unmasked")),
+        "purpose": params.get("purpose", ""),
+        "ip": client_ip(request),
+    }
+    try:
+        if what == "residents":
+            result = services.export_residents(
+                q=params.get("q", ""),
+                tag=params.get("tag") or None,
+                status=params.get("status") or None,
+                **common,
+            )
+        elif what == "households":
+            result = services.export_households(**common)
+        else:
+            active = {"active": True, "inactive": False, "all": None}.get(
+                params.get("active", "active"), True
+            )
+            result = services.export_floating(active=active, **common)
+    except ValidationError as exc:
+        return _index(request, export_errors=error_items(exc), status=400)
+    except Forbidden as exc:
+        if not selectors.can_export(request.user):
+            raise
+        return _index(request, export_errors=[{"field": "unmasked", "message": str(exc)}], status=403)
+    return FileResponse(result.handle, as_attachment=True, filename=result.filename, content_type=XLSX)
+
+
+@login_required
+@require_POST
+def geojson(request: HttpRequest) -> HttpResponse:
+    _require_transfer_user(request)
+    place_id = _int(request.POST.get("root"))
+    if place_id is None:
+        return _index(
+            request, geo_errors=[{"field": "root", "message": "请选择GeoJSON对应的上级地点"}], status=400
+        )
+    root = selectors.import_place_for(request.user, place_id)
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        return _index(request, geo_errors=[{"field": "file", "message": "请选择GeoJSON文件"}], status=400)
+    try:
+        services.check_upload_size(uploaded)
+        report = services.geojson_import(
+            by=request.user, root=root, raw=uploaded.read(), source_name=uploaded.name or ""
+        )
+    except ValidationError as exc:
+        return _index(request, geo_errors=error_items(exc), status=400)
+    return _index(request, geo_report=report)
