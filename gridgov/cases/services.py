@@ -1166,7 +1166,11 @@ def case_whistle(
 @transaction.atomic
 def case_call_report(*, by: User, call: CaseCall, note: str) -> CaseCall:
     """报到: a called department reports what it did."""
-    call = CaseCall.objects.select_for_update(of=("self",)).select_related("case", "organisation").get(pk=call.pk)
+    call = (
+        CaseCall.objects.select_for_update(of=("self",))
+        .select_related("case", "organisation")
+        .get(pk=call.pk)
+    )
     case = call.case
     if not (policy.org_handles(by) == call.organisation_id or is_unrestricted(by)):
         if policy.is_staff_viewer(by, case):

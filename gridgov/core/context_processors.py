@@ -29,15 +29,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "user_caps": set()}
     held = capabilities_anywhere(user)
-    items = []
-    for label, url_name, capability in NAVIGATION:
-        if capability is None or capability in held:
-            url = reverse(url_name)
-            items.append(
-                {
-                    "label": label,
-                    "url": url,
-                    "active": request.path == url or (url != "/" and request.path.startswith(url)),
-                }
-            )
+    items = [
+        {"label": label, "url": reverse(url_name), "active": False}
+        for label, url_name, capability in NAVIGATION
+        if capability is None or capability in held
+    ]
+    # Only the longest matching entry is lit: /places/grid-balance/ is not also 网格与楼栋.
+    matches = [
+        item
+        for item in items
+        if request.path == item["url"] or (item["url"] != "/" and request.path.startswith(item["url"]))
+    ]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     return {"nav_items": items, "user_caps": held}

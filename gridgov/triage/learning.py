@@ -132,7 +132,9 @@ class NaiveBayes:
             return [prior for prior in self._prior]
         return [
             prior - k * norm + total
-            for prior, norm, total in zip(self._prior, self._norm, map(sum, zip(*known, strict=True)), strict=True)
+            for prior, norm, total in zip(
+                self._prior, self._norm, map(sum, zip(*known, strict=True)), strict=True
+            )
         ]
 
     def knows(self, document: Sequence[str]) -> int:
@@ -411,9 +413,7 @@ def _best_temperature(scored: list[tuple[list[float], int]]) -> float:
         return 1.0
 
     def log_loss(temperature: float) -> float:
-        return -sum(
-            math.log(max(softmax(scores, temperature)[label], 1e-12)) for scores, label in scored
-        )
+        return -sum(math.log(max(softmax(scores, temperature)[label], 1e-12)) for scores, label in scored)
 
     return min(TEMPERATURES, key=lambda t: (log_loss(t), t))
 

@@ -20,7 +20,9 @@ def cw(world):
     roles = {role.code: role for role in Role.objects.all()}
 
     def person(username: str, role: str, place, **extra):
-        user = user_create(by=None, username=username, password=w.password, display_name=username, validate=False, **extra)
+        user = user_create(
+            by=None, username=username, password=w.password, display_name=username, validate=False, **extra
+        )
         role_grant(by=None, user=user, role=roles[role], place=place)
         return user
 
@@ -44,9 +46,13 @@ def cw(world):
     w.theft = category_create(by=None, name="盗窃", code="theft", parent=w.safety)
     w.order = Category.objects.get(code="order")
     w.sanitation = Category.objects.get(code="sanitation")
-    routing_rule_create(by=None, category=w.lift, place=w.estate1, level=Level.GRID, organisation=w.property_co)
+    routing_rule_create(
+        by=None, category=w.lift, place=w.estate1, level=Level.GRID, organisation=w.property_co
+    )
     routing_rule_create(by=None, category=w.order, level=Level.DEPARTMENT, organisation=w.chengguan)
-    routing_rule_create(by=None, category=w.theft, place=w.street, level=Level.DEPARTMENT, organisation=w.police)
+    routing_rule_create(
+        by=None, category=w.theft, place=w.street, level=Level.DEPARTMENT, organisation=w.police
+    )
     return w
 
 

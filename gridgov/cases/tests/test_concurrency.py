@@ -50,7 +50,9 @@ def race(*calls):
 def test_two_concurrent_accepts_exactly_one_wins(cw, submit):
     for _ in range(3):
         case = submit()
-        results = race(lambda c=case: case_accept(by=cw.alice, case=c), lambda c=case: case_accept(by=cw.frank, case=c))
+        results = race(
+            lambda c=case: case_accept(by=cw.alice, case=c), lambda c=case: case_accept(by=cw.frank, case=c)
+        )
         winners = [r for r in results if isinstance(r, Case)]
         losers = [r for r in results if isinstance(r, CaseConflict)]
         assert len(winners) == 1 and len(losers) == 1, results
@@ -75,8 +77,12 @@ def test_two_concurrent_sweeps_escalate_each_case_once(cw, submit):
 def test_concurrent_retries_with_one_client_key_make_one_case(cw):
     def attempt():
         return case_submit_result(
-            by=None, text="路灯坏了", channel="resident_web", place=cw.building1,
-            reporter_phone="13700001234", client_key="retry-1",
+            by=None,
+            text="路灯坏了",
+            channel="resident_web",
+            place=cw.building1,
+            reporter_phone="13700001234",
+            client_key="retry-1",
         )
 
     results = race(attempt, attempt, attempt)

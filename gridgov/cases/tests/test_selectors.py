@@ -97,7 +97,14 @@ def test_queues(cw, submit):
 
 def test_cases_for_filters(cw, submit):
     a = submit(text="一号楼垃圾")
-    b = submit(place=cw.building2, text="八号楼电梯坏了", category="facility", by=cw.bob, channel="patrol", reporter_phone="")
+    b = submit(
+        place=cw.building2,
+        text="八号楼电梯坏了",
+        category="facility",
+        by=cw.bob,
+        channel="patrol",
+        reporter_phone="",
+    )
     Case.objects.filter(pk=a.pk).update(created_at=timezone.now() - dt.timedelta(days=10))
     assert set(cases_for(cw.carol)) == {a, b}
     assert list(cases_for(cw.carol, category="facility")) == [b]

@@ -51,9 +51,16 @@ def test_unsatisfied_reopens_once_to_the_supervisor_not_the_dispatcher(cw, submi
     case = resolved_case(cw, submit)
     Notification.objects.all().delete()
     case = case_rate(by=cw.erin, case=case, rating=2, comment="根本没修")
-    assert (case.state, case.reopen_count, case.level, case.handler_user) == (State.NEW, 1, Level.COMMUNITY, None)
+    assert (case.state, case.reopen_count, case.level, case.handler_user) == (
+        State.NEW,
+        1,
+        Level.COMMUNITY,
+        None,
+    )
     assert set(case.excluded_reviewers) == {cw.carol.pk, cw.bob.pk}
-    assert "carol" in set(Notification.objects.filter(kind="case.reopened").values_list("recipient__username", flat=True))
+    assert "carol" in set(
+        Notification.objects.filter(kind="case.reopened").values_list("recipient__username", flat=True)
+    )
     # carol dispatched it: she may not review it; her colleague cora may.
     with pytest.raises(Forbidden) as exc:
         case_accept(by=cw.carol, case=case)
@@ -64,7 +71,11 @@ def test_unsatisfied_reopens_once_to_the_supervisor_not_the_dispatcher(cw, submi
     # A second unsatisfied rating closes: the reopen happens once.
     case = case_rate(by=cw.erin, case=case, rating=1)
     assert (case.state, case.reopen_count, case.rating) == (State.CLOSED, 1, 1)
-    kinds = list(CaseEvent.objects.filter(case=case, kind__in=[EventKind.RATED, EventKind.REOPENED]).values_list("kind", flat=True))
+    kinds = list(
+        CaseEvent.objects.filter(case=case, kind__in=[EventKind.RATED, EventKind.REOPENED]).values_list(
+            "kind", flat=True
+        )
+    )
     assert kinds == ["rated", "reopened", "rated"]
 
 
@@ -111,9 +122,17 @@ def test_whistle_calls_departments_who_report_back(cw, submit):
     with pytest.raises(Forbidden):
         case_whistle(by=cw.alice, case=case, organisations=[cw.market], deadline=deadline)
     with pytest.raises(ValidationError) as exc:
-        case_whistle(by=cw.carol, case=case, organisations=[cw.market], deadline=timezone.now() - dt.timedelta(hours=1))
+        case_whistle(
+            by=cw.carol, case=case, organisations=[cw.market], deadline=timezone.now() - dt.timedelta(hours=1)
+        )
     assert exc.value.message_dict == {"deadline": ["报到期限须晚于当前时间"]}
-    calls = case_whistle(by=cw.carol, case=case, organisations=[cw.market, cw.chengguan], deadline=deadline, note="电梯维保不到位")
+    calls = case_whistle(
+        by=cw.carol,
+        case=case,
+        organisations=[cw.market, cw.chengguan],
+        deadline=deadline,
+        note="电梯维保不到位",
+    )
     assert len(calls) == 2
     assert Notification.objects.filter(recipient=cw.zhi, kind="case.whistle").exists()
     with pytest.raises(ValidationError) as exc:

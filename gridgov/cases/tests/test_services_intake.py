@@ -25,7 +25,12 @@ def test_anonymous_resident_report_gets_code_suggestion_routing_and_first_event(
     assert crypto.decrypt(case.reporter_phone_enc) == "13700001234"
     assert case.due_accept_at > case.created_at and case.due_resolve_at > case.due_accept_at
     event = CaseEvent.objects.get(case=case)
-    assert (event.kind, event.to_state, event.to_level, event.public) == (EventKind.SUBMITTED, "new", "grid", True)
+    assert (event.kind, event.to_state, event.to_level, event.public) == (
+        EventKind.SUBMITTED,
+        "new",
+        "grid",
+        True,
+    )
     entry = AuditEntry.objects.get(target_type="cases.case", target_id=str(case.pk))
     assert entry.action == AuditAction.CREATE and "13700001234" not in str(entry.changes)
     # The grid's handlers are told: alice and frank work grid 1, bob (grid 2) is not.
@@ -72,11 +77,19 @@ def test_logged_in_resident_is_linked_as_reporter(cw, submit):
 
 def test_idempotent_on_client_key(cw, submit):
     first = case_submit_result(
-        by=None, text="路灯不亮", channel="qr_poster", place=cw.building1, reporter_phone="13700001234",
+        by=None,
+        text="路灯不亮",
+        channel="qr_poster",
+        place=cw.building1,
+        reporter_phone="13700001234",
         client_key="c-123",
     )
     again = case_submit_result(
-        by=None, text="路灯不亮", channel="qr_poster", place=cw.building1, reporter_phone="13700001234",
+        by=None,
+        text="路灯不亮",
+        channel="qr_poster",
+        place=cw.building1,
+        reporter_phone="13700001234",
         client_key="c-123",
     )
     assert first.created and not again.created
@@ -88,8 +101,14 @@ def test_idempotent_on_client_key(cw, submit):
 
 
 def test_staff_channels_need_intake_capability_at_the_place(cw, submit):
-    case = submit(by=cw.alice, channel=Channel.HOTLINE, reporter_name="王阿姨", reporter_phone="13811112222",
-                  reporter_resident=cw.zhang, category="facility")
+    case = submit(
+        by=cw.alice,
+        channel=Channel.HOTLINE,
+        reporter_name="王阿姨",
+        reporter_phone="13811112222",
+        reporter_resident=cw.zhang,
+        category="facility",
+    )
     assert case.created_by == cw.alice and case.reporter_resident == cw.zhang
     assert case.category_confirmed  # staff chose the category on the phone
     with pytest.raises(Forbidden) as exc:
@@ -103,7 +122,9 @@ def test_staff_channels_need_intake_capability_at_the_place(cw, submit):
 
 
 def test_patrol_report_is_the_grid_workers_own(cw, submit):
-    case = submit(by=cw.dave, channel=Channel.PATROL, reporter_phone="", text="巡查发现绿化带有人堆放建筑垃圾")
+    case = submit(
+        by=cw.dave, channel=Channel.PATROL, reporter_phone="", text="巡查发现绿化带有人堆放建筑垃圾"
+    )
     assert case.reporter_user == cw.dave and case.channel == Channel.PATROL
 
 

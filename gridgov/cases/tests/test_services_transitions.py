@@ -33,7 +33,11 @@ def test_happy_path_accept_start_note_resolve_writes_the_timeline(cw, submit):
     case = submit()
     assert "accept" in allowed_actions(cw.alice, case)
     case = case_accept(by=cw.alice, case=case)
-    assert (case.state, case.handler_user, case.accept_seconds is not None) == (State.ACCEPTED, cw.alice, True)
+    assert (case.state, case.handler_user, case.accept_seconds is not None) == (
+        State.ACCEPTED,
+        cw.alice,
+        True,
+    )
     assert allowed_actions(cw.alice, case) >= {"start", "resolve", "note", "return", "escalate"}
     assert "accept" not in allowed_actions(cw.frank, case)
     case = case_start(by=cw.alice, case=case)
@@ -42,7 +46,12 @@ def test_happy_path_accept_start_note_resolve_writes_the_timeline(cw, submit):
     assert case.state == State.RESOLVED and case.resolved_at and case.resolve_seconds is not None
     assert kinds(case) == ["submitted", "accepted", "started", "note", "resolved"]
     last = CaseEvent.objects.filter(case=case).last()
-    assert (last.from_state, last.to_state, last.public, last.actor) == ("in_progress", "resolved", True, cw.alice)
+    assert (last.from_state, last.to_state, last.public, last.actor) == (
+        "in_progress",
+        "resolved",
+        True,
+        cw.alice,
+    )
     assert AuditEntry.objects.filter(target_type="cases.case", target_id=str(case.pk)).count() == 5
 
 
@@ -109,7 +118,9 @@ def test_dispatch_to_a_person_and_to_an_organisation(cw, submit):
     with pytest.raises(Forbidden) as exc:
         case_dispatch(by=cw.carol, case=case, level=Level.STREET)
     assert str(exc.value) == "您无权交办到芙蓉北路街道"
-    events = list(CaseEvent.objects.filter(case=case, kind=EventKind.DISPATCHED).values_list("note", flat=True))
+    events = list(
+        CaseEvent.objects.filter(case=case, kind=EventKind.DISPATCHED).values_list("note", flat=True)
+    )
     assert events == ["交办至frank", "交办至聚江苑物业"]
     assert CaseEvent.objects.filter(case=case, kind=EventKind.NOTE, note="请今天处理", public=False).exists()
 
@@ -120,10 +131,17 @@ def test_building_level_case_goes_to_the_building_head(cw, submit):
     category_update(by=None, category=cw.sanitation, start_level=Level.BUILDING)
     case = submit()
     assert case.level == Level.BUILDING and case.level_place == cw.building1
-    assert set(Notification.objects.filter(kind="case.new").values_list("recipient__username", flat=True)) == {"bea"}
+    assert set(
+        Notification.objects.filter(kind="case.new").values_list("recipient__username", flat=True)
+    ) == {"bea"}
     case = case_accept(by=cw.bea, case=case)
     case = case_escalate(by=cw.bea, case=case, reason="需要网格协调")
-    assert (case.level, case.level_place, case.state, case.handler_user) == (Level.GRID, cw.grid1, State.NEW, None)
+    assert (case.level, case.level_place, case.state, case.handler_user) == (
+        Level.GRID,
+        cw.grid1,
+        State.NEW,
+        None,
+    )
     ev = CaseEvent.objects.filter(case=case).last()
     assert (ev.kind, ev.from_level, ev.to_level, ev.public) == (EventKind.ESCALATED, "building", "grid", True)
     with pytest.raises(Forbidden):
@@ -205,7 +223,9 @@ def test_reporter_phone_reveal_is_audited_and_limited(cw, submit):
 
     case = submit()
     assert case_reveal_reporter_phone(by=cw.alice, case=case, purpose="回访") == "13700001234"
-    assert AuditEntry.objects.filter(action=AuditAction.VIEW_PII, target_id=str(case.pk), purpose="回访").exists()
+    assert AuditEntry.objects.filter(
+        action=AuditAction.VIEW_PII, target_id=str(case.pk), purpose="回访"
+    ).exists()
     with pytest.raises(Forbidden):
         case_reveal_reporter_phone(by=cw.dave, case=case, purpose="好奇")
     with pytest.raises(NotFound):

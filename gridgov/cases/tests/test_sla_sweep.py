@@ -44,7 +44,12 @@ def test_property_company_missing_the_deadline_climbs_to_the_community(cw, submi
     Notification.objects.all().delete()
     assert sla_sweep(now=at(2026, 9, 30, 12)).escalated == 1
     case.refresh_from_db()
-    assert (case.level, case.handler_user, case.handler_org, case.state) == (Level.COMMUNITY, None, None, State.NEW)
+    assert (case.level, case.handler_user, case.handler_org, case.state) == (
+        Level.COMMUNITY,
+        None,
+        None,
+        State.NEW,
+    )
     assert "pete" in told("case.overdue") and "carol" in told("case.overdue")
     assert CaseEvent.objects.get(case=case, kind=EventKind.AUTO_ESCALATED).from_state == State.ACCEPTED
 
@@ -77,7 +82,9 @@ def test_overdue_selector_lists_what_the_sweep_would_take(cw, submit):
 def test_resolved_cases_close_after_n_days_without_rating(cw, submit):
     case = case_accept(by=cw.alice, case=submit())
     case = case_resolve(by=cw.alice, case=case, result="已处理")
-    assert cases_close_unrated(days=7, now=case.resolved_at.replace(microsecond=0) + dt.timedelta(days=6)) == 0
+    assert (
+        cases_close_unrated(days=7, now=case.resolved_at.replace(microsecond=0) + dt.timedelta(days=6)) == 0
+    )
     closed = cases_close_unrated(days=7, now=case.resolved_at + dt.timedelta(days=8))
     assert closed == 1
     case.refresh_from_db()

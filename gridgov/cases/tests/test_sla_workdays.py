@@ -42,22 +42,42 @@ def test_years_the_package_does_not_know_fall_back_to_weekdays(caplog):
 
 
 def test_sla_rows_drive_due_times(cw):
-    sla_set(by=None, category=cw.sanitation, priority=Priority.NORMAL, accept_within=2, resolve_within=5, unit=SlaUnit.WORKDAYS)
+    sla_set(
+        by=None,
+        category=cw.sanitation,
+        priority=Priority.NORMAL,
+        accept_within=2,
+        resolve_within=5,
+        unit=SlaUnit.WORKDAYS,
+    )
     accept, resolve = due_times(cw.sanitation, Priority.NORMAL, at(2026, 9, 24, 10))
     assert (accept, resolve) == (at(2026, 9, 29, 10), at(2026, 10, 9, 10))
     # A subcategory without its own SLA uses its parent's; hours are wall-clock.
-    sla_set(by=None, category=cw.facility, priority=Priority.URGENT, accept_within=1, resolve_within=8, unit=SlaUnit.HOURS)
+    sla_set(
+        by=None,
+        category=cw.facility,
+        priority=Priority.URGENT,
+        accept_within=1,
+        resolve_within=8,
+        unit=SlaUnit.HOURS,
+    )
     accept, resolve = due_times(cw.lift, Priority.URGENT, at(2026, 10, 1, 22))
     assert (accept, resolve) == (at(2026, 10, 1, 23), at(2026, 10, 2, 6))
 
 
 def test_sla_configuration_bad_input(cw):
     with pytest.raises(ValidationError) as exc:
-        sla_set(by=None, category=cw.facility, priority="normal", accept_within=5, resolve_within=2, unit="hours")
+        sla_set(
+            by=None, category=cw.facility, priority="normal", accept_within=5, resolve_within=2, unit="hours"
+        )
     assert exc.value.message_dict == {"resolve_within": ["办结时限不能短于受理时限"]}
     with pytest.raises(ValidationError) as exc:
-        sla_set(by=None, category=cw.facility, priority="normal", accept_within=0, resolve_within=2, unit="hours")
+        sla_set(
+            by=None, category=cw.facility, priority="normal", accept_within=0, resolve_within=2, unit="hours"
+        )
     assert exc.value.message_dict == {"accept_within": ["受理时限须为1到10000之间的整数"]}
     with pytest.raises(ValidationError) as exc:
-        sla_set(by=None, category=cw.facility, priority="normal", accept_within=1, resolve_within=2, unit="weeks")
+        sla_set(
+            by=None, category=cw.facility, priority="normal", accept_within=1, resolve_within=2, unit="weeks"
+        )
     assert exc.value.message_dict == {"unit": ["时限单位只能是小时或工作日"]}

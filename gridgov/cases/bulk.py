@@ -1,0 +1,234 @@
+"""Bulk intake of a property company's daily problem list (seed 001 "问题反馈清单").
+
+An .xlsx or CSV with a header row (地点/楼栋, 问题描述, 具体位置, 分类, 反映人, 联系电话, 紧急);
+every row becomes a case through `case_submit` (channel property_bulk). Each row carries a
+client key derived from its place and text, so uploading the same list twice adds nothing.
+Every bad row is reported with its row number and field; the caller chooses all-or-nothing
+or "write the good rows".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.scope import is_unrestricted, paths_with, subtree_q
+from gridgov.cases import policy
+from gridgov.cases.models import Case, Channel, Priority
+from gridgov.core.errors import error_items, field_error
+from gridgov.places.models import Place
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+
+MAX_ROWS = 2000
+HEADERS: dict[str, str] = {
+    "地点": "place",
+    "楼栋": "place",
+    "位置": "place",
+    "小区楼栋": "place",
+    "问题描述": "text",
+    "问题": "text",
+    "反映内容": "text",
+    "内容": "text",
+    "具体位置": "address_detail",
+    "详细位置": "address_detail",
+    "分类": "category",
+    "反映人": "reporter_name",
+    "姓名": "reporter_name",
+    "联系电话": "reporter_phone",
+    "电话": "reporter_phone",
+    "手机号": "reporter_phone",
+    "紧急": "priority",
+    "紧急程度": "priority",
+    "优先级": "priority",
+}
+_SPLIT = re.compile(r"\s*[/／>＞\-—]\s*")
+
+
+@dataclass
+class RowError:
+    row: int
+    field: str
+    message: str
+
+
+@dataclass
+class BulkResult:
+    created: list[Case] = field(default_factory=list)
+    existing: list[Case] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    written: bool = False
+
+
+def read_rows(upload: Any) -> list[tuple[int, dict[str, str]]]:
+    """Rows of the uploaded sheet as {field: text}, with spreadsheet row numbers."""
+    from gridgov.transfer.readers import FileProblem, cell_text, raw_rows, sniff
+
+    name = str(getattr(upload, "name", "") or "list.xlsx")
+    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix[:8]) as handle:
+        if hasattr(upload, "chunks"):
+            for chunk in upload.chunks():
+                handle.write(chunk)
+        else:
+            handle.write(upload.read())
+        handle.flush()
+        path = Path(handle.name)
+        sniffed = sniff(path, name)
+        header: dict[int, str] | None = None
+        rows: list[tuple[int, dict[str, str]]] = []
+        try:
+            for number, values in raw_rows(path, sniffed.file_format, sniffed.encoding):
+                cells = [cell_text(value) for value in values]
+                if header is None:
+                    mapped = {i: HEADERS[c] for i, c in enumerate(cells) if c in HEADERS}
+                    if "text" in mapped.values() and "place" in mapped.values():
+                        header = mapped
+                    elif number >= 10:
+                        break
+                    continue
+                row = {key: cells[i] for i, key in header.items() if i < len(cells) and cells[i]}
+                if row:
+                    rows.append((number, row))
+                if len(rows) > MAX_ROWS:
+                    raise field_error("file", f"一次最多导入{MAX_ROWS}行，请拆分后再上传")
+        except FileProblem as exc:
+            raise field_error("file", str(exc)) from None
+    if header is None:
+        raise field_error("file", "找不到表头：第一行须包含“地点”（或“楼栋”）和“问题描述”两列")
+    return rows
+
+
+def _roots(by: User) -> list[str]:
+    roots = list(paths_with(by, caps.CASES_INTAKE))
+    org_id = policy.org_handles(by)
+    if org_id:
+        roots += list(Place.objects.filter(served_by=org_id).values_list("path", flat=True))
+    return roots
+
+
+def resolve_place(by: User, text: str) -> Place:
+    """A place named in a sheet ("1栋", or "聚江苑/1栋" when names repeat) inside the user's reach."""
+    parts = [p for p in _SPLIT.split(text.strip()) if p]
+    if not parts:
+        raise field_error("place", "请填写地点")
+    candidates = Place.objects.filter(name=parts[-1])
+    if not is_unrestricted(by):
+        candidates = candidates.filter(subtree_q(_roots(by), "path"))
+    matches = []
+    for place in candidates[:50]:
+        if len(parts) > 1:
+            names = set(Place.objects.filter(path__in=place.ancestor_paths()).values_list("name", flat=True))
+            if not set(parts[:-1]) <= names:
+                continue
+        matches.append(place)
+    if not matches:
+        raise field_error("place", f"找不到地点“{text}”，或不在您的范围内")
+    if len(matches) > 1:
+        raise field_error("place", f"“{text}”有{len(matches)}处同名，请写成“小区/楼栋”")
+    return matches[0]
+
+
+def _priority(text: str) -> str | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    if text in ("紧急", "是", "urgent", "急"):
+        return Priority.URGENT
+    if text in ("一般", "否", "normal", "普通"):
+        return Priority.NORMAL
+    raise field_error("priority", "紧急程度只能填“紧急”或“一般”")
+
+
+def _category(text: str) -> str | None:
+    from gridgov.cases.models import Category
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    found = (
+        Category.objects.filter(is_active=True).filter(name=text).first()
+        or Category.objects.filter(is_active=True, code=text).first()
+    )
+    if found is None:
+        raise field_error("category", f"分类“{text}”不存在")
+    return found.code
+
+
+def cases_bulk_submit(
+    *,
+    by: User,
+    upload: Any = None,
+    rows: list[tuple[int, dict[str, str]]] | None = None,
+    all_or_nothing: bool = True,
+    channel: str = Channel.PROPERTY_BULK,
+) -> BulkResult:
+    """Import a problem list; with all_or_nothing, one bad row writes nothing at all."""
+    from gridgov.cases.services import case_submit_result
+
+    if rows is None:
+        rows = read_rows(upload)
+    if not rows:
+        raise field_error("file", "表格中没有数据行")
+    result = BulkResult()
+    with transaction.atomic():
+        for number, row in rows:
+            row_errors: list[RowError] = []
+            parsed: dict[str, Any] = {}
+            for key, parse in (
+                ("place", lambda v: resolve_place(by, v)),
+                ("category", _category),
+                ("priority", _priority),
+            ):
+                try:
+                    parsed[key] = parse(row.get(key, ""))
+                except ValidationError as exc:
+                    row_errors += [
+                        RowError(number, item["field"], item["message"]) for item in error_items(exc)
+                    ]
+            text = row.get("text", "").strip()
+            if not text:
+                row_errors.append(RowError(number, "text", "请填写问题描述"))
+            if row_errors:
+                result.errors += row_errors
+                continue
+            place = parsed["place"]
+            key = "bulk-" + hashlib.sha256(f"{place.pk}|{text}".encode()).hexdigest()[:40]
+            try:
+                with transaction.atomic():
+                    submitted = case_submit_result(
+                        by=by,
+                        text=text,
+                        channel=channel,
+                        place=place,
+                        category=parsed["category"],
+                        priority=parsed["priority"],
+                        address_detail=row.get("address_detail", ""),
+                        reporter_name=row.get("reporter_name", ""),
+                        reporter_phone=row.get("reporter_phone", ""),
+                        client_key=key,
+                    )
+            except ValidationError as exc:
+                result.errors += [
+                    RowError(number, item["field"], item["message"]) for item in error_items(exc)
+                ]
+                continue
+            except (PermissionDenied, Http404) as exc:
+                result.errors.append(RowError(number, "place", str(exc) or "无权登记该地点的事件"))
+                continue
+            (result.created if submitted.created else result.existing).append(submitted.case)
+        if result.errors and all_or_nothing:
+            transaction.set_rollback(True)
+            result.created, result.existing = [], []
+            return result
+    result.written = bool(result.created)
+    return result
