@@ -100,8 +100,11 @@ def generate(path: Path, rows: int, seed: int = 2026) -> None:
     rng = random.Random(seed)
     today = dt.date.today()
     used: set[str] = set()
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("居民信息")
+    # A normal (not write-only) workbook, like one saved by Excel or WPS: it records the sheet's
+    # dimension up front, which spares a reader a full pass over the XML to find it.
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "居民信息"
     sheet.append(HEADERS)
     written = 0
     household_no = 0
@@ -306,7 +309,7 @@ def main() -> None:
         return
 
     CACHE.mkdir(exist_ok=True)
-    file = CACHE / f"residents-{args.rows}.xlsx"
+    file = CACHE / f"residents-v2-{args.rows}.xlsx"
     if not file.exists():
         started = time.perf_counter()
         generate(file, args.rows)

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "gridgov.notifications",
     "gridgov.triage",
     "gridgov.cases",
+    "gridgov.open311",
     "gridgov.demo",
 ]
 

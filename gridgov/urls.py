@@ -20,4 +20,6 @@ urlpatterns = [
     path("transfer/", include("gridgov.transfer.urls")),
     path("notifications/", include("gridgov.notifications.urls")),
     path("cases/", include("gridgov.cases.urls")),
+    path("r/", include("gridgov.cases.urls_public")),
+    path("open311/v2/", include("gridgov.open311.urls")),
 ]

@@ -224,6 +224,7 @@ class DemoResult:
 @dataclass(slots=True)
 class Person:
     name: str
+    surname: str
     gender: str
     birth: dt.date
     region: str
@@ -419,9 +420,10 @@ class _Builder:
     ) -> Person:
         birth = self.birth_for_age(max(age, 0))
         region = region or self.rng.choice(LOCAL_REGIONS)[0]
-        name = (surname or self.fake.last_name()) + self.given_name(gender)
+        surname = surname or self.fake.last_name()
         person = Person(
-            name=name,
+            name=surname + self.given_name(gender),
+            surname=surname,
             gender=gender,
             birth=birth,
             region=region,
@@ -690,7 +692,7 @@ class _Builder:
                 relation=Relation.CHILD,
                 gender=self.rng.choice([Gender.MALE, Gender.FEMALE]),
                 age=age,
-                surname=father.name[0] if self.chance(0.95) else mother.name[0],
+                surname=father.surname if self.chance(0.95) else mother.surname,
                 moved_in=moved_in,
             )
 
@@ -744,14 +746,14 @@ class _Builder:
                 relation=Relation.PARENT,
                 gender=Gender.MALE,
                 age=min(parent_age + self.rng.randint(0, 4), 98),
-                surname=head.name[0] if head.gender == Gender.MALE else None,
+                surname=head.surname if head.gender == Gender.MALE else None,
                 moved_in=later,
             )
 
     def _family_left_behind(self, index: int, moved_in: dt.date) -> None:
         # Grandparents raising grandchildren while the parents work elsewhere: 留守儿童.
         grandfather, grandmother = self._couple(index, self.rng.randint(56, 75), moved_in)
-        surname = grandfather.name[0] if grandfather.gender == Gender.MALE else grandmother.name[0]
+        surname = grandfather.surname if grandfather.gender == Gender.MALE else grandmother.surname
         for _ in range(self.rng.choice([1, 1, 2])):
             child = self.person(
                 household=index,
@@ -803,7 +805,7 @@ class _Builder:
                 relation=Relation.TENANT,
                 gender=self.rng.choice([Gender.MALE, Gender.FEMALE]),
                 age=self.rng.randint(0, max(0, min(age_on(first.birth, self.today) - 20, 15))),
-                surname=father.name[0],
+                surname=father.surname,
                 region=region,
                 status=ResidenceStatus.FLOATING,
                 moved_in=moved_in,

@@ -216,7 +216,7 @@ class _RuleVerdict:
         return [phrase for _weight, phrase in deciding]
 
 
-def _rule_verdict(norm: str) -> _RuleVerdict:
+def _rule_verdict(norm: str, segmented: list[str] | None = None) -> _RuleVerdict:
     rules = _rules()
     scores: dict[str, float] = defaultdict(float)
     hits: dict[str, list[tuple[float, str]]] = defaultdict(list)
@@ -231,7 +231,7 @@ def _rule_verdict(norm: str) -> _RuleVerdict:
     # A token can only equal a keyword that occurs in the text, so segment only when one does:
     # most reports never pay for jieba here.
     if any(keyword in norm for keyword in keywords):
-        for token in set(_get_tokenizer().lcut(norm, HMM=False)):
+        for token in set(segmented if segmented is not None else segment(norm)):
             targets = keywords.get(token)
             if targets:
                 for target, weight in targets:
@@ -349,10 +349,15 @@ def decide(text: str, *, model: Any = _CURRENT) -> Decision:
     phrases. Otherwise the learned model decides (its `matched` starts with 模型). The confidence
     is the mean of the estimates the rules and the model give for the chosen category."""
     norm = normalize(text)[:MAX_CHARS]
-    verdict = _rule_verdict(norm)
     if model is _CURRENT:
         model = current_model() if norm else None
-    prediction = model.predict(norm, segment) if model is not None and norm else None
+    if model is not None and norm:
+        # One segmentation serves both the keyword rules and the model.
+        segmented = segment(norm)
+        verdict = _rule_verdict(norm, segmented)
+        prediction = model.predict(norm, lambda _norm: segmented)
+    else:
+        verdict, prediction = _rule_verdict(norm), None
 
     if verdict.clear or (verdict.fired and not _model_usable(prediction)):
         category, source = verdict.category, SOURCE_RULES

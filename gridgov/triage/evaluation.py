@@ -11,6 +11,9 @@ from typing import Any
 from gridgov.triage import engine
 from gridgov.triage.categories import CATEGORY_CODES, CATEGORY_NAMES, URGENCY_CODES
 
+# "Whatever model the engine currently uses" (None means the rules alone).
+CURRENT_MODEL: Any = object()
+
 
 @dataclass
 class Line:
@@ -57,6 +60,9 @@ class Evaluation:
     confusions: Counter[tuple[str, str]] = field(default_factory=Counter)  # (expected, suggested)
     urgent_missed: int = 0
     urgent_false: int = 0
+    # What decided each category (engine.SOURCE_*): source -> [correct, total].
+    by_source: dict[str, list[int]] = field(default_factory=dict)
+    model_version: int | None = None
     errors: list[str] = field(default_factory=list)
     mistakes: list[dict[str, Any]] = field(default_factory=list)
 
@@ -87,29 +93,59 @@ class Evaluation:
             ],
             "urgent_missed": self.urgent_missed,
             "urgent_false": self.urgent_false,
+            "by_source": {
+                source: {
+                    "correct": correct,
+                    "total": total,
+                    "accuracy": round(correct / total, 4) if total else None,
+                }
+                for source, (correct, total) in self.by_source.items()
+            },
+            "model_version": self.model_version,
             "errors": self.errors,
         }
 
 
-def evaluate(lines: Iterable[str], *, split: str | None = None) -> Evaluation:
-    """Score the current rules on labelled lines; `split` keeps only lines whose `split` field matches."""
-    result = Evaluation(per_category={code: [0, 0] for code in CATEGORY_CODES})
+def evaluate(lines: Iterable[str], *, split: str | None = None, model: Any = CURRENT_MODEL) -> Evaluation:
+    """Score rules and model on labelled lines; `split` keeps only lines whose `split` field matches;
+    `model=None` scores the rules alone, a `LearnedModel` scores that one instead of the current."""
+    errors: list[str] = []
+    rows: list[dict[str, Any]] = []
     for line in read_lines(lines, labelled=True):
         if line.data is None:
-            result.errors.append(line.error)
-            continue
-        if split and line.data.get("split") != split:
-            continue
-        expected_category, expected_urgency = line.data["category"], line.data["urgency"]
-        suggestion = engine.suggest(line.data["text"])
+            errors.append(line.error)
+        elif not split or line.data.get("split") == split:
+            rows.append(line.data | {"line": line.number})
+    result = score(rows, model=model)
+    result.errors = errors
+    return result
+
+
+def score(rows: Iterable[dict[str, Any]], *, model: Any = CURRENT_MODEL) -> Evaluation:
+    """Score labelled rows (dicts with text, category, urgency and optionally line)."""
+    if model is CURRENT_MODEL:
+        engine.warm_up()
+        model = engine.current_model()
+    result = Evaluation(
+        per_category={code: [0, 0] for code in CATEGORY_CODES},
+        by_source={source: [0, 0] for source in engine.SOURCE_NAMES},
+        model_version=model.version if model is not None else None,
+    )
+    for row in rows:
+        expected_category, expected_urgency = row["category"], row["urgency"]
+        decision = engine.decide(row["text"], model=model)
+        suggestion = decision.suggestion
         result.total += 1
         tally = result.per_category[expected_category]
         tally[1] += 1
+        source_tally = result.by_source[decision.source]
+        source_tally[1] += 1
         category_ok = suggestion.category == expected_category
         urgency_ok = suggestion.urgency == expected_urgency
         if category_ok:
             result.category_correct += 1
             tally[0] += 1
+            source_tally[0] += 1
         else:
             result.confusions[(expected_category, suggestion.category)] += 1
         if urgency_ok:
@@ -121,20 +157,27 @@ def evaluate(lines: Iterable[str], *, split: str | None = None) -> Evaluation:
         if not (category_ok and urgency_ok):
             result.mistakes.append(
                 {
-                    "line": line.number,
-                    "text": line.data["text"],
+                    "line": row.get("line"),
+                    "text": row["text"],
                     "expected": [expected_category, expected_urgency],
                     "suggested": [suggestion.category, suggestion.urgency],
+                    "source": decision.source,
                     "matched": list(suggestion.matched),
                 }
             )
     return result
 
 
+def model_label(version: int | None) -> str:
+    if version is None:
+        return "未使用模型（仅规则）"
+    return "内置模型（评测集 dev 半 + 规则短语，尚未训练保存过）" if version == 0 else f"分类模型 v{version}"
+
+
 def report_lines(result: Evaluation) -> list[str]:
     """The evaluation as the lines the command prints (Chinese, aligned)."""
-    out = [f"样本数：{result.total}"]
-    out.append("各分类准确率（按标注分类计）：")
+    out = [f"样本数：{result.total}", f"模型：{model_label(result.model_version)}"]
+    out.append("各分类召回率（按标注分类计）：")
     for code, (correct, total) in result.per_category.items():
         if total:
             out.append(f"  {code:<11}{CATEGORY_NAMES[code]:<6}\t{correct}/{total}\t{correct / total:.1%}")
@@ -143,6 +186,13 @@ def report_lines(result: Evaluation) -> list[str]:
         f"紧急程度准确率：{result.urgency_accuracy:.1%}（{result.urgency_correct}/{result.total}；"
         f"漏判紧急 {result.urgent_missed}，误判紧急 {result.urgent_false}）"
     )
+    sources = [
+        f"{engine.SOURCE_NAMES[source]} {total} 条（准确率 {correct / total:.1%}）"
+        for source, (correct, total) in result.by_source.items()
+        if total
+    ]
+    if sources:
+        out.append(f"分类依据：{'；'.join(sources)}")
     if result.confusions:
         out.append("主要混淆（标注 → 建议：条数）：")
         for (expected, suggested), count in result.confusions.most_common(10):
@@ -156,7 +206,8 @@ def report_lines(result: Evaluation) -> list[str]:
 
 
 def suggestion_json(number: int, text: str) -> str:
-    suggestion = engine.suggest(text)
+    decision = engine.decide(text)
+    suggestion = decision.suggestion
     return json.dumps(
         {
             "line": number,
@@ -165,6 +216,7 @@ def suggestion_json(number: int, text: str) -> str:
             "urgency": suggestion.urgency,
             "confidence": suggestion.confidence,
             "matched": list(suggestion.matched),
+            "source": decision.source,
         },
         ensure_ascii=False,
     )

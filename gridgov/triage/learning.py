@@ -46,7 +46,10 @@ _DIGITS = re.compile(r"\d+")
 
 def features(text: str, tokenize: Any) -> list[str]:
     """The model's view of a report, in a fixed order (so float sums do not depend on hash seeds)."""
-    norm = _DIGITS.sub("0", normalize(text)[:MAX_CHARS])
+    norm = normalize(text)[:MAX_CHARS]
+    # Segmented before digits are folded, so the engine can share one segmentation with the rules.
+    tokens = tokenize(norm)
+    norm = _DIGITS.sub("0", norm)
     out: dict[str, None] = {}
     for run in _RUNS.split(norm):
         if not run:
@@ -57,9 +60,9 @@ def features(text: str, tokenize: Any) -> list[str]:
                 gram = framed[start : start + size]
                 if gram not in ("^", "$"):
                     out[gram] = None
-    for token in tokenize(norm):
+    for token in tokens:
         if len(token) > 1 and not _RUNS.fullmatch(token):
-            out["w:" + token] = None
+            out["w:" + _DIGITS.sub("0", token)] = None
     return list(out)
 
 
@@ -79,6 +82,8 @@ class NaiveBayes:
         *,
         alpha: float = ALPHA,
         temperature: float = 1.0,
+        lazy: bool = False,
+        totals: Sequence[int] | None = None,
     ) -> None:
         self.classes = tuple(classes)
         self.doc_counts = list(doc_counts)
@@ -86,10 +91,8 @@ class NaiveBayes:
         self.alpha = alpha
         self.temperature = temperature
         size = len(self.classes)
-        totals = [0] * size
-        for row in counts.values():
-            for index, value in enumerate(row):
-                totals[index] += value
+        if totals is None:
+            totals = [sum(column) for column in zip(*counts.values(), strict=True)] or [0] * size
         vocabulary = len(counts)
         documents = sum(self.doc_counts)
         # log P(f|c) = log(n_fc + α) − log(N_c + αV): the second term is per class, so it is kept
@@ -98,7 +101,32 @@ class NaiveBayes:
             math.log((self.doc_counts[i] + alpha) / (documents + alpha * size)) for i in range(size)
         )
         self._norm = tuple(math.log(totals[i] + alpha * vocabulary) for i in range(size))
-        self._logs = {feature: tuple(math.log(n + alpha) for n in row) for feature, row in counts.items()}
+        # Most counts are small: look their logarithms up instead of computing them.
+        self._log_table = tuple(math.log(n + alpha) for n in range(256))
+        self._logs: dict[str, tuple[float, ...]] = {}
+        # Cross-validation models score a few dozen reports each: they compute rows on demand.
+        self._lazy = lazy
+        if not lazy:
+            self._logs = {feature: self._row(row) for feature, row in counts.items()}
+
+    def _row(self, counts: list[int]) -> tuple[float, ...]:
+        table = self._log_table
+        return tuple(table[n] if n < 256 else math.log(n + self.alpha) for n in counts)
+
+    def _known(self, document: Sequence[str]) -> list[tuple[float, ...]]:
+        logs = self._logs
+        if not self._lazy:
+            return [row for row in map(logs.get, document) if row is not None]
+        known = []
+        for feature in document:
+            row = logs.get(feature)
+            if row is None:
+                counts = self.counts.get(feature)
+                if counts is None:
+                    continue
+                row = logs[feature] = self._row(counts)
+            known.append(row)
+        return known
 
     @classmethod
     def fit(
@@ -108,6 +136,7 @@ class NaiveBayes:
         *,
         classes: Sequence[str],
         alpha: float = ALPHA,
+        lazy: bool = False,
     ) -> NaiveBayes:
         index = {label: i for i, label in enumerate(classes)}
         doc_counts = [0] * len(classes)
@@ -123,10 +152,35 @@ class NaiveBayes:
         if len(counts) > MAX_FEATURES:
             kept = sorted(counts.items(), key=lambda item: (-sum(item[1]), item[0]))[:MAX_FEATURES]
             counts = dict(kept)
-        return cls(classes, doc_counts, counts, alpha=alpha)
+        return cls(classes, doc_counts, counts, alpha=alpha, lazy=lazy)
+
+    def without(self, documents: Sequence[Sequence[str]], labels: Sequence[str]) -> NaiveBayes:
+        """The model as if these documents had not been trained on (for cross-validation: one
+        subtraction per fold instead of counting everything again)."""
+        index = {label: i for i, label in enumerate(self.classes)}
+        counts = dict(self.counts)
+        doc_counts = list(self.doc_counts)
+        totals = [sum(column) for column in zip(*self.counts.values(), strict=True)] or [0] * len(index)
+        copied: set[str] = set()
+        for document, label in zip(documents, labels, strict=True):
+            i = index[label]
+            doc_counts[i] -= 1
+            for feature in document:
+                row = counts.get(feature)
+                if row is None:
+                    continue
+                if feature not in copied:
+                    row = counts[feature] = list(row)
+                    copied.add(feature)
+                row[i] -= 1
+                totals[i] -= 1
+        for feature in copied:
+            if not any(counts[feature]):
+                del counts[feature]
+        return NaiveBayes(self.classes, doc_counts, counts, alpha=self.alpha, lazy=True, totals=totals)
 
     def log_scores(self, document: Sequence[str]) -> list[float]:
-        known = [row for row in map(self._logs.get, document) if row is not None]
+        known = self._known(document)
         k = len(known)
         if not known:
             return [prior for prior in self._prior]
@@ -138,7 +192,7 @@ class NaiveBayes:
         ]
 
     def knows(self, document: Sequence[str]) -> int:
-        return sum(1 for feature in document if feature in self._logs)
+        return sum(1 for feature in document if feature in self.counts)
 
     def proba(self, document: Sequence[str], *, temperature: float | None = None) -> list[float]:
         return softmax(self.log_scores(document), temperature or self.temperature)
@@ -150,9 +204,10 @@ class NaiveBayes:
         norms = self._norm
         scored: list[tuple[float, str]] = []
         for feature in document:
-            row = self._logs.get(feature)
-            if row is None:
+            counts = self.counts.get(feature)
+            if counts is None:
                 continue
+            row = self._logs.get(feature) or self._row(counts)
             text = display(feature)
             if len(text) < 2:
                 continue
@@ -176,15 +231,24 @@ class NaiveBayes:
             "doc_counts": self.doc_counts,
             "alpha": self.alpha,
             "temperature": self.temperature,
-            "counts": self.counts,
+            # Sparse: most features occur in one class only, "[[3, 1]]" instead of ten counts.
+            "counts": {
+                feature: [[i, n] for i, n in enumerate(row) if n] for feature, row in self.counts.items()
+            },
         }
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> NaiveBayes:
+        size = len(params["classes"])
+        counts: dict[str, list[int]] = {}
+        for feature, pairs in params["counts"].items():
+            row = counts[feature] = [0] * size
+            for i, n in pairs:
+                row[i] = int(n)
         return cls(
             params["classes"],
             params["doc_counts"],
-            {feature: list(row) for feature, row in params["counts"].items()},
+            counts,
             alpha=float(params["alpha"]),
             temperature=float(params.get("temperature", 1.0)),
         )
@@ -224,13 +288,18 @@ class LearnedModel:
         document = tuple(features(text, tokenize))
         probabilities = self.category.proba(document)
         best = max(range(len(probabilities)), key=lambda i: (probabilities[i], -i))
-        urgent_probability = self.urgency.proba(document)[self.urgency.classes.index(URGENT)]
+        # Only worth computing when training found the urgency part useful.
+        urgent_probability = (
+            self.urgency.proba(document)[self.urgency.classes.index(URGENT)]
+            if self.urgency_threshold is not None
+            else None
+        )
         return Prediction(
             category=self.category.classes[best],
             probability=probabilities[best],
             probabilities=dict(zip(self.category.classes, probabilities, strict=True)),
             urgent_probability=urgent_probability,
-            urgent=self.urgency_threshold is not None and urgent_probability >= self.urgency_threshold,
+            urgent=urgent_probability is not None and urgent_probability >= self.urgency_threshold,
             known_features=self.category.knows(document),
             document=document,
         )
@@ -352,21 +421,16 @@ def fit(
     category_rows = [i for i, sample in enumerate(data.samples) if sample.category]
     urgency_rows = [i for i, sample in enumerate(data.samples) if sample.urgency]
 
-    def train_category(rows: Iterable[int]) -> NaiveBayes:
-        rows = list(rows)
-        return NaiveBayes.fit(
-            [documents[i] for i in rows],
-            [data.samples[i].category for i in rows],
-            classes=CATEGORY_CODES,
-        )
-
-    def train_urgency(rows: Iterable[int]) -> NaiveBayes:
-        rows = list(rows)
-        return NaiveBayes.fit(
-            [documents[i] for i in rows],
-            [data.samples[i].urgency for i in rows],
-            classes=(NORMAL, URGENT),
-        )
+    category = NaiveBayes.fit(
+        [documents[i] for i in category_rows],
+        [data.samples[i].category for i in category_rows],
+        classes=CATEGORY_CODES,
+    )
+    urgency = NaiveBayes.fit(
+        [documents[i] for i in urgency_rows],
+        [data.samples[i].urgency for i in urgency_rows],
+        classes=(NORMAL, URGENT),
+    )
 
     # Out-of-fold log-scores for every labelled report; rule documents are always in training.
     shuffled = list(labelled)
@@ -375,9 +439,11 @@ def fit(
     category_scores: list[tuple[list[float], int]] = []
     urgent_scores: list[tuple[list[float], bool]] = []
     for fold in range(folds):
-        held = set(shuffled[fold::folds])
-        category_model = train_category(i for i in category_rows if i not in held)
-        urgency_model = train_urgency(i for i in urgency_rows if i not in held)
+        held = sorted(shuffled[fold::folds])
+        category_model = category.without(
+            [documents[i] for i in held], [data.samples[i].category for i in held]
+        )
+        urgency_model = urgency.without([documents[i] for i in held], [data.samples[i].urgency for i in held])
         for i in held:
             sample = data.samples[i]
             category_scores.append(
@@ -387,8 +453,6 @@ def fit(
             if rules_say_urgent is None or not rules_say_urgent(sample.text):
                 urgent_scores.append((urgency_model.log_scores(documents[i]), sample.urgency == URGENT))
 
-    category = train_category(category_rows)
-    urgency = train_urgency(urgency_rows)
     category.temperature = _best_temperature(category_scores)
     urgency.temperature = _best_temperature([(scores, int(label)) for scores, label in urgent_scores])
     threshold, cv_gain = _best_urgency_threshold(urgent_scores, urgency.temperature)

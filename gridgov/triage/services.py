@@ -3,30 +3,41 @@ and keep what staff finally chose."""
 
 from __future__ import annotations
 
+import logging
 import re
+import time
+from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from gridgov.audit.services import AuditAction, audit_record
 from gridgov.core.errors import Forbidden, field_error
-from gridgov.triage import engine
-from gridgov.triage.categories import CATEGORY_NAMES, URGENCY_CODES
+from gridgov.triage import engine, learning
+from gridgov.triage.categories import CATEGORY_NAMES, URGENCY_CODES, URGENT
 from gridgov.triage.engine import Suggestion
-from gridgov.triage.models import Correction, RuleKind, TriageRule, normalize
+from gridgov.triage.evaluation import Evaluation, score
+from gridgov.triage.models import Correction, RuleKind, TriageModel, TriageRule, normalize
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "Suggestion",
+    "maybe_retrain",
     "record_correction",
+    "retrain_if_due",
     "rule_create",
     "rule_delete",
     "rule_update",
     "suggest",
     "tokens",
+    "train_model",
 ]
 
 TEXT_LIMIT = 5000
@@ -35,7 +46,8 @@ RULE_FIELDS = ("target", "kind", "text", "weight", "is_active", "note")
 
 
 def suggest(text: str) -> Suggestion:
-    """Category and urgency for a resident's report, from the administrators' rules."""
+    """Category and urgency for a resident's report: the administrators' rules where they are
+    clear, the learned model where they are silent or split."""
     return engine.suggest(text)
 
 
@@ -187,4 +199,203 @@ def record_correction(
             "case_id": case_id,
         },
     )
+    maybe_retrain(min_new_corrections=retrain_after())
     return correction
+
+
+# the learned model
+
+
+# Older models keep their row (version, data, accuracy: the history of how triage learned) but
+# their parameters are emptied, so the table does not grow by a model per retraining for ever.
+KEEP_PARAMETERS = 5
+
+
+def retrain_after() -> int:
+    return max(1, int(getattr(settings, "TRIAGE_RETRAIN_AFTER", 20)))
+
+
+def _new_corrections() -> int:
+    since = TriageModel.objects.order_by("-version").values_list("last_correction_id", flat=True).first()
+    return Correction.objects.filter(pk__gt=since or 0).count()
+
+
+def maybe_retrain(*, min_new_corrections: int = 20) -> bool:
+    """Enqueue a retraining once every `min_new_corrections` corrections since the latest model.
+
+    Enqueued only when the count reaches a multiple of the step, not on every correction past it:
+    with no worker running, corrections would otherwise pile up one queued task each. The task
+    checks again before training, so a duplicate from a race costs one query.
+    """
+    if min_new_corrections < 1:
+        raise ValueError("min_new_corrections must be at least 1")
+    new = _new_corrections()
+    if new == 0 or new % min_new_corrections:
+        return False
+    transaction.on_commit(partial(_enqueue_retrain, min_new_corrections), robust=True)
+    return True
+
+
+def _enqueue_retrain(min_new_corrections: int) -> None:
+    from gridgov.triage.tasks import retrain_model
+
+    retrain_model.enqueue(min_new_corrections)
+
+
+def retrain_if_due(*, min_new_corrections: int = 0) -> TriageModel | None:
+    """The task's body: train when there are enough new corrections (0 = always)."""
+    if min_new_corrections and _new_corrections() < min_new_corrections:
+        return None
+    return train_model(by=None, skip_if_current=True).model
+
+
+@dataclass
+class TrainingReport:
+    model: TriageModel
+    data: learning.TrainingData
+    holdout_rules: Evaluation  # the rules alone
+    holdout_before: Evaluation  # rules + the model in use before this training
+    holdout_after: Evaluation  # rules + the new model
+    urgency_without_model: Evaluation  # the new model with its urgency part switched off
+    seconds: float
+    stored: bool  # False when another worker had just stored a model from the same data
+
+
+def train_model(*, by: User | None, skip_if_current: bool = False) -> TrainingReport:
+    """Train a model on the dev half of the evaluation set, every correction and the rules; score it
+    on the held-out half; store it as the next version, which every process then loads.
+
+    The training itself runs outside any transaction (it takes seconds); only storing the result is
+    atomic. The held-out half never reaches the training data, not even through a correction.
+    """
+    _require_rule_editor(by)
+    started = time.perf_counter()
+    engine.warm_up()
+    previous = engine.current_model()
+    corrections = Correction.objects.order_by("created_at", "id").values_list(
+        "id", "text", "category", "urgency"
+    )
+    holdout_rows = learning.eval_rows("holdout")
+    data = learning.assemble(
+        dev_rows=learning.eval_rows("dev"),
+        holdout_texts=[row["text"] for row in holdout_rows],
+        corrections=corrections.iterator(chunk_size=2000),
+        rules=engine._rule_documents(),
+    )
+
+    def rules_say_urgent(text: str) -> bool:
+        return engine.decide(text, model=None).suggestion.urgency == URGENT
+
+    model = learning.fit(data, engine.segment, rules_say_urgent=rules_say_urgent)
+    holdout_rules = score(holdout_rows, model=None)
+    holdout_before = score(holdout_rows, model=previous) if previous is not None else holdout_rules
+    without = score(holdout_rows, model=model)
+    after = without
+    candidate = model.info.get("urgency_threshold_candidate")
+    if candidate is not None:
+        # The model may add urgent calls only if that measurably helps on the held-out half.
+        model.urgency_threshold = candidate
+        with_urgency = score(holdout_rows, model=model)
+        if with_urgency.urgency_correct > without.urgency_correct:
+            after = with_urgency
+        else:
+            model.urgency_threshold = None
+    model.info["urgency_model_used"] = model.urgency_threshold is not None
+    seconds = time.perf_counter() - started
+    row, stored = _store_model(
+        by=by,
+        model=model,
+        data=data,
+        holdout_rules=holdout_rules,
+        holdout_before=holdout_before,
+        holdout_after=after,
+        urgency_without_model=without,
+        seconds=seconds,
+        skip_if_current=skip_if_current,
+    )
+    if stored:
+        engine.invalidate_model()
+    return TrainingReport(
+        model=row,
+        data=data,
+        holdout_rules=holdout_rules,
+        holdout_before=holdout_before,
+        holdout_after=after,
+        urgency_without_model=without,
+        seconds=seconds,
+        stored=stored,
+    )
+
+
+def _summary(result: Evaluation) -> dict[str, Any]:
+    data = result.as_dict()
+    return {
+        key: data[key]
+        for key in ("total", "category_accuracy", "urgency_accuracy", "per_category", "by_source")
+    }
+
+
+@transaction.atomic
+def _store_model(
+    *,
+    by: User | None,
+    model: learning.LearnedModel,
+    data: learning.TrainingData,
+    holdout_rules: Evaluation,
+    holdout_before: Evaluation,
+    holdout_after: Evaluation,
+    urgency_without_model: Evaluation,
+    seconds: float,
+    skip_if_current: bool,
+) -> tuple[TriageModel, bool]:
+    latest = TriageModel.objects.select_for_update().order_by("-version").first()
+    if skip_if_current and latest is not None and latest.last_correction_id >= data.last_correction_id:
+        return latest, False
+    version = (latest.version if latest is not None else 0) + 1
+    model.version = version
+    row = TriageModel.objects.create(
+        version=version,
+        trained_by=by if by is not None and by.pk else None,
+        dev_samples=data.dev,
+        correction_samples=data.corrections,
+        rule_samples=data.rules,
+        last_correction_id=data.last_correction_id,
+        holdout_samples=holdout_after.total,
+        rules_category_accuracy=round(holdout_rules.category_accuracy, 4),
+        rules_urgency_accuracy=round(holdout_rules.urgency_accuracy, 4),
+        category_accuracy=round(holdout_after.category_accuracy, 4),
+        urgency_accuracy=round(holdout_after.urgency_accuracy, 4),
+        training_seconds=round(seconds, 3),
+        parameters=model.to_params(),
+        metrics={
+            "previous_version": holdout_before.model_version,
+            "holdout_rules": _summary(holdout_rules),
+            "holdout_before": _summary(holdout_before),
+            "holdout_after": _summary(holdout_after),
+            "urgency_accuracy_without_model": round(urgency_without_model.urgency_accuracy, 4),
+            "urgency_threshold": model.urgency_threshold,
+            "data": {
+                "superseded_corrections": data.superseded,
+                "skipped_unknown_category": data.skipped_unknown_category,
+                "skipped_holdout": data.skipped_holdout,
+            },
+            "cv_category_accuracy": model.info.get("cv_category_accuracy"),
+        },
+    )
+    stale = TriageModel.objects.filter(version__lte=version - KEEP_PARAMETERS).exclude(parameters={})
+    stale.update(parameters={})
+    audit_record(
+        actor=by,
+        action=AuditAction.CREATE,
+        target=row,
+        target_label=f"分类模型 v{version}",
+        changes={
+            "samples": {"dev": data.dev, "corrections": data.corrections, "rules": data.rules},
+            "holdout_category_accuracy": [
+                round(holdout_before.category_accuracy, 4),
+                row.category_accuracy,
+            ],
+            "holdout_urgency_accuracy": [round(holdout_before.urgency_accuracy, 4), row.urgency_accuracy],
+        },
+    )
+    return row, True
