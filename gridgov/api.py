@@ -235,3 +235,59 @@ def register_routers() -> None:
 
 register_routers()
 __all__ = ["api"]
+
+
+# --- cases: a conflict is 409, an API key over its per-minute limit is 429 with Retry-After ------
+
+from gridgov.cases.services import CaseConflict, RateLimited  # noqa: E402
+
+
+@api.exception_handler(CaseConflict)
+def on_case_conflict(request: HttpRequest, exc: CaseConflict) -> HttpResponse:
+    items = error_items(exc)
+    return _error(request, 409, items[0]["message"] if items else "事件状态已变化，请刷新", items)
+
+
+@api.exception_handler(RateLimited)
+def on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = _error(request, 429, str(exc))
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+FIELD_LABELS.update(
+    {
+        "text": "反映内容",
+        "channel": "来源渠道",
+        "category": "分类",
+        "subcategory": "子分类",
+        "priority": "优先级",
+        "address_detail": "具体位置",
+        "reporter_name": "反映人姓名",
+        "reporter_phone": "反映人手机号",
+        "reporter_resident": "反映人",
+        "client_key": "请求标识",
+        "place_path": "地点路径",
+        "place_code": "地点编码",
+        "handler_user": "承办人",
+        "handler_org": "承办单位",
+        "organisation": "承办部门",
+        "organisations": "被呼叫部门",
+        "deadline": "报到期限",
+        "into": "主件事件",
+        "result": "办理结果",
+        "rating": "评价",
+        "comment": "评价意见",
+        "phone_last4": "手机号后四位",
+        "photo_kind": "照片类型",
+        "photos": "照片",
+        "public": "公开",
+        "note": "说明",
+        "queue": "队列",
+        "since": "开始日期",
+        "until": "结束日期",
+        "supervised": "督办",
+        "overdue": "超时",
+        "level": "层级",
+    }
+)

@@ -191,3 +191,8 @@ GRIDGOV_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("GRIDGOV_NOTIFY_MAX_ATTEMPTS", 
 GRIDGOV_NOTIFY_BACKOFF = float(os.environ.get("GRIDGOV_NOTIFY_BACKOFF", "30"))
 # Public address of this site (e.g. https://grid.example.gov.cn), so robot messages can link back.
 GRIDGOV_PUBLIC_URL = os.environ.get("GRIDGOV_PUBLIC_URL", "")
+
+# Open311 GeoReport v2: when set, a request's jurisdiction_id must equal it (e.g. "furongbei.gov.cn").
+GRIDGOV_OPEN311_JURISDICTION = os.environ.get("GRIDGOV_OPEN311_JURISDICTION", "")
+# How far (metres) a reported lat/long may lie from the nearest known place of the key's scope.
+GRIDGOV_OPEN311_MAX_DISTANCE_M = int(os.environ.get("GRIDGOV_OPEN311_MAX_DISTANCE_M", "3000"))

@@ -76,7 +76,7 @@ def audit_record(
 __all__ = ["AuditAction", "audit_diff", "audit_record"]
 
 
-# --- bulk writers (imports write thousands of registry rows at once) --------------------
+# --- bulk imports: unsaved rows, inserted in batches by the importer ---------------------
 
 
 def audit_entry(
@@ -91,7 +91,8 @@ def audit_entry(
     changes: Mapping[str, Any] | None = None,
     purpose: str = "",
 ) -> AuditEntry:
-    """An unsaved audit row, for `audit_record_many`; same fields as `audit_record`."""
+    """An unsaved audit row with the same fields as `audit_record`, for writers that insert
+    thousands at once (gridgov.transfer), inside the transaction of the registry writes."""
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or target.pk
@@ -108,9 +109,3 @@ def audit_entry(
         purpose=purpose[:200],
     )
 
-
-def audit_record_many(entries: Iterable[AuditEntry], *, batch_size: int = 500) -> int:
-    """Append many audit rows in a few INSERTs; call inside the transaction of the writes."""
-    entries = list(entries)
-    AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
-    return len(entries)

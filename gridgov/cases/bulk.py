@@ -232,3 +232,71 @@ def cases_bulk_submit(
             return result
     result.written = bool(result.created)
     return result
+
+
+# --- the downloadable template (the staff bulk page offers it) -------------------------------
+
+TEMPLATE_COLUMNS: list[tuple[str, str, str, int]] = [
+    # header (one of HEADERS), 必填/选填, what to write, column width
+    ("地点", "必填", "楼栋、街巷或小区名称；有同名时写成“小区/楼栋”，如“聚江苑/1栋”", 18),
+    ("问题描述", "必填", "发现的问题，越具体越好，最多2000字", 48),
+    ("具体位置", "选填", "如“2单元门口”“地下车库B区”", 18),
+    ("分类", "选填", "环境卫生、设施维修、治安消防、邻里纠纷、物业服务、市容秩序、民生求助、政策咨询、意见建议、其他，或子分类名称；不填则由系统建议", 12),
+    ("反映人", "选填", "反映问题的居民姓名", 10),
+    ("联系电话", "选填", "11位手机号，便于回访", 14),
+    ("紧急", "选填", "填“紧急”或“一般”；不填则由系统按内容判断", 8),
+]
+
+
+def template_xlsx() -> bytes:
+    """The daily problem list (问题反馈清单) template: data sheet first, then 填写说明."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "问题反馈清单"
+    bold = Font(bold=True)
+    must = PatternFill("solid", fgColor="FDE68A")
+    for index, (header, required, _help, width) in enumerate(TEMPLATE_COLUMNS, start=1):
+        cell = sheet.cell(row=1, column=index, value=header)
+        cell.font = bold
+        if required == "必填":
+            cell.fill = must
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = width
+        if header == "联系电话":
+            sheet.column_dimensions[letter].number_format = "@"
+    urgent = DataValidation(type="list", formula1='"紧急,一般"', allow_blank=True)
+    urgent.error, urgent.errorTitle = "紧急只能填“紧急”或“一般”", "取值无效"
+    sheet.add_data_validation(urgent)
+    urgent.add(f"{get_column_letter(len(TEMPLATE_COLUMNS))}2:{get_column_letter(len(TEMPLATE_COLUMNS))}5000")
+    sheet.freeze_panes = "A2"
+
+    guide = workbook.create_sheet("填写说明")
+    guide.append(["列名", "是否必填", "填写说明"])
+    for cell in guide[1]:
+        cell.font = bold
+    for header, required, help_text, _width in TEMPLATE_COLUMNS:
+        guide.append([header, required, help_text])
+    guide.append([])
+    for line in (
+        "1. 每行一个问题；只导入第一个工作表，请不要修改表头，黄色底色的列为必填。",
+        f"2. 一次最多{MAX_ROWS}行。地点须在您（或贵公司服务的小区）范围之内。",
+        "3. 上传前会逐行检查，列出每个有问题的行、列和原因；可以选择全部不导入，或只导入正确的行。",
+        "4. 同一清单重复上传不会重复登记：同一地点、同样描述的问题只登记一次。",
+        "5. 也可以上传CSV文件（UTF-8或GBK编码），列名与本表相同。",
+    ):
+        guide.append([line])
+    guide.column_dimensions["A"].width = 12
+    guide.column_dimensions["B"].width = 10
+    guide.column_dimensions["C"].width = 80
+    for row in guide.iter_rows(min_row=2):
+        row[2].alignment = Alignment(wrap_text=True, vertical="top")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -732,3 +732,79 @@ __all__ = [
     "text_similarity",
     "top_categories",
 ]
+
+
+# --- public report page: spam control (cases.views_public) ------------------------------------
+
+
+def anonymous_reports_since(phone: str, since: dt.datetime, *, exclude_client_key: str = "") -> int:
+    """Anonymous public-channel reports left with `phone` (normalised) since `since`. A retried
+    submission (same client key) is not counted, so a retry still gets its first case back."""
+    from gridgov.cases.models import PUBLIC_CHANNELS
+    from gridgov.cases.services import phone_hash
+
+    qs = Case.objects.filter(
+        reporter_phone_hash=phone_hash(phone),
+        reporter_user__isnull=True,
+        channel__in=PUBLIC_CHANNELS,
+        created_at__gte=since,
+    )
+    if exclude_client_key:
+        qs = qs.exclude(client_key=exclude_client_key)
+    return qs.count()
+
+
+# --- lookups for the JSON API and external systems (API keys carry a place scope) --------------
+
+
+def report_place(place_id: int | str | None) -> Place:
+    """A place a report may be filed at: any place of the tree (residents pick on the tree;
+    the intake service decides who may report where)."""
+    try:
+        pk = int(place_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    place = Place.objects.filter(pk=pk).first()
+    if place is None:
+        raise NotFound()
+    return place
+
+
+def key_places(api_key: ApiKey) -> QuerySet[Place]:
+    """The places an external system's key may report at (all of them for an unscoped key)."""
+    if api_key.place_id is None:
+        return Place.objects.all()
+    return Place.objects.filter(_place_q(api_key.place, "path"))
+
+
+def key_place(api_key: ApiKey, *, place_id: int | None = None, path: str = "", code: str = "") -> Place:
+    """A place inside the key's scope by id, by materialised path or by its (unique) code;
+    NotFound alike for a missing, an out-of-scope or an ambiguous reference."""
+    qs = key_places(api_key)
+    if place_id is not None:
+        qs = qs.filter(pk=place_id)
+    elif path:
+        qs = qs.filter(path=path.strip())
+    elif code:
+        qs = qs.filter(code=code.strip())
+    else:
+        raise NotFound()
+    found = list(qs[:2])
+    if len(found) != 1:
+        raise NotFound()
+    return found[0]
+
+
+def dispatch_handler(user: User, case: Case, user_id: int, organisation: Any = None) -> User:
+    """The person a dispatcher picked: one of the organisation's active staff, or one of the
+    people `dispatch_targets` offers; anyone else is NotFound (ids cannot be probed)."""
+    from gridgov.accounts.models import User as UserModel
+
+    if organisation is not None:
+        found = UserModel.objects.filter(pk=user_id, organisation_id=organisation.pk, is_active=True).first()
+    else:
+        people = dispatch_targets(user, case)["people"]
+        found = next((p for group in people.values() for p in group if p.pk == user_id), None)
+    if found is None:
+        raise NotFound()
+    return found

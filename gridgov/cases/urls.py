@@ -1,4 +1,30 @@
 from __future__ import annotations
 
+from django.urls import path
+
+from gridgov.cases import views
+
 app_name = "cases"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.workbench, name="workbench"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/act/<slug:action>/", views.act, name="act"),
+    path("photo/<int:pk>/", views.attachment, name="attachment"),
+    path("intake/", views.intake, name="intake"),
+    path("patrol/", views.patrol, name="patrol"),
+    path("intake/places/", views.intake_places, name="intake_places"),
+    path("intake/residents/", views.intake_residents, name="intake_residents"),
+    path("triage/", views.triage, name="triage"),
+    path("bulk/", views.bulk_upload, name="bulk"),
+    path("bulk/template.xlsx", views.bulk_template, name="bulk_template"),
+    path("stats/", views.stats, name="stats"),
+    path("config/", views.config, name="config"),
+    path("config/categories/", views.config_category_create, name="config_category_create"),
+    path("config/categories/<int:pk>/", views.config_category_update, name="config_category_update"),
+    path("config/sla/", views.config_sla, name="config_sla"),
+    path("config/rules/", views.config_rule_create, name="config_rule_create"),
+    path("config/rules/<int:pk>/", views.config_rule_update, name="config_rule_update"),
+    path("config/rules/<int:pk>/delete/", views.config_rule_delete, name="config_rule_delete"),
+    path("config/keys/", views.config_key_create, name="config_key_create"),
+    path("config/keys/<int:pk>/revoke/", views.config_key_revoke, name="config_key_revoke"),
+]

@@ -241,3 +241,72 @@ def household_search(user: User, *, place: Place | None = None, q: str = "") -> 
         .annotate(member_count=Coalesce(Subquery(current, output_field=IntegerField()), 0))
         .order_by("place__path", "room", "id")
     )
+
+
+# --- public place picker: the resident report page and the QR posters (cases) ----------------
+# Place names are public (they are printed on the posters), so these reads take no user.
+
+REPORT_PLACE_KINDS = (PlaceKind.ESTATE, PlaceKind.LANE, PlaceKind.GROUP, PlaceKind.BUILDING, PlaceKind.UNIT)
+POSTER_PLACE_KINDS = (PlaceKind.ESTATE, PlaceKind.LANE, PlaceKind.BUILDING)
+
+
+def public_communities() -> QuerySet[Place]:
+    return Place.objects.filter(kind=PlaceKind.COMMUNITY).order_by("path")
+
+
+def community_of(place: Place) -> Place | None:
+    """The community above (or at) `place`, if the tree has one."""
+    return (
+        Place.objects.filter(path__in=place.ancestor_paths(), kind=PlaceKind.COMMUNITY)
+        .order_by("-depth")
+        .first()
+    )
+
+
+def public_report_tree(community: Place) -> list[tuple[Place, list[Place]]]:
+    """(estate or lane, [its buildings]) under `community`, in tree order: what the picker lists."""
+    rows = list(
+        Place.objects.filter(
+            path__startswith=community.path + ".",
+            kind__in=(PlaceKind.ESTATE, PlaceKind.LANE, PlaceKind.GROUP, PlaceKind.BUILDING),
+        ).order_by("path")
+    )
+    groups: list[tuple[Place, list[Place]]] = []
+    by_path: dict[str, list[Place]] = {}
+    for place in rows:
+        if place.kind == PlaceKind.BUILDING:
+            # Under its nearest estate / lane / group; a building straight under a grid is its own group.
+            owner = next((by_path[p] for p in reversed(place.ancestor_paths()[:-1]) if p in by_path), None)
+            if owner is not None:
+                owner.append(place)
+                continue
+        groups.append((place, []))
+        by_path[place.path] = groups[-1][1]
+    return groups
+
+
+def public_report_place(place_id: int | str, *, within: Place | None = None) -> Place:
+    """A place a resident may report at (an estate, lane, group, building or unit), optionally
+    only inside `within`'s subtree; NotFound otherwise."""
+    try:
+        pk = int(place_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    qs = Place.objects.filter(pk=pk, kind__in=REPORT_PLACE_KINDS)
+    if within is not None:
+        qs = qs.filter(path__startswith=within.path + ".")
+    place = qs.first()
+    if place is None:
+        raise NotFound()
+    return place
+
+
+def place_full_name(place: Place, *, below: str = PlaceKind.COMMUNITY) -> str:
+    """The place's names from `below`'s level down, e.g. "金泰路社区 聚江苑 1栋" (grids are left
+    out: residents do not know them)."""
+    from gridgov.places.models import KIND_LEVEL
+
+    chain = place_breadcrumbs(place)
+    return " ".join(
+        p.name for p in chain if KIND_LEVEL[p.kind] >= KIND_LEVEL[below] and p.kind != PlaceKind.GRID
+    )

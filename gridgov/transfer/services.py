@@ -10,6 +10,7 @@ import secrets
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -22,15 +23,17 @@ from django.utils import timezone
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import has_capability, is_unrestricted, paths_with, require, scope_q
 from gridgov.audit.models import AuditAction
-from gridgov.audit.services import audit_diff, audit_entry, audit_record, audit_record_many
+from gridgov.audit.services import audit_diff, audit_entry, audit_record
 from gridgov.core.errors import Forbidden, field_error
 from gridgov.core.masking import mask_value
+from gridgov.core.text import pinyin_full, pinyin_initials
 from gridgov.people.models import Membership, Relation, ResidenceStatus, Resident, ResidentTag
 from gridgov.people.selectors import active_tags
 from gridgov.people.services import new_card_nos, phone_hash, resident_apply_identity
 from gridgov.places.models import HOUSEHOLD_PLACE_KINDS, Household, Place, ResidenceKind
 from gridgov.places.services import build_address, place_update
 from gridgov.transfer import exports, readers
+from gridgov.transfer.bulk import insert_plain
 from gridgov.transfer.models import ImportJob, ImportKind, ImportRowError, ImportStatus
 from gridgov.transfer.rows import Pending, PlaceResolver, RowData, RowParser
 
@@ -442,6 +445,8 @@ class _Writer:
         self.prefixes: dict[int, str] = {}
         self.households_with_rows: set[int] = set()
         self.today = timezone.localdate()
+        # Names repeat (王芳, 张伟 …); pinyin is the slowest part of building a resident.
+        self.pinyin = lru_cache(maxsize=50_000)(lambda name: (pinyin_full(name), pinyin_initials(name)))
 
     def _error(self, row: int, column: str, message: str, name: str = "") -> None:
         ImportRowError.objects.create(job=self.job, row=row, column=column, message=message[:300], name=name)
@@ -552,7 +557,7 @@ class _Writer:
                     )
                 )
             counts.add("households_created", len(new))
-        audit_record_many(entries)
+        insert_plain(entries)
 
     # residents ----------------------------------------------------------------------------
 
@@ -606,7 +611,10 @@ class _Writer:
                 resident = Resident(place=household.place, card_no=next(card_nos))
                 person = dict(data.person)
                 person.setdefault("residence_status", ResidenceStatus.REGISTERED)
+                name = str(person.pop("name"))
                 resident_apply_identity(resident, person)
+                resident.name = name
+                resident.name_pinyin, resident.name_initials = self.pinyin(name)
                 creating.append((data, household, resident))
                 new_stays.append(
                     Membership(
@@ -710,9 +718,9 @@ class _Writer:
             Membership.objects.bulk_update(closing, ["moved_out", "move_out_reason"], batch_size=500)
         if relation_changes:
             Membership.objects.bulk_update(relation_changes, ["relation"], batch_size=500)
-        Membership.objects.bulk_create(new_stays, batch_size=500)
-        ResidentTag.objects.bulk_create(new_tags, batch_size=500)
-        audit_record_many(entries)
+        insert_plain(new_stays)
+        insert_plain(new_tags)
+        insert_plain(entries)
 
     def _tag_names(self, tag_ids: list[int]) -> str:
         names = {pk: name for name, pk in self.parser.tags.items() if not name.isascii()}

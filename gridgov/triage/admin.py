@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from gridgov.triage import services
-from gridgov.triage.models import Correction, TriageRule
+from gridgov.triage.models import Correction, TriageModel, TriageRule
 
 
 @admin.register(TriageRule)
@@ -78,6 +78,37 @@ class CorrectionAdmin(admin.ModelAdmin):
         return obj.text[:40]
 
     # The record of what staff chose is evidence; nobody edits it by hand.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(TriageModel)
+class TriageModelAdmin(admin.ModelAdmin):
+    """The history of how triage learned: what each model was trained on and how it scored."""
+
+    list_display = (
+        "version",
+        "trained_at",
+        "trained_by",
+        "dev_samples",
+        "correction_samples",
+        "rule_samples",
+        "rules_category_accuracy",
+        "category_accuracy",
+        "rules_urgency_accuracy",
+        "urgency_accuracy",
+        "training_seconds",
+    )
+    exclude = ("parameters",)
+    readonly_fields = [field.name for field in TriageModel._meta.fields if field.name != "parameters"]
+
+    # Models are made by training (`gridgov triage --train` or the retrain task), never by hand.
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -1,4 +1,5 @@
-"""The rule engine behind `services.suggest`: compiled rules cached per process, jieba loaded once.
+"""The engine behind `services.suggest`: administrators' rules first, a learned model where they
+are silent or split; both cached per process, jieba loaded once.
 
 Rules live in the database so administrators can change them; compiling them on every call would
 cost a query per report, so the compiled set is kept in memory and re-validated against a cheap
@@ -6,6 +7,10 @@ fingerprint of the table (count, max id, max updated_at) at most every
 `TRIAGE_RULES_CHECK_SECONDS`. Writes through `services` mark the cache stale at once, so the
 process that changed a rule sees the change on its very next suggestion; other processes see it
 within the check interval.
+
+The learned model (`learning.py`) is a `TriageModel` row; the highest version wins and is checked
+the same way (one indexed query per interval). Until a model has been trained and stored, each
+process builds the same built-in one from the dev half of the evaluation set and the rules.
 """
 
 from __future__ import annotations
@@ -58,7 +63,9 @@ class Suggestion:
     category: str  # one of CATEGORY_CODES
     urgency: str  # "normal" | "urgent"
     confidence: float  # 0..1, how clearly the category won
-    matched: tuple[str, ...]  # the phrases/keywords that decided it, for the dispatcher to see
+    # What decided it, for the dispatcher to see: the rule phrases/keywords, or "模型" followed by the
+    # words and n-grams the model weighed most; "模型判断紧急" when the model made it urgent.
+    matched: tuple[str, ...]
 
 
 @dataclass
@@ -282,9 +289,17 @@ def build_builtin_model() -> LearnedModel:
     return learning.fit(data, segment, version=0)
 
 
+_builtin: LearnedModel | None = None
+
+
 def _load(version: int | None) -> LearnedModel | None:
+    global _builtin
     if version is None:
-        return build_builtin_model()
+        # Built once per process: going back to "nothing stored" (a test's rollback, an
+        # administrator deleting every model) must not cost a rebuild each time.
+        if _builtin is None:
+            _builtin = build_builtin_model()
+        return _builtin
     row = TriageModel.objects.filter(version=version).values_list("parameters", flat=True).first()
     if row is None:  # deleted in between: the next check finds the new latest
         return None

@@ -12,7 +12,7 @@ from django.db.models import Count, F, Q, QuerySet
 
 from gridgov.core.errors import NotFound
 from gridgov.triage.categories import CATEGORY_NAMES
-from gridgov.triage.models import Correction, TriageRule
+from gridgov.triage.models import Correction, TriageModel, TriageRule
 from gridgov.triage.services import may_edit_rules
 
 if TYPE_CHECKING:
@@ -75,3 +75,10 @@ def correction_agreement(user: User | None) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def model_list(user: User | None) -> QuerySet[TriageModel]:
+    """Trained models, newest first, without their (large) parameters (administrators only)."""
+    if user is None or not may_edit_rules(user):
+        return TriageModel.objects.none()
+    return TriageModel.objects.defer("parameters")

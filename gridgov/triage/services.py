@@ -1,5 +1,5 @@
 """Triage: suggest a category and urgency for a report, let administrators edit the rules,
-and keep what staff finally chose."""
+keep what staff finally chose, and learn from it (train, store and retrain the model)."""
 
 from __future__ import annotations
 
@@ -164,7 +164,8 @@ def record_correction(
     """Store what staff chose for a report next to what was suggested (agreeing or not).
 
     The caller — the cases service that confirms or re-classifies a case — has already checked
-    that `by` may dispatch that case; this only refuses anonymous actors and bad values.
+    that `by` may dispatch that case; this only refuses anonymous actors and bad values. Every
+    TRIAGE_RETRAIN_AFTER (20) corrections it enqueues a retraining, after commit.
     """
     if by is not None and not (by.is_authenticated and by.is_active):
         raise Forbidden()

@@ -129,10 +129,15 @@ def test_accuracy_floor_on_the_evaluation_set():
         dev = evaluate(stream, split="dev")
     with EVAL_SET.open(encoding="utf-8") as stream:
         holdout = evaluate(stream, split="holdout")
+    with EVAL_SET.open(encoding="utf-8") as stream:
+        rules_only = evaluate(stream, split="holdout", model=None)
+    # The built-in model (dev half + rule phrases) where the rules are silent or split:
+    # measured 98.2 % / 99.4 % on dev (its training data), 77.9 % / 93.0 % held out; rules alone 57.0 %.
     assert dev.category_accuracy >= 0.95
     assert dev.urgency_accuracy >= 0.97
-    assert holdout.category_accuracy >= 0.55
+    assert holdout.category_accuracy >= 0.75
     assert holdout.urgency_accuracy >= 0.90
+    assert rules_only.category_accuracy >= 0.55
 
 
 def test_evaluate_with_the_builtin_set_and_json_output():

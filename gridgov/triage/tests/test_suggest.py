@@ -64,10 +64,15 @@ def test_counter_evidence_keeps_a_report_normal():
     assert suggest("车棚着火已经扑灭了，没人受伤，想问下后续谁来处理").urgency == "normal"
 
 
-def test_nothing_matched_is_other_with_zero_confidence():
-    assert suggest("你们好呀") == Suggestion(category="other", urgency="normal", confidence=0.0, matched=())
-    assert suggest("").category == "other"
+def test_nothing_matched_is_other_with_zero_confidence(settings):
+    # No rule fires on a greeting; the model has learned that greetings are "other" too.
+    greeting = suggest("你们好呀")
+    assert (greeting.category, greeting.urgency) == ("other", "normal")
+    assert greeting.matched[:1] == ("模型",)
+    assert suggest("") == Suggestion(category="other", urgency="normal", confidence=0.0, matched=())
     assert suggest("   ").confidence == 0.0
+    settings.TRIAGE_MODEL_ENABLED = False
+    assert suggest("你们好呀") == Suggestion(category="other", urgency="normal", confidence=0.0, matched=())
 
 
 def test_full_width_and_spaces_are_normalised():

@@ -1,0 +1,479 @@
+"""Forms for the staff case pages. They check the shape of the input and turn ids into the
+objects a service takes (always through the user's scope); every rule lives in cases.services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from gridgov.cases.models import (
+    Category,
+    Channel,
+    Level,
+    Priority,
+    SlaUnit,
+    State,
+)
+from gridgov.cases.photos import MAX_PHOTOS
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+
+DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+# Channels staff type in on the quick-entry page (patrol has its own phone page, bulk its own).
+DESK_CHANNELS = [
+    (Channel.HOTLINE, Channel.HOTLINE.label),
+    (Channel.WALK_IN, Channel.WALK_IN.label),
+    (Channel.GROUP_CHAT, Channel.GROUP_CHAT.label),
+]
+
+
+def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """A service's ValidationError next to the field it names, or on top of the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        form.add_error(None, exc)
+
+
+def _text(label: str, max_length: int, *, required: bool = False, **attrs: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        required=required,
+        widget=forms.TextInput(attrs=attrs),
+        error_messages={"required": f"请填写{label}", "max_length": f"{label}不能超过{max_length}个字"},
+    )
+
+
+def _area(label: str, max_length: int, *, required: bool = False, rows: int = 3, **attrs: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        required=required,
+        widget=forms.Textarea(attrs={"rows": rows, **attrs}),
+        error_messages={"required": f"请填写{label}", "max_length": f"{label}不能超过{max_length}个字"},
+    )
+
+
+def _date(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": f"{label}不是有效日期（格式YYYY-MM-DD）"},
+    )
+
+
+def _choice(label: str, choices: list[tuple[str, str]], *, required: bool = True) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
+        choices=choices,
+        required=required,
+        error_messages={"required": f"请选择{label}", "invalid_choice": f"{label}的取值无效"},
+    )
+
+
+def _model(label: str, queryset: Any, *, required: bool = True, empty: str = "——") -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label=label,
+        queryset=queryset,
+        required=required,
+        empty_label=empty,
+        error_messages={"required": f"请选择{label}", "invalid_choice": f"{label}不存在或不在您的范围内"},
+    )
+
+
+def _int(label: str, *, minimum: int = 1, maximum: int = 10000, required: bool = True) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        min_value=minimum,
+        max_value=maximum,
+        required=required,
+        error_messages={
+            "required": f"请填写{label}",
+            "invalid": f"{label}须为整数",
+            "min_value": f"{label}不能小于{minimum}",
+            "max_value": f"{label}不能大于{maximum}",
+        },
+    )
+
+
+class MultiplePhotoInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Up to nine photos; their content is checked by the service (cases.photos), not here."""
+
+    def __init__(self, label: str = "照片", **kwargs: Any) -> None:
+        attrs = {"accept": "image/jpeg,image/png,image/webp", "multiple": True, **kwargs.pop("attrs", {})}
+        super().__init__(label=label, required=False, widget=MultiplePhotoInput(attrs=attrs), **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+        if len(files) > MAX_PHOTOS:
+            raise ValidationError(f"最多上传{MAX_PHOTOS}张照片，当前{len(files)}张")
+        return files
+
+
+def category_label(category: Category) -> str:
+    return f"　{category.name}" if category.parent_id else category.name
+
+
+class CategoryChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Category) -> str:
+        return category_label(obj)
+
+
+# --- workbench ------------------------------------------------------------------------------
+
+
+class FilterForm(forms.Form):
+    q = _text("关键词", 100, placeholder="查询码、内容或位置（按 / 聚焦）", type="search")
+    state = _choice("状态", [("", "全部状态"), ("open", "未办结"), *State.choices], required=False)
+    category = forms.ChoiceField(label="分类", required=False)
+    place = forms.ModelChoiceField(
+        label="地点", queryset=None, required=False, empty_label="全部地点",
+        error_messages={"invalid_choice": "地点不存在或不在您的范围内"},
+    )
+    channel = _choice("来源", [("", "全部来源"), *Channel.choices], required=False)
+    level = _choice("层级", [("", "全部层级"), *Level.choices], required=False)
+    since = _date("开始日期")
+    until = _date("结束日期")
+    supervised = forms.BooleanField(label="只看督办", required=False)
+
+    def __init__(self, *args: Any, places: Any, categories: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["place"].queryset = places
+        self.fields["place"].label_from_instance = lambda p: f"{'　' * max(p.depth - 1, 0)}{p.name}"
+        self.fields["category"].choices = [("", "全部分类")] + [
+            (c.code, category_label(c)) for c in categories
+        ]
+        self.fields["category"].error_messages["invalid_choice"] = "分类不存在"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "结束日期不能早于开始日期")
+        return data
+
+
+# --- actions on a case ------------------------------------------------------------------------
+
+
+class ClassifyForm(forms.Form):
+    category = CategoryChoice(
+        label="分类", queryset=Category.objects.none(), empty_label=None,
+        error_messages={"required": "请选择分类", "invalid_choice": "分类不存在或已停用"},
+    )
+    subcategory = CategoryChoice(
+        label="子分类", queryset=Category.objects.none(), required=False, empty_label="（不细分）",
+        error_messages={"invalid_choice": "子分类不存在或已停用"},
+    )
+    priority = _choice("优先级", list(Priority.choices))
+    note = _text("说明", 200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        active = Category.objects.filter(is_active=True).order_by("sort_order", "id")
+        self.fields["category"].queryset = active.filter(parent__isnull=True)
+        self.fields["subcategory"].queryset = active.filter(parent__isnull=False).select_related("parent")
+        self.fields["subcategory"].label_from_instance = lambda c: f"{c.parent.name}/{c.name}"
+
+
+class DispatchForm(forms.Form):
+    level = forms.ChoiceField(label="交办层级", error_messages={"invalid_choice": "层级无效或无权交办到该层级"})
+    handler_user = forms.ChoiceField(label="承办人", required=False,
+                                     error_messages={"invalid_choice": "承办人不在可选范围内"})
+    handler_org = forms.ModelChoiceField(
+        label="承办单位", queryset=None, required=False, empty_label="（不指定单位）",
+        error_messages={"invalid_choice": "单位不存在或不在您的辖区"},
+    )
+    note = _text("交办说明", 500)
+
+    def __init__(self, *args: Any, targets: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = {u.pk: u for users in targets["people"].values() for u in users}
+        levels = [(level, f"{Level(level).label}（{owner.name}）") for level, owner in targets["levels"]]
+        if targets["organisations"]:
+            levels.append((Level.DEPARTMENT, "部门"))
+        self.fields["level"].choices = levels
+        self.fields["handler_user"].choices = [("", "（不指定，本层级人员均可受理）")] + [
+            (Level(level).label, [(str(u.pk), u.display_name or u.username) for u in users])
+            for level, users in targets["people"].items()
+            if users
+        ]
+        self.fields["handler_org"].queryset = targets["organisations"]
+
+    def clean_handler_user(self) -> Any:
+        value = self.cleaned_data.get("handler_user")
+        return self.people.get(int(value)) if value else None
+
+
+class AcceptForm(forms.Form):
+    pass
+
+
+class StartForm(forms.Form):
+    note = _text("说明", 500)
+
+
+class NoteForm(forms.Form):
+    note = _area("处置记录", 2000)
+    photo_kind = _choice("照片类型", [("before", "处置前"), ("after", "处置后"), ("evidence", "佐证材料")])
+    public = forms.BooleanField(label="反映人可见", required=False)
+    photos = PhotosField()
+
+
+class ResolveForm(forms.Form):
+    result = _area("办理结果", 2000, required=True, placeholder="反映人会看到这段话")
+    photos = PhotosField("处置后照片")
+
+
+class ReasonForm(forms.Form):
+    reason = _area("原因", 500, required=True, rows=2)
+
+
+class RejectForm(ReasonForm):
+    reason = _area("不予受理的原因", 500, required=True, rows=2, placeholder="反映人会看到这段话")
+
+
+class ReturnForm(ReasonForm):
+    reason = _area("退回原因", 500, required=True, rows=2)
+
+
+class MergeForm(forms.Form):
+    into = _text("并入事件查询码", 12, required=True, placeholder="如 7K3M9QX2PA")
+    note = _text("说明", 200)
+
+
+class EscalateForm(forms.Form):
+    reason = _area("上报原因", 500, required=True, rows=2)
+    organisation = forms.ModelChoiceField(
+        label="承办部门（上报到部门时必选）", queryset=None, required=False, empty_label="（按规则）",
+        error_messages={"invalid_choice": "单位不存在或不在您的辖区"},
+    )
+
+    def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+
+class WhistleForm(forms.Form):
+    organisations = forms.ModelMultipleChoiceField(
+        label="呼叫部门", queryset=None, widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "请选择要呼叫的部门", "invalid_choice": "单位不存在或不在您的辖区",
+                        "invalid_pk_value": "单位不存在或不在您的辖区"},
+    )
+    deadline = forms.DateTimeField(
+        label="报到期限", input_formats=DATETIME_FORMATS,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"required": "请填写报到期限", "invalid": "报到期限不是有效的日期时间"},
+    )
+    note = _text("呼叫说明", 500)
+
+    def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisations"].queryset = organisations
+        if not self.is_bound:
+            self.initial.setdefault(
+                "deadline", timezone.localtime() + dt.timedelta(hours=24)
+            )
+
+
+class CallReportForm(forms.Form):
+    note = _area("报到情况", 2000, required=True, rows=2)
+
+
+class SuperviseForm(forms.Form):
+    note = _area("督办意见", 500, required=True, rows=2)
+
+
+class RevealForm(forms.Form):
+    purpose = _text("查看原因", 200, required=True, placeholder="如：回访核实情况")
+
+
+# --- quick entry ------------------------------------------------------------------------------
+
+
+class IntakeForm(forms.Form):
+    channel = _choice("来源渠道", DESK_CHANNELS)
+    text = _area("反映内容", 2000, required=True, rows=4)
+    place = forms.IntegerField(
+        label="地点", widget=forms.HiddenInput,
+        error_messages={"required": "请选择事件发生的地点", "invalid": "请选择事件发生的地点"},
+    )
+    address_detail = _text("具体位置", 200, placeholder="如：2单元门口、地下车库B区")
+    resident = forms.IntegerField(label="关联居民", widget=forms.HiddenInput, required=False)
+    reporter_name = _text("反映人姓名", 50)
+    reporter_phone = _text("联系电话", 20, type="tel", inputmode="tel")
+    category = forms.ChoiceField(label="分类", required=False)
+    priority = _choice("优先级", [("", "按系统建议"), *Priority.choices], required=False)
+    photos = PhotosField()
+    client_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args: Any, user: User, places: Any, channels: list[tuple[str, str]] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.places = places
+        if channels is not None:
+            self.fields["channel"].choices = channels
+        self.fields["category"].choices = [("", "按系统建议")] + [
+            (c.code, category_label(c))
+            for c in Category.objects.filter(is_active=True).select_related("parent").order_by(
+                "sort_order", "id"
+            )
+            if not c.parent_id or c.parent.is_active
+        ]
+        self.fields["category"].error_messages["invalid_choice"] = "分类不存在或已停用"
+
+    def clean_place(self) -> Any:
+        pk = self.cleaned_data.get("place")
+        place = self.places.filter(pk=pk).first() if pk else None
+        if place is None:
+            raise ValidationError("地点不存在或不在您的范围内")
+        return place
+
+    def clean_resident(self) -> Any:
+        from gridgov.core.errors import NotFound
+        from gridgov.people.selectors import resident_for
+
+        pk = self.cleaned_data.get("resident")
+        if not pk:
+            return None
+        try:
+            return resident_for(self.user, pk)
+        except NotFound:
+            raise ValidationError("居民不存在或不在您的范围内") from None
+
+
+# --- bulk, statistics -------------------------------------------------------------------------
+
+
+class BulkForm(forms.Form):
+    file = forms.FileField(
+        label="问题清单（.xlsx 或 .csv）",
+        error_messages={"required": "请选择要上传的问题清单文件", "empty": "上传的文件是空的"},
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )
+    mode = forms.ChoiceField(
+        label="有错误行时",
+        choices=[("all", "全部不导入（改正后重新上传）"), ("good", "只导入正确的行")],
+        initial="all",
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择导入方式", "invalid_choice": "导入方式无效"},
+    )
+
+
+class StatsForm(forms.Form):
+    place = forms.ModelChoiceField(
+        label="统计范围", queryset=None, required=False, empty_label="我的全部辖区",
+        error_messages={"invalid_choice": "地点不存在或不在您的统计范围内"},
+    )
+    since = _date("开始日期")
+    until = _date("结束日期")
+
+    def __init__(self, *args: Any, places: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["place"].queryset = places
+        self.fields["place"].label_from_instance = lambda p: f"{'　' * max(p.depth - 1, 0)}{p.name}"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "结束日期不能早于开始日期")
+        return data
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+class CategoryCreateForm(forms.Form):
+    name = _text("名称", 40, required=True)
+    code = _text("代码", 40, required=True, placeholder="小写字母，如 lift")
+    parent = CategoryChoice(
+        label="上级分类", queryset=Category.objects.none(), required=False, empty_label="（一级分类）",
+        error_messages={"invalid_choice": "上级分类不存在"},
+    )
+    start_level = _choice("起始层级", [("", "同上级/网格"), *Level.choices], required=False)
+    sort_order = _int("排序", minimum=0, maximum=30000, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = Category.objects.filter(parent__isnull=True)
+
+
+class CategoryUpdateForm(forms.Form):
+    name = _text("名称", 40, required=True)
+    start_level = _choice("起始层级", list(Level.choices))
+    is_active = forms.BooleanField(label="启用", required=False)
+    sort_order = _int("排序", minimum=0, maximum=30000)
+
+
+class SlaForm(forms.Form):
+    category = CategoryChoice(
+        label="分类", queryset=Category.objects.none(), empty_label=None,
+        error_messages={"required": "请选择分类", "invalid_choice": "分类不存在"},
+    )
+    priority = _choice("优先级", list(Priority.choices))
+    accept_within = _int("受理时限")
+    resolve_within = _int("办结时限")
+    unit = _choice("单位", list(SlaUnit.choices))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.order_by("sort_order", "id")
+
+
+class RuleCreateForm(forms.Form):
+    category = CategoryChoice(
+        label="分类", queryset=Category.objects.none(), empty_label=None,
+        error_messages={"required": "请选择分类", "invalid_choice": "分类不存在"},
+    )
+    place = _model("适用范围", None, required=False, empty="（全部地点，仅系统管理员）")
+    level = _choice("处置层级", list(Level.choices))
+    organisation = _model("承办单位", None, required=False, empty="（不指定）")
+    note = _text("说明", 200)
+
+    def __init__(self, *args: Any, places: Any, organisations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(is_active=True).order_by("sort_order", "id")
+        self.fields["place"].queryset = places
+        self.fields["place"].label_from_instance = lambda p: f"{'　' * max(p.depth - 1, 0)}{p.name}"
+        self.fields["organisation"].queryset = organisations
+
+
+class RuleUpdateForm(forms.Form):
+    organisation = _model("承办单位", None, required=False, empty="（不指定）")
+    is_active = forms.BooleanField(label="启用", required=False)
+    note = _text("说明", 200)
+
+    def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+
+class ApiKeyCreateForm(forms.Form):
+    name = _text("名称", 60, required=True, placeholder="如：12345热线、1号路口摄像头")
+    rate_per_minute = _int("每分钟限额", maximum=100000)
+    place = _model("可上报范围", None, required=False, empty="（不限范围，仅系统管理员）")
+
+    def __init__(self, *args: Any, places: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["place"].queryset = places
+        self.fields["place"].label_from_instance = lambda p: f"{'　' * max(p.depth - 1, 0)}{p.name}"
+        self.initial.setdefault("rate_per_minute", 60)

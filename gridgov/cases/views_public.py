@@ -1,0 +1,659 @@
+"""The resident side of cases, on a phone inside WeChat's browser: report (also from a building's
+QR poster), track with the tracking code, see my reports, rate the outcome; and the printable QR
+posters for staff. Plain forms that work without JavaScript; htmx only swaps the place picker.
+
+Anonymous reporters are remembered in their session (tracking code → the last four digits they
+proved), so the browser that filed a report can follow it without typing the digits again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.scope import has_capability
+from gridgov.cases import selectors
+from gridgov.cases.forms_public import LookupForm, RateForm, ReportForm, apply_service_errors, new_client_key
+from gridgov.cases.models import Case, Channel, State
+from gridgov.cases.photos import MAX_PHOTOS, max_bytes
+from gridgov.cases.services import TEXT_MAX, CaseConflict, case_rate, case_submit_result
+from gridgov.core.errors import Forbidden, NotFound
+from gridgov.places.models import KIND_LEVEL, Place, PlaceKind
+from gridgov.places.selectors import (
+    POSTER_PLACE_KINDS,
+    community_of,
+    households_for,
+    place_for,
+    place_full_name,
+    places_for,
+    public_communities,
+    public_report_place,
+    public_report_tree,
+    scope_roots,
+)
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+
+NOT_FOUND_TEXT = "未找到该反映，请核对查询码和手机号后四位"
+SESSION_KEY = "gg_tracked"
+SESSION_KEEP = 20
+POSTER_SALT = "gridgov.cases.poster"
+HOTLINE_RE = re.compile(r"^[0-9+\- ]{3,20}$")
+
+# What a resident reads for each state: plain words, no jargon.
+STATE_WORDS: dict[str, str] = {
+    State.NEW: "已收到您的反映，正在等待工作人员受理",
+    State.ACCEPTED: "工作人员已受理，正在安排处理",
+    State.IN_PROGRESS: "工作人员正在处理",
+    State.RESOLVED: "已办结，请您评价办理结果",
+    State.CLOSED: "已办结，感谢您的评价",
+    State.REJECTED: "不予受理",
+    State.MERGED: "与其他居民的相同反映合并处理",
+}
+STATE_TONE: dict[str, str] = {
+    State.NEW: "wait",
+    State.ACCEPTED: "busy",
+    State.IN_PROGRESS: "busy",
+    State.RESOLVED: "done",
+    State.CLOSED: "done",
+    State.REJECTED: "stop",
+    State.MERGED: "busy",
+}
+
+
+def _user(request: HttpRequest) -> User | None:
+    user = request.user
+    return user if user.is_authenticated else None
+
+
+def _not_found(request: HttpRequest, message: str = NOT_FOUND_TEXT) -> HttpResponse:
+    # Residents get the phone layout, not the staff 404 page.
+    return render(request, "cases/public/not_found.html", {"message": message}, status=404)
+
+
+def _client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a trusted proxy sets it.
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _hotline() -> str:
+    return str(getattr(settings, "GRIDGOV_REPORT_HOTLINE", "12345"))
+
+
+# --- session memory of tracked reports --------------------------------------------------------
+
+
+def _remember(request: HttpRequest, code: str, last4: str) -> None:
+    tracked: dict[str, str] = dict(request.session.get(SESSION_KEY) or {})
+    tracked.pop(code, None)
+    tracked[code] = last4
+    while len(tracked) > SESSION_KEEP:
+        tracked.pop(next(iter(tracked)))
+    request.session[SESSION_KEY] = tracked
+
+
+def _remembered_last4(request: HttpRequest, code: str) -> str:
+    return str((request.session.get(SESSION_KEY) or {}).get(code, ""))
+
+
+def _tracked_case(request: HttpRequest, code: str) -> Case | None:
+    """The case behind `code` if this visitor reported it (logged in) or proved its digits."""
+    try:
+        return selectors.case_by_tracking_code(
+            code, phone_last4=_remembered_last4(request, code), user=_user(request)
+        )
+    except NotFound:
+        return None
+
+
+# --- spam control for anonymous reports -------------------------------------------------------
+
+
+def _limit(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def _ip_bucket(request: HttpRequest) -> str:
+    return f"gg:report:ip:{_client_ip(request)}:{timezone.now():%Y%m%d%H}"
+
+
+def _throttle_message(request: HttpRequest, phone: str, client_key: str) -> str:
+    """Why an anonymous report is refused now, or "" if it may go in."""
+    per_phone = _limit("GRIDGOV_REPORT_PHONE_PER_HOUR", 5)
+    since = timezone.now() - dt.timedelta(hours=1)
+    if selectors.anonymous_reports_since(phone, since, exclude_client_key=client_key) >= per_phone:
+        return f"提交过于频繁：同一手机号每小时最多匿名反映{per_phone}次，请稍后再试，或登录后反映"
+    per_ip = _limit("GRIDGOV_REPORT_IP_PER_HOUR", 20)
+    if (cache.get(_ip_bucket(request)) or 0) >= per_ip:
+        return f"提交过于频繁：同一网络每小时最多匿名反映{per_ip}次，请稍后再试，或登录后反映"
+    return ""
+
+
+def _count_ip(request: HttpRequest) -> None:
+    key = _ip_bucket(request)
+    if not cache.add(key, 1, timeout=3600):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=3600)
+
+
+# --- the place picker -------------------------------------------------------------------------
+
+
+def _home_places(user: User | None) -> list[Place]:
+    """The buildings of the households a logged-in resident currently lives in."""
+    resident = getattr(user, "resident", None) if user is not None else None
+    if resident is None:
+        return []
+    households = (
+        households_for(user)
+        .filter(memberships__resident=resident, memberships__moved_out__isnull=True)
+        .select_related("place", "place__parent")
+    )
+    places: list[Place] = []
+    for household in households:
+        place = household.place
+        if place.kind == PlaceKind.UNIT and place.parent and place.parent.kind == PlaceKind.BUILDING:
+            place = place.parent
+        if place not in places:
+            places.append(place)
+    return places
+
+
+def _choose_community(request: HttpRequest, home: list[Place]) -> tuple[Place | None, list[Place]]:
+    """(the community the picker shows, the communities one may switch to)."""
+    communities = list(public_communities())
+    wanted = request.POST.get("community") or request.GET.get("community") or ""
+    chosen = next((c for c in communities if str(c.pk) == wanted.strip()), None)
+    if chosen is None and home:
+        chosen = community_of(home[0])
+    if chosen is None and len(communities) == 1:
+        chosen = communities[0]
+    return chosen, communities
+
+
+def _place_choices(community: Place | None, home: list[Place]) -> tuple[list[Any], int | None]:
+    """Grouped <select> choices (estate → buildings) and the default (the resident's building)."""
+    if community is None:
+        return [], None
+    choices: list[Any] = []
+    mine = [p for p in home if p.path.startswith(community.path + ".")]
+    if mine:
+        choices.append(
+            ("我家", [(p.pk, f"我家楼栋：{place_full_name(p, below=PlaceKind.ESTATE)}") for p in mine])
+        )
+    for group, buildings in public_report_tree(community):
+        if not buildings:
+            choices.append(
+                (group.pk, group.name if group.kind != PlaceKind.LANE else f"{group.name}（街巷）")
+            )
+            continue
+        area = "小区公共区域（大门、道路、绿化等）" if group.kind == PlaceKind.ESTATE else "公共区域"
+        options = [(group.pk, f"{group.name} {area}")] + [(b.pk, f"{group.name} {b.name}") for b in buildings]
+        choices.append((group.name, options))
+    return choices, (mine[0].pk if mine else None)
+
+
+def _picker_place(place_id: int, community: Place | None, home: list[Place]) -> Place:
+    if any(p.pk == place_id for p in home):
+        return next(p for p in home if p.pk == place_id)
+    if community is None:
+        raise NotFound()
+    return public_report_place(place_id, within=community)
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def _report(request: HttpRequest, *, fixed_place: Place | None = None, token: str = "") -> HttpResponse:
+    user = _user(request)
+    anonymous = user is None
+    home = _home_places(user)
+    if fixed_place is not None:
+        community, communities = community_of(fixed_place), []
+        choices, default_place = [], None
+    else:
+        community, communities = _choose_community(request, home)
+        choices, default_place = _place_choices(community, home)
+    status = 200
+    form_kwargs = {"place_choices": choices, "anonymous": anonymous, "fixed_place": fixed_place is not None}
+    if request.method == "POST":
+        form = ReportForm(request.POST, request.FILES, **form_kwargs)
+        if community is None and fixed_place is None:
+            form.add_error(None, "请先选择您所在的社区")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                place = fixed_place or _picker_place(data["place"], community, home)
+            except NotFound:
+                form.add_error("place", "请从列表中选择地点")
+            else:
+                refused = (
+                    _throttle_message(request, data["reporter_phone"], data["client_key"])
+                    if anonymous
+                    else ""
+                )
+                if refused:
+                    form.add_error(None, refused)
+                    status = 429
+                else:
+                    try:
+                        result = case_submit_result(
+                            by=user,
+                            text=data["text"],
+                            channel=Channel.QR_POSTER if fixed_place is not None else Channel.RESIDENT_WEB,
+                            place=place,
+                            address_detail=data["address_detail"],
+                            latitude=data["latitude"],
+                            longitude=data["longitude"],
+                            reporter_name=data.get("reporter_name", ""),
+                            reporter_phone=data.get("reporter_phone", ""),
+                            photos=data["photos"],
+                            client_key=data["client_key"],
+                        )
+                    except ValidationError as exc:
+                        apply_service_errors(form, exc)
+                    else:
+                        case = result.case
+                        if anonymous and result.created:
+                            _count_ip(request)
+                        _remember(request, case.tracking_code, case.reporter_phone_last4)
+                        if not result.created:
+                            messages.info(request, "这条反映已经提交过了，无需重复提交")
+                        return redirect("report:done", case.tracking_code)
+        if form.errors and request.FILES and "photos" not in form.errors:
+            # Browsers never refill a file input: say so, or the photos silently go missing.
+            form.add_error("photos", "页面有错误，照片需要重新选择")
+        if form.errors and status == 200:
+            status = 400
+    else:
+        form = ReportForm(initial={"client_key": new_client_key(), "place": default_place}, **form_kwargs)
+    context = {
+        "form": form,
+        "anonymous": anonymous,
+        "fixed_place": fixed_place,
+        "fixed_place_name": place_full_name(fixed_place) if fixed_place else "",
+        "token": token,
+        "community": community,
+        "communities": communities,
+        "has_home": bool(home),
+        "text_max": TEXT_MAX,
+        "max_photos": MAX_PHOTOS,
+        "max_mb": max_bytes() // (1024 * 1024),
+        "login_url": f"{reverse('accounts:login')}?next={request.get_full_path()}",
+    }
+    if request.headers.get("HX-Request") and request.method == "GET":
+        return render(request, "cases/public/_place_field.html", context)
+    return render(request, "cases/public/report.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def report_new(request: HttpRequest) -> HttpResponse:
+    return _report(request)
+
+
+def poster_token(place: Place) -> str:
+    """The signed, never-expiring token on a place's poster (it only says which place)."""
+    return signing.Signer(salt=POSTER_SALT, sep=".").sign(str(place.pk))
+
+
+def place_from_token(token: str) -> Place:
+    try:
+        place_id = signing.Signer(salt=POSTER_SALT, sep=".").unsign(token)
+    except signing.BadSignature:
+        raise NotFound() from None
+    return public_report_place(place_id)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def report_from_poster(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        place = place_from_token(token)
+    except NotFound:
+        return _not_found(request, "二维码无效或已停用，请改用“我要反映”页面，或拨打社区热线")
+    return _report(request, fixed_place=place, token=token)
+
+
+@never_cache
+@require_GET
+def report_done(request: HttpRequest, code: str) -> HttpResponse:
+    case = _tracked_case(request, code)
+    if case is None:
+        return redirect("report:lookup")
+    return render(
+        request,
+        "cases/public/done.html",
+        {"case": case, "anonymous": _user(request) is None or not case.reporter_user_id},
+    )
+
+
+# --- tracking ---------------------------------------------------------------------------------
+
+
+def _lookup_throttled(request: HttpRequest) -> bool:
+    return (cache.get(f"gg:lookup:{_client_ip(request)}") or 0) >= _limit("GRIDGOV_TRACK_FAILURES", 20)
+
+
+def _lookup_failed(request: HttpRequest) -> None:
+    key = f"gg:lookup:{_client_ip(request)}"
+    if not cache.add(key, 1, timeout=600):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.add(key, 1, timeout=600)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def lookup(request: HttpRequest, code: str = "") -> HttpResponse:
+    """查询进度: tracking code + the last four digits of the phone left with the report."""
+    user = _user(request)
+    status = 200
+    if request.method == "POST":
+        form = LookupForm(request.POST, need_last4=user is None)
+        if form.is_valid():
+            code, last4 = form.cleaned_data["code"], form.cleaned_data["last4"]
+            if _lookup_throttled(request):
+                form.add_error(None, "查询失败次数过多，请10分钟后再试")
+                status = 429
+            else:
+                try:
+                    case = selectors.case_by_tracking_code(code, phone_last4=last4, user=user)
+                except NotFound:
+                    _lookup_failed(request)
+                    form.add_error(None, NOT_FOUND_TEXT)
+                    status = 404
+                else:
+                    _remember(request, case.tracking_code, last4 or case.reporter_phone_last4)
+                    return redirect("report:track", case.tracking_code)
+        elif status == 200:
+            status = 400
+    else:
+        form = LookupForm(initial={"code": code}, need_last4=user is None)
+    return render(request, "cases/public/lookup.html", {"form": form, "code": code}, status=status)
+
+
+def _state_context(case: Case) -> dict[str, Any]:
+    words = STATE_WORDS.get(case.state, case.get_state_display())
+    if case.state == State.REJECTED and case.reject_reason:
+        words = f"不予受理：{case.reject_reason}"
+    elif case.state == State.MERGED:
+        words = selectors.public_status(case)[1]
+    elif case.state == State.NEW and case.reopen_count:
+        words = "您不满意，已转上级重新办理，请耐心等待"
+    return {"state_words": words, "state_tone": STATE_TONE.get(case.state, "wait")}
+
+
+@never_cache
+@require_GET
+def track(request: HttpRequest, code: str) -> HttpResponse:
+    case = _tracked_case(request, code)
+    if case is None:
+        # Not proven yet: ask for the digits (a wrong code and wrong digits look the same).
+        return lookup(request, code=code.strip().upper())
+    user = _user(request)
+    proven_by_code = bool(_remembered_last4(request, case.tracking_code))
+    can_rate = case.state == State.RESOLVED and (
+        "rate" in selectors.allowed_actions(user, case) or proven_by_code
+    )
+    attachments = [a for a in selectors.case_attachments(None, case) if a.content_type.startswith("image/")]
+    return render(
+        request,
+        "cases/public/track.html",
+        {
+            "case": case,
+            "timeline": list(reversed(selectors.public_timeline(case))),
+            "place_name": place_full_name(case.place),
+            "attachments": attachments,
+            "can_rate": can_rate,
+            **_state_context(case),
+        },
+    )
+
+
+@never_cache
+@require_GET
+def photo(request: HttpRequest, code: str, attachment_id: int) -> HttpResponse:
+    case = _tracked_case(request, code)
+    if case is None:
+        return _not_found(request)
+    try:
+        attachment = selectors.attachment_for(
+            _user(request), attachment_id, phone_last4=_remembered_last4(request, case.tracking_code)
+        )
+    except NotFound:
+        return _not_found(request, "照片不存在")
+    if attachment.case_id != case.pk or not attachment.public:
+        return _not_found(request, "照片不存在")
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_GET
+def mine(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.my_reports(request.user), 20).get_page(request.GET.get("page"))
+    rows = [
+        {"case": case, "words": STATE_WORDS.get(case.state, ""), "tone": STATE_TONE.get(case.state, "wait")}
+        for case in page
+    ]
+    return render(request, "cases/public/mine.html", {"page": page, "rows": rows})
+
+
+# --- rating -----------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def rate(request: HttpRequest, code: str) -> HttpResponse:
+    case = _tracked_case(request, code)
+    if case is None:
+        return _not_found(request)
+    status = 200
+    if request.method == "POST":
+        form = RateForm(request.POST)
+        if form.is_valid():
+            try:
+                case = case_rate(
+                    by=_user(request),
+                    case=case,
+                    rating=form.cleaned_data["rating"],
+                    comment=form.cleaned_data["comment"],
+                    phone_last4=_remembered_last4(request, case.tracking_code),
+                )
+            except NotFound:
+                return _not_found(request)
+            except CaseConflict as exc:
+                form.add_error(None, exc.message_dict["state"][0])
+                status = 409
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+                status = 400
+            else:
+                if case.state == State.NEW:
+                    messages.warning(
+                        request,
+                        "很抱歉让您不满意。您的反映已转交上级负责人复核、重新办理（每件反映可重办一次），"
+                        "办理结果会在这里更新。",
+                    )
+                elif case.rating is not None and case.rating <= 2:
+                    messages.info(request, "已记录您的评价。该反映已重新办理过一次，您的意见已转告负责人。")
+                else:
+                    messages.success(request, "感谢您的评价！")
+                return redirect("report:track", case.tracking_code)
+        else:
+            status = 400
+    else:
+        form = RateForm()
+    return render(
+        request,
+        "cases/public/rate.html",
+        {"case": case, "form": form, "can_rate": case.state == State.RESOLVED, **_state_context(case)},
+        status=status,
+    )
+
+
+# --- QR posters (staff) -----------------------------------------------------------------------
+
+
+def _poster_scope(user: User) -> Any:
+    return places_for(user, caps.CASES_INTAKE) | places_for(user, caps.PLACES_MANAGE)
+
+
+def _may_print_posters(user: User) -> bool:
+    return has_capability(user, caps.CASES_INTAKE) or has_capability(user, caps.PLACES_MANAGE)
+
+
+def _poster_place(user: User, place_id: int) -> Place:
+    for capability in (caps.CASES_INTAKE, caps.PLACES_MANAGE):
+        try:
+            place = place_for(user, place_id, capability)
+        except NotFound:
+            continue
+        if place.kind in POSTER_PLACE_KINDS:
+            return place
+    raise NotFound()
+
+
+def _public_base(request: HttpRequest) -> str:
+    configured = (getattr(settings, "GRIDGOV_PUBLIC_URL", "") or "").strip().rstrip("/")
+    return configured or request.build_absolute_uri("/").rstrip("/")
+
+
+def _poster(request: HttpRequest, place: Place) -> dict[str, Any]:
+    url = _public_base(request) + reverse("report:poster_report", args=[poster_token(place)])
+    community = community_of(place)
+    if place.kind == PlaceKind.ESTATE:
+        heading, where = f"{place.name}", "小区大门"
+    elif place.kind == PlaceKind.LANE:
+        heading, where = f"{place.name}", "街巷"
+    else:
+        parent = (
+            place.parent.name
+            if place.parent and place.parent.kind in (PlaceKind.ESTATE, PlaceKind.LANE)
+            else ""
+        )
+        heading, where = f"{parent} {place.name}".strip(), "楼栋"
+    qr = segno.make(url, error="m")
+    return {
+        "place": place,
+        "heading": heading,
+        "where": where,
+        "community": community.name if community else "",
+        "url": url,
+        "qr_svg": qr.svg_inline(scale=8, border=2, dark="#111827", omitsize=True),
+    }
+
+
+def _hotline_from(request: HttpRequest) -> str:
+    hotline = (request.GET.get("hotline") or "").strip()
+    return hotline if HOTLINE_RE.match(hotline) else _hotline()
+
+
+def _scoped_communities(user: User) -> list[Place]:
+    """Communities the user can print posters in: those inside their scope roots, or above them."""
+    roots = list(scope_roots(user, caps.CASES_INTAKE)) + list(scope_roots(user, caps.PLACES_MANAGE))
+    found: dict[int, Place] = {}
+    communities = list(public_communities())
+    for root in roots:
+        if KIND_LEVEL[root.kind] <= KIND_LEVEL[PlaceKind.COMMUNITY]:
+            found.update(
+                {c.pk: c for c in communities if c.path == root.path or c.path.startswith(root.path + ".")}
+            )
+        else:
+            community = community_of(root)
+            if community is not None:
+                found[community.pk] = community
+    return sorted(found.values(), key=lambda c: c.path)
+
+
+@login_required
+@require_GET
+def posters(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not _may_print_posters(user):
+        raise Forbidden("您无权打印二维码海报")
+    communities = _scoped_communities(user)
+    wanted = request.GET.get("community", "")
+    community = next((c for c in communities if str(c.pk) == wanted), communities[0] if communities else None)
+    groups = []
+    if community is not None:
+        in_scope = set(
+            _poster_scope(user)
+            .filter(path__startswith=community.path + ".", kind__in=POSTER_PLACE_KINDS)
+            .values_list("pk", flat=True)
+        )
+        for group, buildings in public_report_tree(community):
+            mine = [b for b in buildings if b.pk in in_scope]
+            if group.kind in POSTER_PLACE_KINDS and (group.pk in in_scope or mine):
+                groups.append({"place": group, "printable": group.pk in in_scope, "buildings": mine})
+    return render(
+        request,
+        "cases/public/posters.html",
+        {"communities": communities, "community": community, "groups": groups, "hotline": _hotline()},
+    )
+
+
+@login_required
+@require_GET
+def poster(request: HttpRequest, place_id: int) -> HttpResponse:
+    place = _poster_place(request.user, place_id)
+    return render(
+        request,
+        "cases/public/poster_print.html",
+        {
+            "posters": [_poster(request, place)],
+            "hotline": _hotline_from(request),
+            "title": f"{place.name}二维码海报",
+        },
+    )
+
+
+@login_required
+@require_GET
+def poster_buildings(request: HttpRequest, place_id: int) -> HttpResponse:
+    """Every building of an estate (or lane) in the user's scope: one A4 poster per page."""
+    estate = _poster_place(request.user, place_id)
+    if estate.kind == PlaceKind.BUILDING:
+        raise NotFound()
+    buildings = list(
+        _poster_scope(request.user)
+        .filter(path__startswith=estate.path + ".", kind=PlaceKind.BUILDING)
+        .distinct()
+        .order_by("path")
+    )
+    if not buildings:
+        community = community_of(estate)
+        messages.info(request, f"{estate.name}下没有楼栋")
+        return redirect(f"{reverse('report:posters')}?community={community.pk if community else ''}")
+    return render(
+        request,
+        "cases/public/poster_print.html",
+        {
+            "posters": [_poster(request, b) for b in buildings],
+            "hotline": _hotline_from(request),
+            "title": f"{estate.name}全部楼栋二维码海报（{len(buildings)}张）",
+        },
+    )
