@@ -284,8 +284,6 @@ FIELD_LABELS.update(
         "public": "公开",
         "note": "说明",
         "queue": "队列",
-        "since": "开始日期",
-        "until": "结束日期",
         "supervised": "督办",
         "overdue": "超时",
         "level": "层级",

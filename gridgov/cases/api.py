@@ -298,9 +298,7 @@ def case_detail(request: HttpRequest, case_id: int):
     return _detail(request, case_id)
 
 
-@router.get(
-    "/cases/{case_id}/duplicates", response=list[DuplicateOut], summary="疑似重复事件（供合并）"
-)
+@router.get("/cases/{case_id}/duplicates", response=list[DuplicateOut], summary="疑似重复事件（供合并）")
 def case_duplicates(request: HttpRequest, case_id: int):
     case = selectors.case_for(request.user, case_id, for_write=True)
     return [
@@ -437,18 +435,24 @@ def case_classify(request: HttpRequest, case_id: int, payload: ClassifyIn):
     return _after(request, case)
 
 
-@router.post("/cases/{case_id}/dispatch", response=ActionResultOut, summary="分类交办（到人、到单位或到层级）")
+@router.post(
+    "/cases/{case_id}/dispatch", response=ActionResultOut, summary="分类交办（到人、到单位或到层级）"
+)
 def case_dispatch(request: HttpRequest, case_id: int, payload: DispatchIn):
     case = _staff_case(request, case_id)
     organisation = (
-        _organisation(request, payload.handler_org, "handler_org") if payload.handler_org is not None else None
+        _organisation(request, payload.handler_org, "handler_org")
+        if payload.handler_org is not None
+        else None
     )
     handler = None
     if payload.handler_user is not None:
         try:
             handler = selectors.dispatch_handler(request.user, case, payload.handler_user, organisation)
         except NotFound:
-            raise field_error("handler_user", "承办人不存在或不在可交办范围内") from None
+            if "dispatch" in selectors.allowed_actions(request.user, case):
+                raise field_error("handler_user", "承办人不存在或不在可交办范围内") from None
+            # Not a dispatcher at all: the service refuses that first, with its own message.
     case = services.case_dispatch(
         by=request.user,
         case=case,
@@ -536,14 +540,18 @@ def case_escalate(request: HttpRequest, case_id: int, payload: EscalateIn):
         if payload.organisation is not None
         else None
     )
-    case = services.case_escalate(by=request.user, case=case, reason=payload.reason, organisation=organisation)
+    case = services.case_escalate(
+        by=request.user, case=case, reason=payload.reason, organisation=organisation
+    )
     return _after(request, case)
 
 
 @router.post("/cases/{case_id}/whistle", response=ActionResultOut, summary="吹哨：呼叫部门限时报到")
 def case_whistle(request: HttpRequest, case_id: int, payload: WhistleIn):
     case = _staff_case(request, case_id)
-    organisations = [_organisation(request, pk, "organisations") for pk in dict.fromkeys(payload.organisations)]
+    organisations = [
+        _organisation(request, pk, "organisations") for pk in dict.fromkeys(payload.organisations)
+    ]
     services.case_whistle(
         by=request.user,
         case=case,
@@ -581,4 +589,3 @@ def case_reveal_reporter(request: HttpRequest, case_id: int, payload: PurposeIn)
 def call_report(request: HttpRequest, call_id: int, payload: CallReportIn):
     call = selectors.call_for(request.user, call_id)
     return services.case_call_report(by=request.user, call=call, note=payload.note)
-

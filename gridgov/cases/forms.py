@@ -55,7 +55,9 @@ def _text(label: str, max_length: int, *, required: bool = False, **attrs: Any) 
     )
 
 
-def _area(label: str, max_length: int, *, required: bool = False, rows: int = 3, **attrs: Any) -> forms.CharField:
+def _area(
+    label: str, max_length: int, *, required: bool = False, rows: int = 3, **attrs: Any
+) -> forms.CharField:
     return forms.CharField(
         label=label,
         max_length=max_length,
@@ -144,7 +146,10 @@ class FilterForm(forms.Form):
     state = _choice("状态", [("", "全部状态"), ("open", "未办结"), *State.choices], required=False)
     category = forms.ChoiceField(label="分类", required=False)
     place = forms.ModelChoiceField(
-        label="地点", queryset=None, required=False, empty_label="全部地点",
+        label="地点",
+        queryset=None,
+        required=False,
+        empty_label="全部地点",
         error_messages={"invalid_choice": "地点不存在或不在您的范围内"},
     )
     channel = _choice("来源", [("", "全部来源"), *Channel.choices], required=False)
@@ -175,11 +180,16 @@ class FilterForm(forms.Form):
 
 class ClassifyForm(forms.Form):
     category = CategoryChoice(
-        label="分类", queryset=Category.objects.none(), empty_label=None,
+        label="分类",
+        queryset=Category.objects.none(),
+        empty_label=None,
         error_messages={"required": "请选择分类", "invalid_choice": "分类不存在或已停用"},
     )
     subcategory = CategoryChoice(
-        label="子分类", queryset=Category.objects.none(), required=False, empty_label="（不细分）",
+        label="子分类",
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label="（不细分）",
         error_messages={"invalid_choice": "子分类不存在或已停用"},
     )
     priority = _choice("优先级", list(Priority.choices))
@@ -194,20 +204,26 @@ class ClassifyForm(forms.Form):
 
 
 class DispatchForm(forms.Form):
-    level = forms.ChoiceField(label="交办层级", error_messages={"invalid_choice": "层级无效或无权交办到该层级"})
-    handler_user = forms.ChoiceField(label="承办人", required=False,
-                                     error_messages={"invalid_choice": "承办人不在可选范围内"})
+    level = forms.ChoiceField(
+        label="交办层级", error_messages={"invalid_choice": "层级无效或无权交办到该层级"}
+    )
+    handler_user = forms.ChoiceField(
+        label="承办人", required=False, error_messages={"invalid_choice": "承办人不在可选范围内"}
+    )
     handler_org = forms.ModelChoiceField(
-        label="承办单位", queryset=None, required=False, empty_label="（不指定单位）",
+        label="承办单位",
+        queryset=None,
+        required=False,
+        empty_label="（不指定单位）",
         error_messages={"invalid_choice": "单位不存在或不在您的辖区"},
     )
     note = _text("交办说明", 500)
 
-    def __init__(self, *args: Any, targets: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, targets: dict[str, Any], department: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.people = {u.pk: u for users in targets["people"].values() for u in users}
         levels = [(level, f"{Level(level).label}（{owner.name}）") for level, owner in targets["levels"]]
-        if targets["organisations"]:
+        if department and targets["organisations"]:
             levels.append((Level.DEPARTMENT, "部门"))
         self.fields["level"].choices = levels
         self.fields["handler_user"].choices = [("", "（不指定，本层级人员均可受理）")] + [
@@ -262,7 +278,10 @@ class MergeForm(forms.Form):
 class EscalateForm(forms.Form):
     reason = _area("上报原因", 500, required=True, rows=2)
     organisation = forms.ModelChoiceField(
-        label="承办部门（上报到部门时必选）", queryset=None, required=False, empty_label="（按规则）",
+        label="承办部门（上报到部门时必选）",
+        queryset=None,
+        required=False,
+        empty_label="（按规则）",
         error_messages={"invalid_choice": "单位不存在或不在您的辖区"},
     )
 
@@ -273,12 +292,18 @@ class EscalateForm(forms.Form):
 
 class WhistleForm(forms.Form):
     organisations = forms.ModelMultipleChoiceField(
-        label="呼叫部门", queryset=None, widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "请选择要呼叫的部门", "invalid_choice": "单位不存在或不在您的辖区",
-                        "invalid_pk_value": "单位不存在或不在您的辖区"},
+        label="呼叫部门",
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "请选择要呼叫的部门",
+            "invalid_choice": "单位不存在或不在您的辖区",
+            "invalid_pk_value": "单位不存在或不在您的辖区",
+        },
     )
     deadline = forms.DateTimeField(
-        label="报到期限", input_formats=DATETIME_FORMATS,
+        label="报到期限",
+        input_formats=DATETIME_FORMATS,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         error_messages={"required": "请填写报到期限", "invalid": "报到期限不是有效的日期时间"},
     )
@@ -288,9 +313,7 @@ class WhistleForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["organisations"].queryset = organisations
         if not self.is_bound:
-            self.initial.setdefault(
-                "deadline", timezone.localtime() + dt.timedelta(hours=24)
-            )
+            self.initial.setdefault("deadline", timezone.localtime() + dt.timedelta(hours=24))
 
 
 class CallReportForm(forms.Form):
@@ -312,7 +335,8 @@ class IntakeForm(forms.Form):
     channel = _choice("来源渠道", DESK_CHANNELS)
     text = _area("反映内容", 2000, required=True, rows=4)
     place = forms.IntegerField(
-        label="地点", widget=forms.HiddenInput,
+        label="地点",
+        widget=forms.HiddenInput,
         error_messages={"required": "请选择事件发生的地点", "invalid": "请选择事件发生的地点"},
     )
     address_detail = _text("具体位置", 200, placeholder="如：2单元门口、地下车库B区")
@@ -324,8 +348,14 @@ class IntakeForm(forms.Form):
     photos = PhotosField()
     client_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
-    def __init__(self, *args: Any, user: User, places: Any, channels: list[tuple[str, str]] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        user: User,
+        places: Any,
+        channels: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.places = places
@@ -333,9 +363,9 @@ class IntakeForm(forms.Form):
             self.fields["channel"].choices = channels
         self.fields["category"].choices = [("", "按系统建议")] + [
             (c.code, category_label(c))
-            for c in Category.objects.filter(is_active=True).select_related("parent").order_by(
-                "sort_order", "id"
-            )
+            for c in Category.objects.filter(is_active=True)
+            .select_related("parent")
+            .order_by("sort_order", "id")
             if not c.parent_id or c.parent.is_active
         ]
         self.fields["category"].error_messages["invalid_choice"] = "分类不存在或已停用"
@@ -380,7 +410,10 @@ class BulkForm(forms.Form):
 
 class StatsForm(forms.Form):
     place = forms.ModelChoiceField(
-        label="统计范围", queryset=None, required=False, empty_label="我的全部辖区",
+        label="统计范围",
+        queryset=None,
+        required=False,
+        empty_label="我的全部辖区",
         error_messages={"invalid_choice": "地点不存在或不在您的统计范围内"},
     )
     since = _date("开始日期")
@@ -406,7 +439,10 @@ class CategoryCreateForm(forms.Form):
     name = _text("名称", 40, required=True)
     code = _text("代码", 40, required=True, placeholder="小写字母，如 lift")
     parent = CategoryChoice(
-        label="上级分类", queryset=Category.objects.none(), required=False, empty_label="（一级分类）",
+        label="上级分类",
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label="（一级分类）",
         error_messages={"invalid_choice": "上级分类不存在"},
     )
     start_level = _choice("起始层级", [("", "同上级/网格"), *Level.choices], required=False)
@@ -426,7 +462,9 @@ class CategoryUpdateForm(forms.Form):
 
 class SlaForm(forms.Form):
     category = CategoryChoice(
-        label="分类", queryset=Category.objects.none(), empty_label=None,
+        label="分类",
+        queryset=Category.objects.none(),
+        empty_label=None,
         error_messages={"required": "请选择分类", "invalid_choice": "分类不存在"},
     )
     priority = _choice("优先级", list(Priority.choices))
@@ -441,7 +479,9 @@ class SlaForm(forms.Form):
 
 class RuleCreateForm(forms.Form):
     category = CategoryChoice(
-        label="分类", queryset=Category.objects.none(), empty_label=None,
+        label="分类",
+        queryset=Category.objects.none(),
+        empty_label=None,
         error_messages={"required": "请选择分类", "invalid_choice": "分类不存在"},
     )
     place = _model("适用范围", None, required=False, empty="（全部地点，仅系统管理员）")
@@ -451,7 +491,9 @@ class RuleCreateForm(forms.Form):
 
     def __init__(self, *args: Any, places: Any, organisations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.filter(is_active=True).order_by("sort_order", "id")
+        self.fields["category"].queryset = Category.objects.filter(is_active=True).order_by(
+            "sort_order", "id"
+        )
         self.fields["place"].queryset = places
         self.fields["place"].label_from_instance = lambda p: f"{'　' * max(p.depth - 1, 0)}{p.name}"
         self.fields["organisation"].queryset = organisations

@@ -169,14 +169,14 @@ class LookupForm(forms.Form):
     def __init__(self, *args: Any, need_last4: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.need_last4 = need_last4
+        self.fields["last4"].required = need_last4
+        self.fields["last4"].error_messages["required"] = "请填写反映时所留手机号的后四位"
 
     def clean_code(self) -> str:
         return self.cleaned_data["code"].strip().upper().replace("-", "").replace(" ", "")
 
     def clean_last4(self) -> str:
         last4 = self.cleaned_data["last4"].strip()
-        if not last4 and self.need_last4:
-            raise ValidationError("请填写反映时所留手机号的后四位")
         if last4 and not LAST4_RE.match(last4):
             raise ValidationError("请填写手机号后四位（4位数字）")
         return last4

@@ -10,9 +10,7 @@ from ninja import Field, Schema
 
 from gridgov.cases.models import Case, CaseCall, Category
 
-Channel = Literal[
-    "resident_web", "qr_poster", "walk_in", "hotline", "group_chat", "patrol", "property_bulk"
-]
+Channel = Literal["resident_web", "qr_poster", "walk_in", "hotline", "group_chat", "patrol", "property_bulk"]
 Priority = Literal["normal", "urgent"]
 LevelCode = Literal["building", "grid", "community", "street", "department"]
 PhotoKind = Literal["before", "after", "evidence"]

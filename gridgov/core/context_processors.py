@@ -11,6 +11,10 @@ from gridgov.accounts.scope import capabilities_anywhere
 # (label, url name, capability needed anywhere, or None for every staff user)
 NAVIGATION: list[tuple[str, str, str | None]] = [
     ("工作台", "core:home", None),
+    ("事件工作台", "cases:workbench", caps.CASES_VIEW),
+    ("事件统计", "cases:stats", caps.CASES_STATS),
+    ("事件配置", "cases:config", caps.CASES_CONFIGURE),
+    ("二维码海报", "report:posters", caps.CASES_INTAKE),
     ("网格与楼栋", "places:tree", caps.REGISTRY_VIEW),
     ("居民查询", "people:search", caps.REGISTRY_VIEW),
     ("流动人口", "people:floating", caps.REGISTRY_VIEW),

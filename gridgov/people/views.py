@@ -39,7 +39,7 @@ from gridgov.people.forms import (
 from gridgov.people.models import Relation, ResidenceStatus, Resident
 from gridgov.places.models import Household, PlaceKind
 from gridgov.places.selectors import household_for, place_breadcrumbs, places_for
-from gridgov.places.services import household_update
+from gridgov.places.services import build_address, household_update
 
 PAGE_SIZE = 20
 FILTER_PLACE_KINDS = (
@@ -133,6 +133,8 @@ def _detail_context(request: HttpRequest, resident: Resident, **extra: Any) -> d
     tag_rows = list(resident.resident_tags.all())
     context = {
         "resident": resident,
+        # "聚江苑3栋2单元" rather than a bare "2单元": the unit name alone is ambiguous.
+        "place_label": build_address(place, "") if place is not None else "",
         "current_memberships": [m for m in memberships if m.moved_out is None],
         "past_memberships": [m for m in memberships if m.moved_out is not None],
         "registrations": registrations,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -72,7 +73,7 @@ def _index(
         "geo_errors": geo_errors or [],
         "geo_report": geo_report,
         "form": request.POST if request.method == "POST" else request.GET,
-        "max_mb": services._megabytes(services.settings.GRIDGOV_UPLOAD_MAX_BYTES),
+        "max_mb": f"{settings.GRIDGOV_UPLOAD_MAX_BYTES // (1024 * 1024)} MB",
     }
     return render(request, "transfer/index.html", context, status=status)
 

@@ -38,7 +38,13 @@ def due_info(case: Case, now: dt.datetime | None = None) -> dict[str, Any]:
     left = (at - now).total_seconds()
     if left < 0:
         return {"at": at, "text": f"{kind}超时{_span(left)}", "overdue": True, "kind": kind}
-    return {"at": at, "text": f"{kind}剩{_span(left)}", "overdue": False, "soon": left < 4 * 3600, "kind": kind}
+    return {
+        "at": at,
+        "text": f"{kind}剩{_span(left)}",
+        "overdue": False,
+        "soon": left < 4 * 3600,
+        "kind": kind,
+    }
 
 
 @register.simple_tag
@@ -64,3 +70,22 @@ def case_home_counts(context: dict[str, Any]) -> dict[str, int] | None:
         "dispatch": selectors.dispatch_queue(user).count(),
         "overdue": selectors.overdue(user).count(),
     }
+
+
+@register.filter
+def state_label(code: str) -> str:
+    from gridgov.cases.models import State as States
+
+    return States(code).label if code in States.values else code
+
+
+@register.filter
+def level_label(code: str) -> str:
+    from gridgov.cases.models import Level
+
+    return Level(code).label if code in Level.values else code
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"

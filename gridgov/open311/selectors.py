@@ -1,0 +1,309 @@
+"""Reads behind GeoReport v2: categories as services, cases as public service requests, and
+the mapping of a client's location (lat/long, address text, place id) to one of our places.
+
+A service request shows only public data: the status collapsed to open/closed with the public
+notes, the place (never the room), the handling unit, the deadlines. Reporter fields are never
+read here, and phone or ID numbers a reporter typed into the text are masked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet, Value
+from django.utils import timezone
+
+from gridgov.cases.models import OPEN_STATES, Case, Category, Level
+from gridgov.cases.selectors import categories, key_place, key_places, public_cases, public_status
+from gridgov.core.errors import NotFound, field_error
+from gridgov.places.models import Household, Place, PlaceKind
+
+if TYPE_CHECKING:
+    from gridgov.cases.models import ApiKey
+
+DEFAULT_DAYS = 90
+MAX_REQUESTS = 1000
+MAX_IDS = 200
+# Place kinds that make a readable public address (the grid is an office notion, not an address).
+ADDRESS_KINDS = (PlaceKind.COMMUNITY, PlaceKind.ESTATE, PlaceKind.LANE, PlaceKind.BUILDING, PlaceKind.UNIT)
+
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+
+
+def redact(text: str) -> str:
+    """Mask mobile and ID-card numbers a reporter wrote into a public text."""
+    text = _ID_NUMBER.sub("******************", text)
+    return _MOBILE.sub(r"\1****\2", text)
+
+
+# --- services -----------------------------------------------------------------------------------
+
+
+def services() -> list[dict[str, Any]]:
+    """Every active category as a GeoReport service; subcategories are grouped under their parent."""
+    active = list(categories())
+    children: dict[int, list[Category]] = {}
+    for category in active:
+        if category.parent_id:
+            children.setdefault(category.parent_id, []).append(category)
+    rows = []
+    for category in active:
+        if category.parent_id and category.parent_id not in {c.pk for c in active if not c.parent_id}:
+            continue  # a subcategory whose parent is switched off
+        subs = children.get(category.pk, [])
+        parent = category.parent if category.parent_id else None
+        rows.append(
+            {
+                "service_code": category.code,
+                "service_name": category.name,
+                "description": (
+                    f"{parent.name}：{category.name}"
+                    if parent
+                    else f"{category.name}类问题"
+                    + (f"，包括{'、'.join(s.name for s in subs)}" if subs else "")
+                ),
+                "metadata": False,
+                "type": "realtime",
+                "keywords": ", ".join([category.name, *(s.name for s in subs)]),
+                "group": parent.name if parent else category.name,
+            }
+        )
+    return rows
+
+
+def service_for(code: str) -> Category:
+    category = categories().filter(code=(code or "").strip()).first()
+    if category is None or (category.parent_id and not category.parent.is_active):
+        raise NotFound()
+    return category
+
+
+# --- where a request is -------------------------------------------------------------------------
+
+
+def _metres(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    rlat1, rlat2 = math.radians(lat1), math.radians(lat2)
+    dlat, dlng = rlat2 - rlat1, math.radians(lng2 - lng1)
+    a = math.sin(dlat / 2) ** 2 + math.cos(rlat1) * math.cos(rlat2) * math.sin(dlng / 2) ** 2
+    return 2 * 6371000 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def nearest_place(api_key: ApiKey, latitude: float, longitude: float) -> Place:
+    """The closest place with coordinates in the key's scope, within the configured distance."""
+    limit = settings.GRIDGOV_OPEN311_MAX_DISTANCE_M
+    # A bounding box first, so only nearby rows come back from the database.
+    dlat = limit / 111_000
+    dlng = limit / (111_000 * max(math.cos(math.radians(latitude)), 0.01))
+    candidates = key_places(api_key).filter(
+        latitude__range=(latitude - dlat, latitude + dlat),
+        longitude__range=(longitude - dlng, longitude + dlng),
+    )
+    best: tuple[float, int, int] | None = None
+    for pk, depth, lat, lng in candidates.values_list("pk", "depth", "latitude", "longitude"):
+        # The nearest wins; at the same spot the deeper (a building rather than its estate).
+        key = (_metres(latitude, longitude, lat, lng), -depth, pk)
+        if best is None or key < best:
+            best = key
+    if best is None or best[0] > limit:
+        raise field_error("lat", f"该位置附近{limit}米内没有本平台服务的地点")
+    return Place.objects.get(pk=best[2])
+
+
+def place_by_address(api_key: ApiKey, address: str) -> Place:
+    """A household's exact address, or the place whose name chain the text spells best
+    (e.g. "聚江苑1栋" → 1栋 under 聚江苑, not another estate's 1栋)."""
+    text = (address or "").strip()[:200]
+    if not text:
+        raise field_error("address_string", "地址为空")
+    scope = key_places(api_key)
+    scope_paths = Q()
+    if api_key.place_id:
+        root = api_key.place.path
+        scope_paths = Q(place__path=root) | Q(place__path__startswith=root + ".")
+    household = (
+        Household.objects.filter(scope_paths, address__iexact=text)
+        .select_related("place")
+        .order_by("pk")
+        .first()
+    )
+    if household is not None:
+        return household.place
+    matches = list(
+        scope.annotate(_address=Value(text))
+        .filter(_address__contains=F("name"))
+        .exclude(name="")
+        .values_list("pk", "path", "depth")[:500]
+    )
+    if not matches:
+        raise field_error("address_string", f"无法识别地址“{text}”，请写明小区/街巷和楼栋")
+    paths = [path for _pk, path, _depth in matches]
+
+    def spelled(path: str) -> int:
+        return sum(1 for other in paths if path == other or path.startswith(other + "."))
+
+    ranked = sorted(((spelled(path), depth, pk) for pk, path, depth in matches), reverse=True)
+    if len(ranked) > 1 and ranked[0][:2] == ranked[1][:2]:
+        raise field_error("address_string", f"地址“{text}”对应多个地点，请写得更具体")
+    return Place.objects.get(pk=ranked[0][2])
+
+
+@dataclass(frozen=True)
+class Location:
+    place: Place
+    latitude: float | None
+    longitude: float | None
+
+
+def locate(
+    api_key: ApiKey,
+    *,
+    latitude: str = "",
+    longitude: str = "",
+    address_string: str = "",
+    address_id: str = "",
+) -> Location:
+    """The place of a new request: `address_id` (our place id), else lat/long, else the text."""
+    if address_id:
+        try:
+            return Location(key_place(api_key, place_id=int(address_id)), None, None)
+        except (ValueError, NotFound):
+            raise field_error("address_id", "地点不存在或不在接入密钥的上报范围内") from None
+    if latitude or longitude:
+        try:
+            lat, lng = float(latitude), float(longitude)
+        except ValueError:
+            raise field_error("lat", "lat和long须同时提供，且为数字") from None
+        if not (math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180):
+            raise field_error("lat", "经纬度超出范围")
+        return Location(nearest_place(api_key, lat, lng), lat, lng)
+    if address_string:
+        return Location(place_by_address(api_key, address_string), None, None)
+    raise field_error("lat", "请提供位置：lat和long、address_string 或 address_id 之一")
+
+
+# --- service requests ---------------------------------------------------------------------------
+
+
+def requests_for(
+    *,
+    codes: list[str] | None = None,
+    service_code: str = "",
+    statuses: list[str] | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> QuerySet[Case]:
+    """GET requests: by tracking codes (the other filters are then ignored, as the spec says),
+    or by service, status and date range — the last 90 days by default, 1000 at most."""
+    if codes:
+        cleaned = [c.strip().upper() for c in codes if c.strip()][:MAX_IDS]
+        qs = public_cases().filter(tracking_code__in=cleaned)
+    else:
+        if start is None:
+            start = (end or timezone.now()) - dt.timedelta(days=DEFAULT_DAYS)
+        wanted = set(statuses or ())
+        status = None if not wanted or wanted >= {"open", "closed"} else next(iter(wanted))
+        qs = public_cases(category=service_code or None, status=status, since=start, until=end)
+    return qs.select_related("level_place", "handler_org", "merged_into")[:MAX_REQUESTS]
+
+
+def request_for(code: str) -> Case:
+    code = (code or "").strip().upper()
+    case = (
+        public_cases()
+        .filter(tracking_code=code)
+        .select_related("level_place", "handler_org", "merged_into")
+        .first()
+        if code and len(code) <= 12
+        else None
+    )
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def _when(moment: dt.datetime | None) -> str | None:
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else None
+
+
+def _agency(case: Case) -> str:
+    if case.handler_org_id:
+        return case.handler_org.name
+    name = case.level_place.name
+    return f"{name}楼栋长" if case.level == Level.BUILDING else name
+
+
+def request_rows(cases: list[Case]) -> list[dict[str, Any]]:
+    """Public GeoReport fields for `cases`, with the addresses and media looked up in bulk."""
+    from gridgov.open311.models import Open311Request
+
+    wanted = {path for case in cases for path in case.place.ancestor_paths()}
+    chain = {
+        p.path: p
+        for p in Place.objects.filter(path__in=wanted).only("path", "name", "kind", "latitude", "longitude")
+    }
+    media = dict(
+        Open311Request.objects.filter(case__in=[c.pk for c in cases])
+        .exclude(media_url="")
+        .values_list("case_id", "media_url")
+    )
+    rows = []
+    for case in cases:
+        places = [chain[p] for p in case.place.ancestor_paths() if p in chain]
+        address = "".join(p.name for p in places if p.kind in ADDRESS_KINDS) or case.place.name
+        lat, lng = case.latitude, case.longitude
+        if lat is None or lng is None:
+            located = next(
+                (p for p in reversed(places) if p.latitude is not None and p.longitude is not None), None
+            )
+            lat, lng = (located.latitude, located.longitude) if located else (None, None)
+        status, notes = public_status(case)
+        category = case.subcategory or case.category
+        rows.append(
+            {
+                "service_request_id": case.tracking_code,
+                "status": status,
+                "status_notes": redact(notes),
+                "service_name": category.name,
+                "service_code": category.code,
+                "description": redact(case.text),
+                "agency_responsible": _agency(case),
+                "service_notice": (
+                    f"预计{timezone.localtime(case.due_resolve_at):%Y-%m-%d %H:%M}前办结"
+                    if case.state in OPEN_STATES and case.due_resolve_at
+                    else ""
+                ),
+                "requested_datetime": _when(case.created_at),
+                "updated_datetime": _when(case.updated_at),
+                "expected_datetime": _when(case.due_resolve_at) if case.state in OPEN_STATES else None,
+                "address": address,
+                "address_id": case.place_id,
+                "zipcode": None,
+                "lat": lat,
+                "long": lng,
+                "media_url": media.get(case.pk),
+            }
+        )
+    return rows
+
+
+def token_for(token: str) -> Case:
+    """Requests are filed synchronously, so a token is the tracking code itself."""
+    return request_for(token)
+
+
+def parse_datetime(value: str, field: str) -> dt.datetime:
+    """ISO 8601 as GeoReport sends it (2026-01-05T10:00:00+08:00, …Z, or a bare date)."""
+    text = (value or "").strip()
+    try:
+        moment = dt.datetime.fromisoformat(
+            text.replace("Z", "+00:00").replace(" ", "+", 1) if "T" in text else text
+        )
+    except ValueError:
+        raise field_error(field, f"{field}须为ISO 8601时间，如2026-01-05T10:00:00+08:00") from None
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
