@@ -103,11 +103,13 @@ def _options(places: list[Place]) -> list[dict[str, Any]]:
     ]
 
 
-def _place_trails(places: list[Place]) -> dict[int, str]:
-    """"聚江苑 1栋 1单元" for each place: its ancestors below the grid, in one query."""
+def _place_trails(places: list[Place], *, with_grid: bool = False) -> dict[int, str]:
+    """ "聚江苑 1栋 1单元" for each place: its ancestors below the grid, in one query."""
     paths = {path for place in places for path in place.ancestor_paths()}
     by_path = {p.path: p for p in Place.objects.filter(path__in=paths).only("path", "name", "kind")}
-    above = {PlaceKind.DISTRICT, PlaceKind.STREET, PlaceKind.COMMUNITY, PlaceKind.GRID}
+    above = {PlaceKind.DISTRICT, PlaceKind.STREET, PlaceKind.COMMUNITY}
+    if not with_grid:
+        above.add(PlaceKind.GRID)
     trails = {}
     for place in places:
         chain = [by_path[path] for path in place.ancestor_paths() if path in by_path]
@@ -264,7 +266,10 @@ ACTIONS: dict[str, Action] = {
         "交办",
         "d",
         lambda user, case, *args, **kw: forms.DispatchForm(
-            *args, targets=selectors.dispatch_targets(user, case), department=_may_send_to_department(user, case), **kw
+            *args,
+            targets=selectors.dispatch_targets(user, case),
+            department=_may_send_to_department(user, case),
+            **kw,
         ),
         lambda by, case, d: services.case_dispatch(
             by=by,
@@ -625,7 +630,8 @@ def intake_places(request: HttpRequest) -> HttpResponse:
                 inside |= Q(place__path=root) | Q(place__path__startswith=root + ".")
             found = found.filter(inside)
         households = list(found[:10])
-    breadcrumbs = {p.pk: " / ".join(x.name for x in place_breadcrumbs(p)[1:]) for p in places}
+    trails = _place_trails(places, with_grid=True)
+    breadcrumbs = {p.pk: trails.get(p.pk, p.name) for p in places}
     return render(
         request,
         "cases/staff/_place_results.html",

@@ -8,8 +8,8 @@ from django.urls import reverse
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import capabilities_anywhere
 
-# (label, url name, capability needed anywhere, or None for every staff user)
-NAVIGATION: list[tuple[str, str, str | None]] = [
+# (label, url name, capability (or any of several) needed anywhere, or None for every staff user)
+NAVIGATION: list[tuple[str, str, str | tuple[str, ...] | None]] = [
     ("工作台", "core:home", None),
     ("事件工作台", "cases:workbench", caps.CASES_VIEW),
     ("事件统计", "cases:stats", caps.CASES_STATS),
@@ -20,7 +20,7 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     ("流动人口", "people:floating", caps.REGISTRY_VIEW),
     ("网格户数", "places:grid_balance", caps.REGISTRY_VIEW),
     ("组织", "orgs:list", caps.ORGS_VIEW),
-    ("导入导出", "transfer:index", caps.REGISTRY_IMPORT),
+    ("导入导出", "transfer:index", (caps.REGISTRY_IMPORT, caps.REGISTRY_EXPORT)),
     ("审计日志", "audit:search", caps.AUDIT_VIEW),
     ("账号与角色", "accounts:users", caps.ROLES_MANAGE),
     ("通知", "notifications:inbox", None),
@@ -36,7 +36,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = [
         {"label": label, "url": reverse(url_name), "active": False}
         for label, url_name, capability in NAVIGATION
-        if capability is None or capability in held
+        if capability is None
+        or (capability in held if isinstance(capability, str) else bool(held.intersection(capability)))
     ]
     # Only the longest matching entry is lit: /places/grid-balance/ is not also 网格与楼栋.
     matches = [

@@ -206,6 +206,9 @@ class FloatingRegistration(models.Model):
     has_health_file = models.BooleanField("已建健康档案", default=False)
     deregistered_on = models.DateField("注销日期", null=True, blank=True)
     deregistration_reason = models.CharField("注销原因", max_length=100, blank=True)
+    # The expected_until date staff were last reminded about, so a reminder goes out once per
+    # date (an extended stay gets a fresh reminder when it nears its new end).
+    reminded_for = models.DateField(null=True, blank=True, editable=False)
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

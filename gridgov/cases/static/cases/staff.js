@@ -10,6 +10,12 @@
     if (list[index]) { list[index].classList.add("kbd-focus"); list[index].focus({ preventScroll: false }); }
   }
   document.addEventListener("keydown", function (event) {
+    if (event.altKey && !event.ctrlKey && !event.metaKey && (event.code === "KeyS" || event.key === "s" || event.key === "ß")) {
+      /* Alt+S takes the triage suggestion from anywhere in the form (also where accesskey is not Alt). */
+      var suggestion = document.querySelector("[data-apply-category]");
+      if (suggestion) { event.preventDefault(); suggestion.click(); }
+      return;
+    }
     if (event.altKey || event.ctrlKey || event.metaKey) { return; }
     var target = event.target;
     if (typing(target)) {

@@ -1,0 +1,79 @@
+"""Reminders for floating-population registrations that are about to expire (or have)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.models import RoleAssignment, User
+from gridgov.people.models import FloatingRegistration
+
+
+def _nearest_staff(assignments: list[tuple[int, str]], place_path: str) -> set[int]:
+    """Users assigned at the deepest place above `place_path`: the grid's own staff, not every
+    community secretary above them, so one expiring stay is one message to the right people."""
+    covering = [
+        (user_id, path)
+        for user_id, path in assignments
+        if place_path == path or place_path.startswith(path + ".")
+    ]
+    if not covering:
+        return set()
+    deepest = max(len(path) for _user_id, path in covering)
+    return {user_id for user_id, path in covering if len(path) == deepest}
+
+
+@transaction.atomic
+def floating_send_reminders(*, today: dt.date | None = None) -> int:
+    """Notify staff once per registration and expected end date; returns registrations reminded."""
+    from gridgov.notifications.services import notify
+
+    today = today or timezone.localdate()
+    until = today + dt.timedelta(days=settings.GRIDGOV_FLOATING_REMIND_DAYS)
+    due = list(
+        FloatingRegistration.objects.select_for_update(skip_locked=True)
+        .filter(deregistered_on__isnull=True, expected_until__isnull=False, expected_until__lte=until)
+        .filter(Q(reminded_for__isnull=True) | ~Q(reminded_for=F("expected_until")))
+        .select_related("place")
+    )
+    if not due:
+        return 0
+    assignments = [
+        (user_id, path)
+        for user_id, path, capabilities in RoleAssignment.objects.filter(user__is_active=True).values_list(
+            "user_id", "place__path", "role__capabilities"
+        )
+        if caps.FLOATING_MANAGE in (capabilities or ())
+    ]
+    per_user: dict[int, list[FloatingRegistration]] = defaultdict(list)
+    for registration in due:
+        for user_id in _nearest_staff(assignments, registration.place.path):
+            per_user[user_id].append(registration)
+    link = reverse("people:floating") + "?tab=expiring"
+    users = User.objects.in_bulk(per_user.keys())
+    for user_id, registrations in per_user.items():
+        expired = sum(1 for registration in registrations if registration.expected_until < today)
+        body = (
+            f"{len(registrations)}名流动人口的预计居住期限将在{settings.GRIDGOV_FLOATING_REMIND_DAYS}天内到期"
+        )
+        if expired:
+            body += f"，其中{expired}名已过期"
+        notify(
+            recipients=[users[user_id]],
+            title="流动人口登记即将到期",
+            body=body + "，请核实并续登或注销。",
+            link=link,
+            kind="floating_expiring",
+        )
+    for registration in due:
+        FloatingRegistration.objects.filter(pk=registration.pk).update(
+            reminded_for=registration.expected_until
+        )
+    return len(due)
