@@ -192,7 +192,9 @@ def _after(request: HttpRequest, case: Case) -> Case:
     return _with_actions(request, case)
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
+def _aware(moment: dt.datetime, field: str) -> dt.datetime:
+    if not 1970 <= moment.year <= 9000:  # far-off years overflow when shifted to UTC
+        raise field_error(field, "时间须在1970年到9000年之间")
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
@@ -556,7 +558,7 @@ def case_whistle(request: HttpRequest, case_id: int, payload: WhistleIn):
         by=request.user,
         case=case,
         organisations=organisations,
-        deadline=_aware(payload.deadline),
+        deadline=_aware(payload.deadline, "deadline"),
         note=payload.note,
     )
     return _after(request, selectors.case_for(request.user, case_id))

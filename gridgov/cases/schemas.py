@@ -14,6 +14,8 @@ Channel = Literal["resident_web", "qr_poster", "walk_in", "hotline", "group_chat
 Priority = Literal["normal", "urgent"]
 LevelCode = Literal["building", "grid", "community", "street", "department"]
 PhotoKind = Literal["before", "after", "evidence"]
+EARLIEST = dt.date(1970, 1, 1)
+LATEST = dt.date(9000, 1, 1)
 
 
 class Ref(Schema):
@@ -415,8 +417,9 @@ class CaseFilter(Schema):
     place: int | None = None
     channel: str | None = None
     level: str | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
+    # Bounded so a far-off year cannot overflow when shifted to UTC.
+    since: dt.date | None = Field(None, ge=EARLIEST, le=LATEST)
+    until: dt.date | None = Field(None, ge=EARLIEST, le=LATEST)
     supervised: bool | None = None
     overdue: bool = False
     q: str = ""
@@ -424,5 +427,6 @@ class CaseFilter(Schema):
 
 class StatsFilter(Schema):
     place: int | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
+    # Bounded so a far-off year cannot overflow when shifted to UTC.
+    since: dt.date | None = Field(None, ge=EARLIEST, le=LATEST)
+    until: dt.date | None = Field(None, ge=EARLIEST, le=LATEST)

@@ -305,5 +305,8 @@ def parse_datetime(value: str, field: str) -> dt.datetime:
             text.replace("Z", "+00:00").replace(" ", "+", 1) if "T" in text else text
         )
     except ValueError:
-        raise field_error(field, f"{field}须为ISO 8601时间，如2026-01-05T10:00:00+08:00") from None
+        raise field_error(field, "须为ISO 8601时间，如2026-01-05T10:00:00+08:00") from None
+    # Far-off years would overflow when shifted to UTC or back by the default 90 days.
+    if not 1970 <= moment.year <= 9000:
+        raise field_error(field, "须在1970年到9000年之间")
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)

@@ -258,3 +258,18 @@ def test_bad_json_and_wrong_types_are_400_in_chinese(cw, submit):
         "public": "公开：须为true或false"
     }
     assert alice.get("/api/v1/cases/abc").status_code == 422
+
+
+def test_out_of_range_numbers_and_dates_are_client_errors(cw, submit):
+    case = submit()
+    carol = as_(cw, "carol")
+    huge = "99999999999999999999999"
+    assert carol.get(f"/api/v1/cases/{huge}").status_code == 404
+    assert carol.post(f"/api/v1/cases/{huge}/accept").status_code == 404
+    assert carol.get("/api/v1/cases", {"since": "0001-01-01"}).status_code == 422
+    assert carol.get("/api/v1/cases/stats", {"until": "9999-12-31"}).status_code == 422
+    as_(cw, "alice").post(url(case, "escalate"), {"reason": "需要执法"})
+    far = carol.post(
+        url(case, "whistle"), {"organisations": [cw.chengguan.pk], "deadline": "9999-12-31T23:59:00-12:00"}
+    )
+    assert field_errors(far) == {"deadline": "时间须在1970年到9000年之间"}

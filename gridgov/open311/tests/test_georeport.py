@@ -292,3 +292,22 @@ def test_jurisdiction_formats_and_methods(o3, settings):
     assert o3.client.post(f"{BASE}/services.xml").status_code == 405
     garbage = o3.client.post(f"{BASE}/requests.json", "{oops", content_type="application/json")
     assert garbage.json() == [{"code": 400, "description": "请求体不是有效的JSON"}]
+
+
+def test_malformed_values_are_400_never_500(o3):
+    for params, description in (
+        ({"address_id": "99999999999999999999999"}, "address_id：地点不存在或不在接入密钥的上报范围内"),
+        ({"address_id": "-1"}, "address_id：地点不存在或不在接入密钥的上报范围内"),
+        ({"lat": "nan", "long": "1"}, "lat：经纬度超出范围"),
+        ({"lat": "1e400", "long": "1"}, "lat：经纬度超出范围"),
+    ):
+        assert post(o3, "json", **params).json() == [{"code": 400, "description": description}]
+    for params, description in (
+        ({"start_date": "0001-01-01"}, "start_date：须在1970年到9000年之间"),
+        ({"end_date": "9999-12-31T23:59:59-12:00"}, "end_date：须在1970年到9000年之间"),
+    ):
+        assert o3.client.get(f"{BASE}/requests.json", params).json() == [
+            {"code": 400, "description": description}
+        ]
+    assert o3.client.get(f"{BASE}/requests.json", {"service_request_id": "," * 5000}).status_code == 200
+    assert o3.client.get(f"{BASE}/requests/{'X' * 40}.xml").status_code == 404

@@ -53,6 +53,17 @@
       }
     }
   });
+  /* On a phone the workbench filters start folded, unless a filter is in use. */
+  function foldFilters() {
+    if (!window.matchMedia || !window.matchMedia("(max-width: 760px)").matches) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll(".cs-filter-box:not([data-filtered])"), function (box) {
+      box.removeAttribute("open");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", foldFilters);
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail && event.detail.target && event.detail.target.id === "wb-panel") { foldFilters(); }
+  });
   /* Rows are links for the mouse too. */
   document.addEventListener("click", function (event) {
     var row = event.target.closest("[data-kbd-list] [data-href]");
