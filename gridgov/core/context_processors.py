@@ -11,7 +11,7 @@ from gridgov.accounts.scope import capabilities_anywhere
 # (label, url name, capability (or any of several) needed anywhere, or None for every staff user)
 NAVIGATION: list[tuple[str, str, str | tuple[str, ...] | None]] = [
     ("工作台", "core:home", None),
-    ("事件工作台", "cases:workbench", caps.CASES_VIEW),
+    ("事件工作台", "cases:workbench", (caps.CASES_VIEW, caps.CASES_ORG_HANDLE)),
     ("事件统计", "cases:stats", caps.CASES_STATS),
     ("事件配置", "cases:config", caps.CASES_CONFIGURE),
     ("二维码海报", "report:posters", caps.CASES_INTAKE),
