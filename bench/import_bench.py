@@ -29,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(tempfile.gettempdir()) / "gridgov-bench"
+sys.path.insert(0, str(ROOT))
 REGIONS = [
     "430102",
     "430103",
@@ -50,36 +51,15 @@ REGIONS = [
 ]
 ESTATES = ["聚江苑", "鸿江苑", "汇江苑", "融江苑", "丽江苑", "锦江苑", "望江苑", "滨江苑"]
 GRIDS = ["第一网格", "第二网格", "第三网格"]
-HEADERS = [
-    "网格",
-    "小区",
-    "楼栋",
-    "单元",
-    "房号",
-    "居住类型",
-    "姓名",
-    "性别",
-    "身份证号",
-    "手机号",
-    "民族",
-    "与户主关系",
-    "户籍状态",
-    "政治面貌",
-    "工作单位",
-    "标签",
-    "迁入日期",
-]
 ETHNIC = ["汉族"] * 96 + ["土家族", "苗族", "回族", "侗族"]
 
 
 def _id_number(rng: random.Random, birth: dt.date, male: bool, used: set[str]) -> str:
-    sys.path.insert(0, str(ROOT))
-    from gridgov.core.validation import id_check_char
+    from gridgov.transfer.tests.factories import make_id
 
     while True:
-        order = rng.randrange(0, 500) * 2 + (1 if male else 0)
-        first17 = f"{rng.choice(REGIONS)}{birth:%Y%m%d}{order:03d}"
-        number = first17 + id_check_char(first17)
+        seq = rng.randrange(0, 500)
+        number = make_id(f"{birth:%Y%m%d}", seq, region=rng.choice(REGIONS), male=male)
         if number not in used:
             used.add(number)
             return number
@@ -94,6 +74,9 @@ def generate(path: Path, rows: int, seed: int = 2026) -> None:
     """A community's roster, one row per resident: 8 estates in 3 grids, households of 1–5."""
     from faker import Faker
     from openpyxl import Workbook
+
+    # The test files' header row: the import template's columns, kept in one place.
+    from gridgov.transfer.tests.factories import HEADERS
 
     fake = Faker("zh_CN")
     Faker.seed(seed)

@@ -18,7 +18,7 @@ from gridgov.accounts.forms import AccountCreateForm, LoginForm, RoleGrantForm
 from gridgov.accounts.models import Role, RoleAssignment, User
 from gridgov.accounts.scope import has_capability, scope_q
 from gridgov.core.errors import Forbidden
-from gridgov.places.forms import apply_service_errors
+from gridgov.core.forms import apply_service_errors
 from gridgov.places.models import PlaceKind
 from gridgov.places.selectors import places_for
 

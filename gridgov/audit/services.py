@@ -42,35 +42,12 @@ def audit_diff(
     return changes
 
 
-def audit_record(
-    *,
-    actor: User | None,
-    action: str,
-    target: models.Model | None = None,
-    target_type: str = "",
-    target_id: str | int = "",
-    target_label: str = "",
-    place_path: str = "",
-    changes: Mapping[str, Any] | None = None,
-    purpose: str = "",
-    ip: str | None = None,
-) -> AuditEntry:
-    if target is not None:
-        target_type = target_type or target._meta.label_lower
-        target_id = target_id or target.pk
-        target_label = target_label or str(target)
-    return AuditEntry.objects.create(
-        actor=actor if actor is not None and actor.pk else None,
-        actor_label=(str(actor) if actor is not None else "系统")[:80],
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id),
-        target_label=target_label[:200],
-        place_path=place_path,
-        changes=dict(changes or {}),
-        purpose=purpose[:200],
-        ip=ip,
-    )
+def audit_record(**fields: Any) -> AuditEntry:
+    """Write one audit row now, in the caller's transaction; takes the keywords of `audit_entry`
+    (actor, action, target or target_type/target_id/target_label, place_path, changes, purpose, ip)."""
+    entry = audit_entry(**fields)
+    entry.save(force_insert=True)
+    return entry
 
 
 __all__ = ["AuditAction", "audit_diff", "audit_record"]
@@ -90,9 +67,10 @@ def audit_entry(
     place_path: str = "",
     changes: Mapping[str, Any] | None = None,
     purpose: str = "",
+    ip: str | None = None,
 ) -> AuditEntry:
-    """An unsaved audit row with the same fields as `audit_record`, for writers that insert
-    thousands at once (gridgov.transfer), inside the transaction of the registry writes."""
+    """An unsaved audit row; `audit_record` saves one at once, and writers that insert thousands
+    at once (gridgov.transfer) batch them inside the transaction of the registry writes."""
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or target.pk
@@ -107,5 +85,5 @@ def audit_entry(
         place_path=place_path,
         changes=dict(changes or {}),
         purpose=purpose[:200],
+        ip=ip,
     )
-

@@ -312,7 +312,23 @@ def case_duplicates(request: HttpRequest, case_id: int):
 # --- intake -------------------------------------------------------------------------------------
 
 
-def _submitted(result: services.SubmitResult) -> Status:
+def _submit(payload: SubmitIn | IntakeIn, photos: list[Any], **who: Any) -> Status:
+    """Hand the report fields both intake bodies share to the service; `who` says who reports,
+    where, and through which channel. 201 for a new case, 200 for a repeated client_key."""
+    result = services.case_submit_result(
+        text=payload.text,
+        category=payload.category,
+        subcategory=payload.subcategory,
+        priority=payload.priority,
+        address_detail=payload.address_detail,
+        latitude=payload.latitude,
+        longitude=payload.longitude,
+        reporter_name=payload.reporter_name,
+        reporter_phone=payload.reporter_phone,
+        photos=photos,
+        client_key=payload.client_key,
+        **who,
+    )
     case = result.case
     case.created = result.created
     return Status(201 if result.created else 200, case)
@@ -348,25 +364,7 @@ def case_submit(request: HttpRequest):
             resident = resident_for(user, payload.reporter_resident)
         except NotFound:
             raise field_error("reporter_resident", "居民不存在或无权访问") from None
-    return _submitted(
-        services.case_submit_result(
-            by=user,
-            text=payload.text,
-            channel=payload.channel,
-            place=place,
-            category=payload.category,
-            subcategory=payload.subcategory,
-            priority=payload.priority,
-            address_detail=payload.address_detail,
-            latitude=payload.latitude,
-            longitude=payload.longitude,
-            reporter_resident=resident,
-            reporter_name=payload.reporter_name,
-            reporter_phone=payload.reporter_phone,
-            photos=photos,
-            client_key=payload.client_key,
-        )
-    )
+    return _submit(payload, photos, by=user, channel=payload.channel, place=place, reporter_resident=resident)
 
 
 @router.post(
@@ -387,25 +385,7 @@ def external_intake(request: HttpRequest):
         )
     except NotFound:
         raise field_error("place", "地点不存在或不在接入密钥的上报范围内") from None
-    return _submitted(
-        services.case_submit_result(
-            by=None,
-            text=payload.text,
-            channel=Channel.EXTERNAL_API,
-            place=place,
-            category=payload.category,
-            subcategory=payload.subcategory,
-            priority=payload.priority,
-            address_detail=payload.address_detail,
-            latitude=payload.latitude,
-            longitude=payload.longitude,
-            reporter_name=payload.reporter_name,
-            reporter_phone=payload.reporter_phone,
-            photos=photos,
-            client_key=payload.client_key,
-            api_key=api_key,
-        )
-    )
+    return _submit(payload, photos, by=None, channel=Channel.EXTERNAL_API, place=place, api_key=api_key)
 
 
 # --- transitions --------------------------------------------------------------------------------
@@ -415,9 +395,11 @@ def _staff_case(request: HttpRequest, case_id: int) -> Case:
     return selectors.case_for(request.user, case_id, for_write=True)
 
 
-def _organisation(request: HttpRequest, organisation_id: int, field: str):
+def _organisation(request: HttpRequest, organisation_id: int | None, field: str):
     from gridgov.orgs.selectors import organisation_for
 
+    if organisation_id is None:
+        return None
     try:
         return organisation_for(request.user, organisation_id)
     except NotFound:
@@ -442,11 +424,7 @@ def case_classify(request: HttpRequest, case_id: int, payload: ClassifyIn):
 )
 def case_dispatch(request: HttpRequest, case_id: int, payload: DispatchIn):
     case = _staff_case(request, case_id)
-    organisation = (
-        _organisation(request, payload.handler_org, "handler_org")
-        if payload.handler_org is not None
-        else None
-    )
+    organisation = _organisation(request, payload.handler_org, "handler_org")
     handler = None
     if payload.handler_user is not None:
         try:
@@ -537,11 +515,7 @@ def case_return(request: HttpRequest, case_id: int, payload: ReasonIn):
 @router.post("/cases/{case_id}/escalate", response=ActionResultOut, summary="上报上一层级")
 def case_escalate(request: HttpRequest, case_id: int, payload: EscalateIn):
     case = _staff_case(request, case_id)
-    organisation = (
-        _organisation(request, payload.organisation, "organisation")
-        if payload.organisation is not None
-        else None
-    )
+    organisation = _organisation(request, payload.organisation, "organisation")
     case = services.case_escalate(
         by=request.user, case=case, reason=payload.reason, organisation=organisation
     )

@@ -19,6 +19,7 @@ from gridgov.cases.models import (
     State,
 )
 from gridgov.cases.photos import MAX_PHOTOS
+from gridgov.core.forms import text_field as _text
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
@@ -32,27 +33,6 @@ DESK_CHANNELS = [
     (Channel.WALK_IN, Channel.WALK_IN.label),
     (Channel.GROUP_CHAT, Channel.GROUP_CHAT.label),
 ]
-
-
-def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """A service's ValidationError next to the field it names, or on top of the form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        form.add_error(None, exc)
-
-
-def _text(label: str, max_length: int, *, required: bool = False, **attrs: Any) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        max_length=max_length,
-        required=required,
-        widget=forms.TextInput(attrs=attrs),
-        error_messages={"required": f"请填写{label}", "max_length": f"{label}不能超过{max_length}个字"},
-    )
 
 
 def _area(
@@ -141,7 +121,23 @@ class CategoryChoice(forms.ModelChoiceField):
 # --- workbench ------------------------------------------------------------------------------
 
 
-class FilterForm(forms.Form):
+def _indented(place: Any) -> str:
+    """A place in a drop-down, indented under the one above it."""
+    return f"{'　' * max(place.depth - 1, 0)}{place.name}"
+
+
+class _DateRangeCheck:
+    """For a form with `since` and `until` dates: the end may not come before the start."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "结束日期不能早于开始日期")
+        return data
+
+
+class FilterForm(_DateRangeCheck, forms.Form):
     q = _text("关键词", 100, placeholder="查询码、内容或位置（按 / 聚焦）", type="search")
     state = _choice("状态", [("", "全部状态"), ("open", "未办结"), *State.choices], required=False)
     category = forms.ChoiceField(label="分类", required=False)
@@ -161,18 +157,11 @@ class FilterForm(forms.Form):
     def __init__(self, *args: Any, places: Any, categories: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["place"].queryset = places
-        self.fields["place"].label_from_instance = lambda p: f"{'　' * max(p.depth - 1, 0)}{p.name}"
+        self.fields["place"].label_from_instance = _indented
         self.fields["category"].choices = [("", "全部分类")] + [
             (c.code, category_label(c)) for c in categories
         ]
         self.fields["category"].error_messages["invalid_choice"] = "分类不存在"
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        since, until = data.get("since"), data.get("until")
-        if since and until and until < since:
-            self.add_error("until", "结束日期不能早于开始日期")
-        return data
 
 
 # --- actions on a case ------------------------------------------------------------------------
@@ -408,7 +397,7 @@ class BulkForm(forms.Form):
     )
 
 
-class StatsForm(forms.Form):
+class StatsForm(_DateRangeCheck, forms.Form):
     place = forms.ModelChoiceField(
         label="统计范围",
         queryset=None,
@@ -422,14 +411,7 @@ class StatsForm(forms.Form):
     def __init__(self, *args: Any, places: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["place"].queryset = places
-        self.fields["place"].label_from_instance = lambda p: f"{'　' * max(p.depth - 1, 0)}{p.name}"
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        since, until = data.get("since"), data.get("until")
-        if since and until and until < since:
-            self.add_error("until", "结束日期不能早于开始日期")
-        return data
+        self.fields["place"].label_from_instance = _indented
 
 
 # --- configuration ----------------------------------------------------------------------------
@@ -495,7 +477,7 @@ class RuleCreateForm(forms.Form):
             "sort_order", "id"
         )
         self.fields["place"].queryset = places
-        self.fields["place"].label_from_instance = lambda p: f"{'　' * max(p.depth - 1, 0)}{p.name}"
+        self.fields["place"].label_from_instance = _indented
         self.fields["organisation"].queryset = organisations
 
 
@@ -517,5 +499,5 @@ class ApiKeyCreateForm(forms.Form):
     def __init__(self, *args: Any, places: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["place"].queryset = places
-        self.fields["place"].label_from_instance = lambda p: f"{'　' * max(p.depth - 1, 0)}{p.name}"
+        self.fields["place"].label_from_instance = _indented
         self.initial.setdefault("rate_per_minute", 60)

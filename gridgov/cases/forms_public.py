@@ -17,17 +17,6 @@ from gridgov.core.validation import normalize_phone
 LAST4_RE = re.compile(r"^\d{4}$")
 
 
-def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError next to the field it names, or on top of the form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            target = field if field in form.fields and not form.fields[field].widget.is_hidden else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        form.add_error(None, exc)
-
-
 def new_client_key() -> str:
     return uuid.uuid4().hex
 

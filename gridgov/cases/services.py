@@ -353,46 +353,10 @@ def _suggest(text: str):
     return suggest(text)
 
 
-def case_submit(
-    *,
-    by: User | None,
-    text: str,
-    channel: str,
-    place: Place | None,
-    category: Category | str | int | None = None,
-    subcategory: Category | str | int | None = None,
-    priority: str | None = None,
-    address_detail: str = "",
-    latitude: float | str | None = None,
-    longitude: float | str | None = None,
-    reporter_resident: Resident | None = None,
-    reporter_name: str = "",
-    reporter_phone: str = "",
-    photos: Iterable[Any] = (),
-    client_key: str = "",
-    api_key: ApiKey | None = None,
-    now: dt.datetime | None = None,
-) -> Case:
-    """Take a report from any channel; see `case_submit_result` for whether it was new."""
-    return case_submit_result(
-        by=by,
-        text=text,
-        channel=channel,
-        place=place,
-        category=category,
-        subcategory=subcategory,
-        priority=priority,
-        address_detail=address_detail,
-        latitude=latitude,
-        longitude=longitude,
-        reporter_resident=reporter_resident,
-        reporter_name=reporter_name,
-        reporter_phone=reporter_phone,
-        photos=photos,
-        client_key=client_key,
-        api_key=api_key,
-        now=now,
-    ).case
+def case_submit(**fields: Any) -> Case:
+    """Take a report from any channel; takes the keywords of `case_submit_result`, which also
+    says whether the report was new."""
+    return case_submit_result(**fields).case
 
 
 def _source(by: User | None, api_key: ApiKey | None, phone_digest: str) -> str:

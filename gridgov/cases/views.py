@@ -39,8 +39,9 @@ from gridgov.cases.models import (
 from gridgov.cases.services import HANDLING_ORG_KINDS, CaseConflict
 from gridgov.cases.templatetags.cases_staff import due_info
 from gridgov.core.errors import Forbidden, NotFound, field_error
+from gridgov.core.forms import apply_service_errors
 from gridgov.places.models import Place, PlaceKind
-from gridgov.places.selectors import place_breadcrumbs, places_for
+from gridgov.places.selectors import AREA_KINDS, place_breadcrumbs, places_for
 
 PAGE_SIZE = 20
 # Anyone who works on cases in any way may open the workbench and the case pages.
@@ -50,15 +51,6 @@ WORKBENCH_CAPS = (
     caps.CASES_HANDLE,
     caps.CASES_DISPATCH,
     caps.CASES_SUPERVISE,
-)
-AREA_KINDS = (
-    PlaceKind.DISTRICT,
-    PlaceKind.STREET,
-    PlaceKind.COMMUNITY,
-    PlaceKind.GRID,
-    PlaceKind.ESTATE,
-    PlaceKind.LANE,
-    PlaceKind.GROUP,
 )
 INTAKE_KINDS = (
     PlaceKind.COMMUNITY,
@@ -453,7 +445,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             form.add_error(None, exc.message_dict["state"][0])
             status = 409
         except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         except Forbidden as exc:
             form.add_error(None, str(exc))
             status = 403
@@ -532,7 +524,7 @@ def _intake(request: HttpRequest, *, patrol: bool) -> HttpResponse:
                     client_key=data["client_key"],
                 )
             except ValidationError as exc:
-                forms.apply_service_errors(form, exc)
+                apply_service_errors(form, exc)
                 status = 400
             except Forbidden as exc:
                 form.add_error(None, str(exc))
@@ -699,7 +691,7 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
                     all_or_nothing=form.cleaned_data["mode"] == "all",
                 )
             except ValidationError as exc:
-                forms.apply_service_errors(form, exc)
+                apply_service_errors(form, exc)
                 status = 400
             else:
                 if result.errors:
@@ -885,7 +877,7 @@ def _config_write(
             form.add_error(None, exc.message_dict["state"][0])
             status = 409
         except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         except Forbidden as exc:
             form.add_error(None, str(exc))
             status = 403

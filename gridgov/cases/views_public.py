@@ -31,11 +31,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import has_capability
 from gridgov.cases import selectors
-from gridgov.cases.forms_public import LookupForm, RateForm, ReportForm, apply_service_errors, new_client_key
+from gridgov.cases.forms_public import LookupForm, RateForm, ReportForm, new_client_key
 from gridgov.cases.models import Case, Channel, State
 from gridgov.cases.photos import MAX_PHOTOS, max_bytes
 from gridgov.cases.services import TEXT_MAX, CaseConflict, case_rate, case_submit_result
 from gridgov.core.errors import Forbidden, NotFound
+from gridgov.core.forms import apply_service_errors
 from gridgov.places.models import KIND_LEVEL, Place, PlaceKind
 from gridgov.places.selectors import (
     POSTER_PLACE_KINDS,
@@ -272,7 +273,7 @@ def _report(request: HttpRequest, *, fixed_place: Place | None = None, token: st
                             client_key=data["client_key"],
                         )
                     except ValidationError as exc:
-                        apply_service_errors(form, exc)
+                        apply_service_errors(form, exc, hidden_on_top=True)
                     else:
                         case = result.case
                         if anonymous and result.created:
@@ -499,7 +500,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
                 form.add_error(None, exc.message_dict["state"][0])
                 status = 409
             except ValidationError as exc:
-                apply_service_errors(form, exc)
+                apply_service_errors(form, exc, hidden_on_top=True)
                 status = 400
             else:
                 if case.state == State.NEW:

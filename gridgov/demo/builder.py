@@ -34,9 +34,11 @@ from gridgov.accounts.roles import DEFAULT_ROLES
 from gridgov.accounts.services import user_phone_hash
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.audit.services import audit_record
+from gridgov.cases.models import ApiKey, Case, State
 from gridgov.core import crypto
 from gridgov.core.text import pinyin_full, pinyin_initials
 from gridgov.core.validation import id_check_char
+from gridgov.demo.cases import build_cases, case_counts
 from gridgov.orgs.models import Organisation, OrgKind, OrgMember, PartyLevel
 from gridgov.people.models import (
     FloatingReason,
@@ -93,11 +95,36 @@ USER_SPECS: list[tuple[str, str, str, str, str]] = [
     ("volunteer_grid", "volunteer_grid_worker", "第一网格志愿网格员", "grid1", ""),
     ("building_head", "building_head", "聚江苑1栋楼栋长", "building", ""),
     ("chengguan", "department_staff", "城管执法中队", "street", "chengguan"),
+    ("police", "department_staff", "芙蓉北路派出所", "street", "police"),
+    ("market", "department_staff", "芙蓉北路市场监督管理所", "street", "market"),
     ("wuye", "property_staff", "金泰物业", "property", "wuye"),
+    ("wuye2", "property_staff", "江城物业", "property2", "wuye2"),
+    ("wuye3", "property_staff", "揽胜物业", "property3", "wuye3"),
     ("volunteer", "volunteer", "雷锋侠志愿服务队", "grid1", "team1"),
     ("resident", "resident", "望江苑居民", "home", ""),
 ]
 DEMO_USERNAMES = [spec[0] for spec in USER_SPECS]
+# What each login does with cases in the demo (the fourth column of the printed table).
+CASE_DUTIES: dict[str, str] = {
+    "admin": "配置分类、时限、分派规则和接入密钥",
+    "street": "街道层级事件、督办、吹哨",
+    "secretary": "分派队列、超时督办、吹哨",
+    "worker": "社区层级事件、代登记、分派",
+    "gridhead1": "受理处置第一网格事件",
+    "grid1": "受理处置第一网格事件、巡查上报",
+    "grid2": "受理处置第二网格事件、巡查上报",
+    "grid3": "受理处置第三网格事件、巡查上报",
+    "steward": "受理处置第二网格事件",
+    "volunteer_grid": "查看、巡查上报",
+    "building_head": "楼栋层级事件",
+    "chengguan": "市容秩序、占道经营；吹哨报到",
+    "police": "盗窃事件；吹哨报到",
+    "market": "食品安全；吹哨报到",
+    "wuye": "三个苑的电梯和物业事件、物业清单",
+    "wuye2": "三个苑的电梯和物业事件",
+    "wuye3": "两个苑的电梯和物业事件",
+    "resident": "我的反映、查看进度、评价",
+}
 
 LOCAL_REGIONS = [
     ("430105", "湖南省长沙市开福区"),
@@ -371,6 +398,8 @@ class _Builder:
         self.notes: list[str] = []
         self.logins: list[tuple[str, str, str]] = []
         self.owner_heads: list[int] = []
+        self.users: dict[str, User] = {}
+        self.case_orgs: dict[str, Any] = {}
         self.companies = [self.fake.company() for _ in range(40)]
 
     # -- small generators -------------------------------------------------------------
@@ -1208,7 +1237,15 @@ def _orgs_and_users(builder: _Builder, tree: dict[str, Any], password_hash: str)
     roles = {role.code: role for role in Role.objects.all()}
     units_of = tree["units_of"]
     first_building = tree["buildings"][0]
-    orgs_by_key = {"chengguan": departments[0], "wuye": companies[0], "team1": teams[0]}
+    orgs_by_key = {
+        "chengguan": departments[0],
+        "police": departments[1],
+        "market": departments[4],
+        "wuye": companies[0],
+        "wuye2": companies[1],
+        "wuye3": companies[2],
+        "team1": teams[0],
+    }
     home_person = next(
         (
             p
@@ -1244,6 +1281,8 @@ def _orgs_and_users(builder: _Builder, tree: dict[str, Any], password_hash: str)
         "grid3": [grids[2]],
         "building": [first_building],
         "property": [estate_by_name[name] for name in PROPERTY_COMPANIES[0][1]],
+        "property2": [estate_by_name[name] for name in PROPERTY_COMPANIES[1][1]],
+        "property3": [estate_by_name[name] for name in PROPERTY_COMPANIES[2][1]],
         "home": [builder.homes[home_person.household].unit],
     }
     grid_users: dict[int, User] = {}
@@ -1294,7 +1333,11 @@ def _orgs_and_users(builder: _Builder, tree: dict[str, Any], password_hash: str)
     RoleAssignment.objects.bulk_create(assignments, ignore_conflicts=True)
     for username, organisation, role_name in (
         ("chengguan", departments[0], "工作人员"),
+        ("police", departments[1], "社区民警"),
+        ("market", departments[4], "工作人员"),
         ("wuye", companies[0], "客服专员"),
+        ("wuye2", companies[1], "客服专员"),
+        ("wuye3", companies[2], "客服专员"),
     ):
         if username in made:
             members.append(OrgMember(organisation=organisation, user=made[username], role=role_name))
@@ -1302,6 +1345,19 @@ def _orgs_and_users(builder: _Builder, tree: dict[str, Any], password_hash: str)
 
     floating = builder.save_floating(grid_users)
     builder.logins = logins
+    builder.users = made
+    builder.case_orgs = {
+        "chengguan": departments[0],
+        "police": departments[1],
+        "fire": departments[3],
+        "market": departments[4],
+        **{f"company{index}": company for index, company in enumerate(companies)},
+        "company_of": {
+            name: company
+            for company, (_, served) in zip(companies, PROPERTY_COMPANIES, strict=True)
+            for name in served
+        },
+    }
     kinds = Counter(o.kind for o in [general, *branches, *groups, *plain])
     return {
         "organisations": sum(kinds.values()),
@@ -1361,7 +1417,13 @@ def demo_counts(community: Place) -> dict[str, int]:
         "organisations": Organisation.objects.filter(
             Q(place__path__startswith=community.parent.path)
         ).count(),
+        **case_state_counts(case_counts(community)),
     }
+
+
+def case_state_counts(by_state: dict[str, int]) -> dict[str, int]:
+    """`cases` and `cases_<state>` entries for the summary."""
+    return {"cases": sum(by_state.values()), **{f"cases_{state}": n for state, n in by_state.items()}}
 
 
 @transaction.atomic
@@ -1371,6 +1433,7 @@ def build_demo(
     seed: int = SEED,
     today: dt.date | None = None,
     log: Callable[[str], None] | None = None,
+    cases: bool = True,
 ) -> DemoResult:
     """Build the demo community unless it is already there; returns what it did."""
     started = time.monotonic()
@@ -1411,6 +1474,10 @@ def build_demo(
         changes={key: [None, value] for key, value in counts.items()},
         purpose=f"gridgov demo（比例 {scale:g}，随机种子 {seed}）",
     )
+    if cases:
+        # After the registry's audit row: each case writes its own rows as the services do.
+        say("事件：分派规则、办理时限和近60天的事件")
+        counts.update(case_state_counts(build_cases(builder, tree, scale=scale, seed=seed)))
     return DemoResult(
         created=True,
         counts=counts,
@@ -1458,6 +1525,9 @@ def reset_demo() -> bool:
         _force_delete(OrgMember.objects.filter(organisation__in=demo_orgs))
         Organisation.objects.filter(parent__in=demo_orgs).update(parent=None)
         _force_delete(demo_orgs)
+        # Cases first: their calls and routing rules hold the organisations below.
+        _force_delete(Case.objects.filter(place_path__startswith=community.path + "."))
+        _force_delete(ApiKey.objects.filter(place__in=places))
         in_place = Q(place__path__startswith=community.path + ".")
         _force_delete(FloatingRegistration.objects.filter(in_place))
         _force_delete(ResidentTag.objects.filter(resident__place__path__startswith=community.path + "."))
@@ -1505,3 +1575,10 @@ def summary_lines(counts: dict[str, int]) -> Iterable[str]:
     for key, label in labels.items():
         if key in counts:
             yield f"  {label}：{counts[key]:,}"
+    if "cases" in counts:
+        states = "、".join(
+            f"{state.label} {counts[f'cases_{state.value}']:,}"
+            for state in State
+            if counts.get(f"cases_{state.value}")
+        )
+        yield f"  事件：{counts['cases']:,}（{states}）"

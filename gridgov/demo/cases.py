@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
@@ -43,13 +44,12 @@ from gridgov.places.models import Place
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
     from gridgov.demo.builder import Person, _Builder
-    from gridgov.orgs.models import Organisation
 
 logger = logging.getLogger(__name__)
 
 DAYS = 60
-FULL_CASES = 440  # the random part at scale 1; the scripted cases come on top
-MIN_CASES = 30
+FULL_CASES = 300  # the random part at scale 1; the scripted cases come on top
+MIN_CASES = 20
 MAX_CLASSIFY = 15  # staff confirmations feed triage; a few show it without queuing a retraining
 
 SUBCATEGORIES: list[tuple[str, str, str]] = [  # code, name, parent code
@@ -121,6 +121,32 @@ WHISTLE_TEXTS = [
     "{b}楼下的废品收购站堆得像小山，老鼠多，还有火灾隐患，说了几次都没人管",
 ]
 
+LOAD_FIELDS = (
+    "state",
+    "level",
+    "level_place",
+    "level_path",
+    "handler_user",
+    "handler_org",
+    "needs_dispatch",
+    "due_accept_at",
+    "due_resolve_at",
+    "category",
+    "subcategory",
+    "category_confirmed",
+    "reopen_count",
+    "excluded_reviewers",
+    "reporter_user",
+    "reporter_resident",
+    "reporter_phone_last4",
+)
+# The sweep runs every five minutes in production; hourly is close enough for the demo's
+# timelines (and it only runs when a cheap look finds an overdue case).
+SWEEP_EVERY = dt.timedelta(hours=1)
+OVERDUE_PROBE = (
+    f"SELECT 1 FROM {Case._meta.db_table} WHERE sla_flagged_at IS NULL AND ("
+    "(state = %s AND due_accept_at < %s) OR (state IN (%s, %s) AND due_resolve_at < %s)) LIMIT 1"
+)
 HOUR = dt.timedelta(hours=1)
 MINUTE = dt.timedelta(minutes=1)
 Life = Generator[dt.datetime, None, Any]
@@ -146,6 +172,7 @@ class Plan:
     rate: bool = True
     coords: tuple[float, float] | None = None
     client_key: str = ""
+    results: str = ""  # which answers to pick from, when not the category's
     pk: int | None = None
 
 
@@ -184,14 +211,30 @@ def configure(*, orgs: dict[str, Any], street: Place, estates: list[Place]) -> d
             )
     rules = [
         (categories["order"], street, Level.DEPARTMENT, orgs["chengguan"], "市容秩序由城管执法中队处置"),
-        (categories["street-vending"], street, Level.DEPARTMENT, orgs["chengguan"], "占道经营由城管执法中队处置"),
+        (
+            categories["street-vending"],
+            street,
+            Level.DEPARTMENT,
+            orgs["chengguan"],
+            "占道经营由城管执法中队处置",
+        ),
         (categories["theft"], street, Level.DEPARTMENT, orgs["police"], "盗窃由派出所处置"),
         (categories["food-safety"], street, Level.DEPARTMENT, orgs["market"], "食品安全由市场监管所处置"),
     ]
     for estate in estates:
         company = orgs["company_of"][estate.name]
-        rules.append((categories["lift"], estate, Level.GRID, company, f"{estate.name}电梯由{company.name}维修"))
-        rules.append((categories["property"], estate, Level.GRID, company, f"{estate.name}物业服务由{company.name}处理"))
+        rules.append(
+            (categories["lift"], estate, Level.GRID, company, f"{estate.name}电梯由{company.name}维修")
+        )
+        rules.append(
+            (
+                categories["property"],
+                estate,
+                Level.GRID,
+                company,
+                f"{estate.name}物业服务由{company.name}处理",
+            )
+        )
     for category, place, level, organisation, note in rules:
         if not category.routing_rules.filter(place=place, level=level).exists():
             cs.routing_rule_create(
@@ -215,6 +258,7 @@ class _Sim:
 
         users: dict[str, User] = builder.users
         self.users = users
+        self.user_by_pk = {user.pk: user for user in users.values()}
         orgs = builder.case_orgs
         self.orgs = orgs
         grids: list[Place] = tree["grids"]
@@ -251,13 +295,24 @@ class _Sim:
         self.units_of: dict[int, list[Place]] = tree["units_of"]
         self.buildings = [b for b in tree["buildings"] if b.pk in self.by_building]
 
-        self.hotline_key = ApiKey.objects.filter(name="12345政务服务便民热线").first() or (
-            cs.apikey_create(by=None, name="12345政务服务便民热线", rate_per_minute=120, place=tree["community"])[0]
+        self.hotline_key = (
+            ApiKey.objects.filter(name="12345政务服务便民热线").first()
+            or (
+                cs.apikey_create(
+                    by=None, name="12345政务服务便民热线", rate_per_minute=120, place=tree["community"]
+                )[0]
+            )
         )
-        self.open311_key = ApiKey.objects.filter(name="Open311演示客户端").first() or (
-            cs.apikey_create(by=None, name="Open311演示客户端", rate_per_minute=60, place=tree["community"])[0]
+        self.open311_key = (
+            ApiKey.objects.filter(name="Open311演示客户端").first()
+            or (
+                cs.apikey_create(
+                    by=None, name="Open311演示客户端", rate_per_minute=60, place=tree["community"]
+                )[0]
+            )
         )
         self.residents: dict[int, Resident] = {}
+        self.decks: dict[tuple[str, str], list[str]] = {}
 
     # -- time -------------------------------------------------------------------------
 
@@ -269,7 +324,9 @@ class _Sim:
         moment = self.now + dt.timedelta(hours=self.rng.uniform(lo_hours, hi_hours))
         return self.daytime(moment) if daytime else moment
 
-    def within(self, deadline: dt.datetime | None, lo: float, hi: float, *, urgent: bool = False) -> dt.datetime:
+    def within(
+        self, deadline: dt.datetime | None, lo: float, hi: float, *, urgent: bool = False
+    ) -> dt.datetime:
         """A moment between now and `deadline` (a fraction lo–hi of the time left), in office hours
         if that still meets the deadline; soon when the deadline has passed already."""
         if deadline is None or deadline <= self.now + 10 * MINUTE:
@@ -310,7 +367,7 @@ class _Sim:
                 except (ValidationError, Forbidden, NotFound, PermissionError) as exc:
                     # A step the services refused: this case simply stops where it is.
                     self.failures[type(exc).__name__] += 1
-                    logger.debug("demo case step refused: %s", exc)
+                    logger.debug("demo case step refused at %s: %r", at, exc, exc_info=True)
                     continue
                 if wake is None or wake >= self.end:
                     life.close()
@@ -325,10 +382,27 @@ class _Sim:
 
         self.spawn(first, life())
 
+    def sweep(self) -> None:
+        if self.anything_overdue():
+            cs.sla_sweep(now=self.now)
+
+    def anything_overdue(self) -> bool:
+        """A cheap look before the real sweep: 1,440 simulated hours of an empty sweep would cost
+        more than all the cases (the ORM compiles its query each time; this is one indexed probe)."""
+        when = connection.ops.adapt_datetimefield_value(self.now)
+        with connection.cursor() as cursor:
+            cursor.execute(OVERDUE_PROBE, [State.NEW, when, State.ACCEPTED, State.IN_PROGRESS, when])
+            return cursor.fetchone() is not None
+
     # -- people -----------------------------------------------------------------------
 
     def load(self, pk: int) -> Case:
-        return Case.objects.select_related("level_place", "handler_user", "place").get(pk=pk)
+        """The case as it is now, with just what the policy checks read (the services lock and
+        re-read it themselves; a full select with its joins costs more than the step)."""
+        return Case.objects.only(*LOAD_FIELDS).get(pk=pk)
+
+    def holder(self, case: Case) -> User | None:
+        return self.user_by_pk.get(case.handler_user_id) if case.handler_user_id else None
 
     def handler_for(self, case: Case) -> User | None:
         if case.handler_org_id:
@@ -350,6 +424,17 @@ class _Sim:
         pool = [self.users["secretary"], self.users["secretary"], self.users["worker"], self.users["street"]]
         pool = [user for user in pool if policy.can_dispatch(user, case)]
         return self.rng.choice(pool[:3]) if pool else None
+
+    def draw(self, code: str, priority: str) -> str:
+        """A report text for the category, dealt from a shuffled deck so they repeat only
+        once every one has been used."""
+        if priority == Priority.URGENT and not words.reports_for(code, priority):
+            priority = Priority.NORMAL
+        deck = self.decks.get((code, priority))
+        if not deck:
+            deck = self.decks[(code, priority)] = list(words.reports_for(code, priority))
+            self.rng.shuffle(deck)
+        return deck.pop()
 
     def resident(self, person: Person) -> Resident:
         if person.pk not in self.residents:
@@ -376,7 +461,9 @@ class _Sim:
             if plan.by is None and person is not None:
                 kwargs["reporter_phone"] = person.phone
                 if self.rng.random() < 0.5:
-                    kwargs["reporter_name"] = person.name[0] + ("先生" if person.gender == Gender.MALE else "女士")
+                    kwargs["reporter_name"] = person.name[0] + (
+                        "先生" if person.gender == Gender.MALE else "女士"
+                    )
         elif channel in (Channel.WALK_IN, Channel.HOTLINE, Channel.GROUP_CHAT) and person is not None:
             kwargs["reporter_resident"] = self.resident(person)
             kwargs["reporter_name"] = person.name
@@ -398,71 +485,95 @@ class _Sim:
         assert plan.pk is not None
         started = noted = supervised = False
         urgent = plan.priority == Priority.URGENT
+        # The step we slept for and who was to take it: after waking the case is read again
+        # and the step is taken only if nothing (the sweep, a merge) changed it meanwhile.
+        waited: tuple[str, int | None] | None = None
+        case: Case | None = None  # None: read it again (something may have moved it meanwhile)
         while True:
-            case = self.load(plan.pk)
+            if case is None:
+                case = self.load(plan.pk)
             if case.state == State.NEW:
                 if case.needs_dispatch:
                     return False
                 if late_accept:
-                    late_accept = False
+                    late_accept, waited = False, None
                     yield (case.due_accept_at or self.now) + dt.timedelta(hours=self.rng.uniform(1.5, 20))
+                    case = None
                     continue
-                yield self.within(case.due_accept_at, 0.02, 0.45, urgent=urgent)
-                case = self.load(plan.pk)
-                if case.state != State.NEW or case.needs_dispatch:
+                if waited != ("accept", case.level_place_id):
+                    waited = ("accept", case.level_place_id)
+                    yield self.within(case.due_accept_at, 0.02, 0.45, urgent=urgent)
+                    case = None
                     continue
+                waited = None
                 if plan.classify and not case.category_confirmed and self.classified < MAX_CLASSIFY:
                     dispatcher = self.dispatcher_for(case)
                     if dispatcher is not None:
-                        cs.case_classify(
+                        case = cs.case_classify(
                             by=dispatcher, case=case, category=case.subcategory_id or case.category_id
                         )
                         self.classified += 1
                 actor = self.handler_for(case)
                 if actor is None:
                     return False
-                cs.case_accept(by=actor, case=case)
+                case = cs.case_accept(by=actor, case=case)
                 continue
             if case.state not in OPEN_STATES:
                 return case.state == State.RESOLVED
-            handler = case.handler_user
+            handler = self.holder(case)
             if handler is None:
                 return False
             if case.state == State.ACCEPTED and plan.start and not started:
-                started = True
-                yield self.within(case.due_resolve_at, 0.02, 0.15, urgent=urgent)
-                case = self.load(plan.pk)
-                if case.state == State.ACCEPTED and case.handler_user_id == handler.pk:
-                    cs.case_start(by=handler, case=case, note="")
+                if waited != ("start", handler.pk):
+                    waited = ("start", handler.pk)
+                    yield self.within(case.due_resolve_at, 0.02, 0.15, urgent=urgent)
+                    case = None
+                    continue
+                started, waited = True, None
+                case = cs.case_start(by=handler, case=case, note="")
                 continue
             if plan.note and not noted:
-                noted = True
-                yield self.within(case.due_resolve_at, 0.1, 0.3, urgent=urgent)
-                case = self.load(plan.pk)
-                if case.state in OPEN_STATES and case.handler_user_id == handler.pk:
-                    cs.case_note(by=handler, case=case, note=self.rng.choice(words.PROGRESS_NOTES), public=True)
+                if waited != ("note", handler.pk):
+                    waited = ("note", handler.pk)
+                    yield self.within(case.due_resolve_at, 0.1, 0.3, urgent=urgent)
+                    case = None
+                    continue
+                noted, waited = True, None
+                cs.case_note(by=handler, case=case, note=self.rng.choice(words.PROGRESS_NOTES), public=True)
                 continue
             if plan.supervise and not supervised:
-                supervised = True
-                yield self.within(case.due_resolve_at, 0.1, 0.4)
-                case = self.load(plan.pk)
+                if waited != ("supervise", handler.pk):
+                    waited = ("supervise", handler.pk)
+                    yield self.within(case.due_resolve_at, 0.1, 0.4)
+                    case = None
+                    continue
+                supervised, waited = True, None
                 boss = next(
-                    (u for u in (self.users["secretary"], self.users["street"]) if policy.can_supervise(u, case)),
+                    (
+                        u
+                        for u in (self.users["secretary"], self.users["street"])
+                        if policy.can_supervise(u, case)
+                    ),
                     None,
                 )
-                if case.state in OPEN_STATES and boss is not None:
-                    cs.case_supervise(by=boss, case=case, note=self.rng.choice(words.SUPERVISE_NOTES))
+                if boss is not None:
+                    case = cs.case_supervise(by=boss, case=case, note=self.rng.choice(words.SUPERVISE_NOTES))
                 continue
             if late_resolve:
-                late_resolve = False
+                late_resolve, waited = False, None
                 yield (case.due_resolve_at or self.now) + dt.timedelta(hours=self.rng.uniform(1, 16))
+                case = None
                 continue
-            yield self.within(case.due_resolve_at, 0.15, 0.75, urgent=urgent)
-            case = self.load(plan.pk)
-            if case.state not in (State.ACCEPTED, State.IN_PROGRESS) or case.handler_user_id != handler.pk:
+            if waited != ("resolve", handler.pk):
+                waited = ("resolve", handler.pk)
+                yield self.within(case.due_resolve_at, 0.15, 0.75, urgent=urgent)
+                case = None
                 continue
-            results = words.RESULTS.get(plan.code) or words.RESULTS["other"]
-            cs.case_resolve(by=handler, case=case, result=self.rng.choice(results))
+            key = plan.results or plan.code
+            if key == "lift" and urgent:
+                key = "lift-urgent"
+            result = words.result_for(key, plan.text, self.rng.choice)
+            cs.case_resolve(by=handler, case=case, result=result)
             return True
 
     def rate(self, plan: Plan, rating: int, comments: list[str]) -> bool:
@@ -551,10 +662,10 @@ class _Sim:
         if case.state != State.NEW or actor is None:
             return
         cs.case_accept(by=actor, case=case)
-        yield self.after(1, 20)
+        yield self.within(self.load(plan.pk).due_resolve_at, 0.05, 0.3)
         case = self.load(plan.pk)
-        if case.state not in OPEN_STATES:
-            return
+        if case.state not in OPEN_STATES or case.handler_user_id != actor.pk:
+            return  # the sweep got there first
         cs.case_escalate(by=actor, case=case, reason=self.rng.choice(words.ESCALATE_REASONS))
         if not whistle:
             return
@@ -574,7 +685,7 @@ class _Sim:
             note=self.rng.choice(words.WHISTLE_NOTES),
         )
         for call in calls:
-            self.spawn(self.after(1, 22, daytime=False), self.call_report(call.pk))
+            self.spawn(self.after(1, 20), self.call_report(call.pk))
 
     def call_report(self, call_pk: int) -> Life:
         from gridgov.cases.models import CaseCall
@@ -610,9 +721,7 @@ class _Sim:
             if office and local.weekday() >= 5 and self.rng.random() < 0.85:
                 continue
             hours = (8.5, 17.5) if office else (6.5, 22.5)
-            moment = local.replace(hour=0, minute=0, second=0) + dt.timedelta(
-                hours=self.rng.uniform(*hours)
-            )
+            moment = local.replace(hour=0, minute=0, second=0) + dt.timedelta(hours=self.rng.uniform(*hours))
             if self.start < moment < self.end - 5 * MINUTE:
                 return moment
 
@@ -644,10 +753,13 @@ class _Sim:
                 priority = Priority.URGENT
         unit = rng.choice(self.units_of[building.pk])
         if text is None:
-            pool = words.reports_for(code, priority) or words.reports_for(code, Priority.NORMAL)
-            text = rng.choice(pool)
+            text = self.draw(code, priority)
         text = words.localise(
-            text, estate=estate.name, building=f"{estate.name}{building.name}", unit=unit.name, floor=rng.randint(2, 26)
+            text,
+            estate=estate.name,
+            building=f"{estate.name}{building.name}",
+            unit=unit.name,
+            floor=rng.randint(2, 26),
         )
         place: Place = estate if code in ESTATE_CODES else building
         reporter = rng.choice(self.by_building[building.pk])
@@ -661,7 +773,12 @@ class _Sim:
         spot = rng.choice(words.SPOTS)
         address = f"{unit.name}{spot}" if spot in ("单元门口", "楼道") else spot
         coords = None
-        if building.latitude and channel in (Channel.RESIDENT_WEB, Channel.QR_POSTER, Channel.OPEN311, Channel.PATROL):
+        if building.latitude and channel in (
+            Channel.RESIDENT_WEB,
+            Channel.QR_POSTER,
+            Channel.OPEN311,
+            Channel.PATROL,
+        ):
             coords = (
                 round(building.latitude + rng.uniform(-0.0002, 0.0002), 6),
                 round(building.longitude + rng.uniform(-0.0002, 0.0002), 6),
@@ -687,8 +804,8 @@ class _Sim:
             reporter=None if no_phone else reporter,
             by=by,
             fate=fate,
-            start=rng.random() < 0.6,
-            note=rng.random() < 0.3,
+            start=rng.random() < 0.5,
+            note=rng.random() < 0.25,
             supervise=rng.random() < 0.04,
             classify=channel in (Channel.RESIDENT_WEB, Channel.QR_POSTER) and rng.random() < 0.3,
             rate=rng.random() < 0.8,
@@ -720,7 +837,9 @@ class _Sim:
                 continue
             if fate == "whistle":
                 plan = self.plan(code="safety", fate=fate, text=self.rng.choice(WHISTLE_TEXTS))
-                plan.place = self.estate_of[plan.place.parent_id] if plan.place.kind == "building" else plan.place
+                plan.place = (
+                    self.estate_of[plan.place.parent_id] if plan.place.kind == "building" else plan.place
+                )
             elif fate in ("escalate", "return"):
                 code = self.rng.choice(["sanitation", "facility", "dispute", "safety"])
                 plan = self.plan(code=code, fate=fate, priority=Priority.NORMAL)
@@ -732,7 +851,6 @@ class _Sim:
     def scripted(self) -> None:
         """Cases that make sure every demo login finds work in its queue whatever the scale."""
         u = self.users
-        grids: list[Place] = self.tree["grids"]
         estates = {e.name: e for e in self.tree["estates"]}
 
         def building_in(estate: str, index: int = 0) -> Place:
@@ -742,22 +860,22 @@ class _Sim:
         def ago(hours: float) -> dt.datetime:
             return self.back_to_daytime(self.end - dt.timedelta(hours=hours))
 
-        def stop_after(plan: Plan, *steps: str) -> Life:
+        def stop_after(plan: Plan, *steps: str, handler: User | None = None) -> Life:
             """Submit, then take only the named steps (accept, start, note, supervise)."""
             self.submit(plan)
             case = self.load(plan.pk)
             if "accept" in steps:
                 yield self.within(case.due_accept_at, 0.05, 0.2)
                 case = self.load(plan.pk)
-                cs.case_accept(by=self.handler_for(case), case=case)
+                cs.case_accept(by=handler or self.handler_for(case), case=case)
                 case = self.load(plan.pk)
             if "start" in steps:
                 yield self.after(0.3, 2)
-                cs.case_start(by=case.handler_user, case=self.load(plan.pk), note="已到现场查看")
+                cs.case_start(by=self.holder(case), case=case, note="已到现场查看")
             if "note" in steps:
                 yield self.after(0.5, 3)
                 cs.case_note(
-                    by=case.handler_user, case=self.load(plan.pk), note=self.rng.choice(words.PROGRESS_NOTES), public=True
+                    by=self.holder(case), case=case, note=self.rng.choice(words.PROGRESS_NOTES), public=True
                 )
             if "supervise" in steps:
                 yield max(self.end - 5 * HOUR, self.now + MINUTE)
@@ -770,29 +888,54 @@ class _Sim:
         ):
             plan = self.plan(code=code, channel=channel, building=building_in(estate, 1), created=ago(hours))
             self.spawn(plan.created, stop_after(plan))
-        plan = self.plan(code="facility", channel=Channel.QR_POSTER, building=building_in("达江苑"), created=ago(26))
+        plan = self.plan(
+            code="facility", channel=Channel.QR_POSTER, building=building_in("达江苑"), created=ago(26)
+        )
         plan.priority = Priority.NORMAL
-        self.spawn(plan.created, stop_after(plan, "accept"))
-        plan = self.plan(code="sanitation", channel=Channel.GROUP_CHAT, building=building_in("聚江苑", 2), created=ago(70))
+        self.spawn(plan.created, stop_after(plan, "accept", handler=u["grid1"]))
+        plan = self.plan(
+            code="sanitation", channel=Channel.GROUP_CHAT, building=building_in("聚江苑", 2), created=ago(70)
+        )
         plan.priority = Priority.NORMAL
-        self.spawn(plan.created, stop_after(plan, "accept", "start", "note", "supervise"))
+        self.spawn(plan.created, stop_after(plan, "accept", "start", "note", "supervise", handler=u["grid1"]))
 
         # secretary: a case the grid sent back, waiting to be dispatched again.
-        plan = self.plan(code="dispute", channel=Channel.WALK_IN, building=building_in("星江苑"), created=ago(6))
+        plan = self.plan(
+            code="dispute", channel=Channel.WALK_IN, building=building_in("星江苑"), created=ago(6)
+        )
 
         def returned(plan: Plan = plan) -> Life:
             self.submit(plan)
             yield self.after(0.3, 1.5)
             case = self.load(plan.pk)
-            cs.case_return(by=self.handler_for(case), case=case, reason="双方涉及房屋漏水赔偿，需社区调解员介入，请重新交办")
+            cs.case_return(
+                by=self.handler_for(case),
+                case=case,
+                reason="双方涉及房屋漏水赔偿，需社区调解员介入，请重新交办",
+            )
 
         self.spawn(plan.created, returned())
 
         # secretary (overdue) and 城管 (queue): a street-vending case 城管 never took up, and a new one.
-        plan = self.plan(code="street-vending", channel=Channel.HOTLINE, building=building_in("聚江苑"), created=ago(24 * 12))
+        plan = self.plan(
+            code="street-vending",
+            channel=Channel.HOTLINE,
+            building=building_in("聚江苑"),
+            created=ago(24 * 12),
+        )
         plan.priority = Priority.NORMAL
         self.spawn(plan.created, stop_after(plan))
-        plan = self.plan(code="street-vending", channel=Channel.RESIDENT_WEB, building=building_in("鸿江苑"), created=ago(3))
+        plan = self.plan(
+            code="theft", channel=Channel.HOTLINE, building=building_in("望江苑"), created=ago(24 * 9)
+        )
+        plan.priority = Priority.NORMAL
+        self.spawn(plan.created, stop_after(plan))
+        plan = self.plan(
+            code="street-vending",
+            channel=Channel.RESIDENT_WEB,
+            building=building_in("鸿江苑"),
+            created=ago(3),
+        )
         plan.priority = Priority.NORMAL
         self.spawn(plan.created, stop_after(plan))
 
@@ -829,11 +972,58 @@ class _Sim:
 
         self.spawn(plan.created, whistle())
 
+        # The story's other turns, whatever the random part drew: escalated by the sweep,
+        # reopened after an unhappy rating, rejected, merged, closed unrated, a finished 吹哨.
+        for days, fate, estate in (
+            (10, "late_accept", "赏江苑"),
+            (20, "unsatisfied", "揽江苑"),
+            (8, "reject", "鸿江苑"),
+            (25, "whistle", "星江苑"),
+        ):
+            code = "safety" if fate == "whistle" else "sanitation"
+            plan = self.plan(
+                code=code,
+                channel=Channel.RESIDENT_WEB,
+                building=building_in(estate),
+                created=ago(24 * days),
+                priority=Priority.NORMAL,
+                fate=fate,
+                text=WHISTLE_TEXTS[1] if fate == "whistle" else None,
+            )
+            plan.rate = True
+            self.spawn(plan.created, self.life(plan))
+        plan = self.plan(
+            code="facility", channel=Channel.PATROL, building=building_in("望江苑", 1), created=ago(24 * 16)
+        )
+        plan.priority, plan.rate = Priority.NORMAL, False
+        self.spawn(plan.created, self.life(plan))
+        original = self.plan(
+            code="sanitation",
+            channel=Channel.QR_POSTER,
+            building=building_in("达江苑", 1),
+            created=ago(24 * 6),
+        )
+        original.priority = Priority.NORMAL
+        self.spawn(original.created, self.life(original))
+        copy = self.plan(
+            code="sanitation",
+            channel=Channel.HOTLINE,
+            building=building_in("达江苑", 1),
+            created=original.created + HOUR,
+            priority=Priority.NORMAL,
+            text="我也反映一下，" + original.text,
+        )
+        self.spawn(copy.created, self.duplicate(original, copy))
+
         # 金泰物业: a new lift case and one it is repairing.
-        plan = self.plan(code="lift", channel=Channel.QR_POSTER, building=building_in("聚江苑", 1), created=ago(0.7))
+        plan = self.plan(
+            code="lift", channel=Channel.QR_POSTER, building=building_in("聚江苑", 1), created=ago(0.7)
+        )
         plan.priority = Priority.NORMAL
         self.spawn(plan.created, stop_after(plan))
-        plan = self.plan(code="lift", channel=Channel.HOTLINE, building=building_in("达江苑"), created=ago(20))
+        plan = self.plan(
+            code="lift", channel=Channel.HOTLINE, building=building_in("达江苑"), created=ago(20)
+        )
         plan.priority = Priority.NORMAL
         self.spawn(plan.created, stop_after(plan, "accept", "start"))
 
@@ -849,7 +1039,9 @@ class _Sim:
             (24 * 2, "dispute", "楼上邻居每天晚上十一点以后还在拖动家具，影响休息", "in_progress"),
             (1.5, "suggestion", "建议在小区广场多装几张休息长椅，老人散步累了没地方坐", "new"),
         ):
-            plan = self.plan(code=code, channel=Channel.RESIDENT_WEB, building=home.building, created=ago(hours), text=text)
+            plan = self.plan(
+                code=code, channel=Channel.RESIDENT_WEB, building=home.building, created=ago(hours), text=text
+            )
             plan.priority, plan.by, plan.reporter, plan.place = Priority.NORMAL, resident, person, home.unit
             plan.start = plan.note = plan.supervise = plan.classify = False
             if steps == "closed":
@@ -873,7 +1065,9 @@ class _Sim:
         cs.case_accept(by=self.handler_for(self.load(plan.pk)), case=self.load(plan.pk))
         yield max(self.end - dt.timedelta(hours=self.rng.uniform(18, 30)), self.now + HOUR)
         case = self.load(plan.pk)
-        cs.case_resolve(by=case.handler_user, case=case, result=words.RESULTS["facility"][0])
+        cs.case_resolve(
+            by=self.holder(case), case=case, result=words.result_for("facility", plan.text, self.rng.choice)
+        )
 
     def work_then(self, plan: Plan) -> Life:
         self.submit(plan)
@@ -886,7 +1080,7 @@ def build_cases(builder: _Builder, tree: dict[str, Any], *, scale: float, seed: 
     sim = _Sim(builder, tree, scale=scale, seed=seed)
     sim.bulk()
     sim.scripted()
-    sim.periodic(lambda: cs.sla_sweep(now=sim.now), HOUR, sim.start + 30 * MINUTE)
+    sim.periodic(sim.sweep, SWEEP_EVERY, sim.start + 30 * MINUTE)
     first_close = timezone.localtime(sim.start).replace(hour=2, minute=0, second=0) + dt.timedelta(days=1)
     days = close_after_days()
     sim.periodic(lambda: cs.cases_close_unrated(days=days, now=sim.now), dt.timedelta(days=1), first_close)

@@ -36,3 +36,12 @@ def _schedule_retry(message_id: int, delay: float, when: dt.datetime | None) -> 
     # place; attempts are capped by GRIDGOV_NOTIFY_MAX_ATTEMPTS, so this ends.
     time.sleep(delay)
     deliver_outbound.enqueue(message_id)
+
+
+@task()
+def retry_due_outbound() -> int:
+    """Re-enqueue outbound messages whose retry time has come (what `gridgov notify_retry` does),
+    for the scheduler; each message is still sent only by the worker that claims it."""
+    ids = services.outbound_due_ids()
+    services.enqueue_deliveries(ids)
+    return len(ids)

@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from gridgov.core.forms import text_field as _text
 from gridgov.orgs.models import Organisation, OrgKind, PartyLevel
 from gridgov.places.models import Place
 
@@ -20,15 +21,6 @@ class PlaceChoiceField(forms.ModelChoiceField):
 class PlaceMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Place) -> str:
         return f"{'　' * obj.depth}{obj.name}（{obj.get_kind_display()}）"
-
-
-def _text(label: str, max_length: int, *, required: bool = False) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        max_length=max_length,
-        required=required,
-        error_messages={"required": f"请填写{label}", "max_length": f"{label}不能超过{max_length}个字"},
-    )
 
 
 class OrganisationCreateForm(forms.Form):

@@ -14,11 +14,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import has_capability
 from gridgov.core.errors import Forbidden, NotFound
+from gridgov.core.forms import apply_service_errors
 from gridgov.orgs import selectors, services
 from gridgov.orgs.forms import MemberAddForm, MemberRemoveForm, OrganisationCreateForm, OrganisationEditForm
 from gridgov.orgs.models import Organisation, OrgKind
 from gridgov.people.selectors import resident_for, resident_search
-from gridgov.places.forms import apply_service_errors
 from gridgov.places.models import PlaceKind
 from gridgov.places.selectors import places_for
 

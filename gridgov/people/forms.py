@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from gridgov.core.forms import text_field as _text
 from gridgov.people.models import FloatingReason, Gender, PoliticalStatus, Relation, ResidenceStatus
 from gridgov.places.models import ResidenceKind
 
@@ -20,18 +21,6 @@ class PageForm(forms.Form):
         return [("", list(self.visible_fields()))]
 
 
-def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError next to the field it names, or on top of the form when the
-    form has no such field (a service may speak of "household" or "resident")."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        form.add_error(None, exc)
-
-
 def _date(label: str, *, required: bool = False) -> forms.DateField:
     return forms.DateField(
         label=label,
@@ -42,16 +31,6 @@ def _date(label: str, *, required: bool = False) -> forms.DateField:
             "required": f"请填写{label}",
             "invalid": f"{label}不是有效日期（格式YYYY-MM-DD，且须真实存在）",
         },
-    )
-
-
-def _text(label: str, max_length: int, *, required: bool = False, **attrs: Any) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        max_length=max_length,
-        required=required,
-        widget=forms.TextInput(attrs=attrs),
-        error_messages={"required": f"请填写{label}", "max_length": f"{label}不能超过{max_length}个字"},
     )
 
 

@@ -149,18 +149,6 @@ def resident_by_card(user: User, card_no: str) -> Resident:
 # --- pages: household lookup for search, and the service card ----------------------------
 
 
-def household_search(user: User, q: str, *, limit: int = 10) -> list:
-    """Households in scope whose address contains `q`: how a field worker finds "101" by typing it."""
-    from gridgov.places.selectors import households_for
-
-    q = (q or "").strip()
-    if not q:
-        return []
-    return list(
-        households_for(user).filter(address__icontains=q).select_related("place").order_by("address")[:limit]
-    )
-
-
 def resident_card_for(user: User, resident_id: int) -> Resident:
     """Staff see the cards of residents in their scope; a resident sees their own card only,
     not those of the rest of the household (a card is what a merchant scans to serve someone)."""

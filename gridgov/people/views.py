@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import has_capability
 from gridgov.core.errors import Forbidden, NotFound
+from gridgov.core.forms import apply_service_errors
 from gridgov.people import selectors, services
 from gridgov.people.forms import (
     DeregisterForm,
@@ -34,23 +35,19 @@ from gridgov.people.forms import (
     ScanForm,
     SearchForm,
     TagsForm,
-    apply_service_errors,
 )
 from gridgov.people.models import Relation, ResidenceStatus, Resident
-from gridgov.places.models import Household, PlaceKind
-from gridgov.places.selectors import household_for, place_breadcrumbs, places_for
+from gridgov.places.models import Household
+from gridgov.places.selectors import (
+    AREA_KINDS,
+    household_for,
+    household_search,
+    place_breadcrumbs,
+    places_for,
+)
 from gridgov.places.services import build_address, household_update
 
 PAGE_SIZE = 20
-FILTER_PLACE_KINDS = (
-    PlaceKind.DISTRICT,
-    PlaceKind.STREET,
-    PlaceKind.COMMUNITY,
-    PlaceKind.GRID,
-    PlaceKind.ESTATE,
-    PlaceKind.LANE,
-    PlaceKind.GROUP,
-)
 _CARD_NO = re.compile(r"^\d{12}$")
 _ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 
@@ -97,11 +94,16 @@ def _flash_errors(request: HttpRequest, form: Any) -> None:
 # --- resident search ------------------------------------------------------------------------
 
 
+def _households_matching(user: Any, q: str, *, limit: int) -> list[Household]:
+    """The registry pages list households by address (a field worker finds "101" by typing it)."""
+    return list(household_search(user, q=q).order_by("address")[:limit]) if q else []
+
+
 @login_required
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     user = request.user
-    places = places_for(user).filter(kind__in=FILTER_PLACE_KINDS).order_by("path")
+    places = places_for(user).filter(kind__in=AREA_KINDS).order_by("path")
     form = SearchForm(request.GET, tags=_tag_choices(), places=places)
     households: list[Household] = []
     if form.is_valid():
@@ -109,7 +111,7 @@ def search(request: HttpRequest) -> HttpResponse:
         results = selectors.resident_search(
             user, q=data["q"], place=data["place"], tag=data["tag"] or None, status=data["status"] or None
         )
-        households = selectors.household_search(user, data["q"]) if data["q"] else []
+        households = _households_matching(user, data["q"], limit=10)
     else:
         results = Resident.objects.none()
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -172,7 +174,10 @@ def reveal(request: HttpRequest, resident_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             revealed = services.resident_reveal_pii(
-                by=request.user, resident=resident, purpose=form.cleaned_data["purpose"], ip=_client_ip(request)
+                by=request.user,
+                resident=resident,
+                purpose=form.cleaned_data["purpose"],
+                ip=_client_ip(request),
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)
@@ -291,7 +296,9 @@ def household_register(request: HttpRequest, household_id: int) -> HttpResponse:
                 messages.success(request, f"已登记{resident.name}为{found.address}的成员")
                 return redirect("people:detail", resident.pk)
     else:
-        has_head = selectors.household_members(found.pk, current_only=True).filter(relation=Relation.HEAD).exists()
+        has_head = (
+            selectors.household_members(found.pk, current_only=True).filter(relation=Relation.HEAD).exists()
+        )
         form = RegisterMemberForm(
             tags=tags,
             initial={
@@ -432,7 +439,9 @@ def floating(request: HttpRequest) -> HttpResponse:
     if tab not in dict(FLOATING_TABS):
         tab = "active"
     querysets = {
-        "active": selectors.floating_for(user, active=True).order_by("expected_until", "-registered_on", "-id"),
+        "active": selectors.floating_for(user, active=True).order_by(
+            "expected_until", "-registered_on", "-id"
+        ),
         "expiring": selectors.floating_expiring(user),
         "deregistered": selectors.floating_for(user, active=False).order_by("-deregistered_on", "-id"),
     }
@@ -465,7 +474,7 @@ def floating_register(request: HttpRequest) -> HttpResponse:
     if request.GET.get("resident"):
         return _floating_register_existing(request, _int_param(request, "resident"))
     q = (request.GET.get("q") or "").strip()
-    households = selectors.household_search(user, q, limit=20) if q else []
+    households = _households_matching(user, q, limit=20)
     residents = selectors.with_listing_details(list(selectors.resident_search(user, q=q)[:20])) if q else []
     return render(
         request, "people/floating_choose.html", {"q": q, "households": households, "residents": residents}
@@ -527,7 +536,9 @@ def _floating_register_existing(request: HttpRequest, resident_id: int) -> HttpR
                 return redirect("people:detail", resident.pk)
     else:
         form = FloatingExistingForm(households=choices)
-    return render(request, "people/floating_form.html", {"resident": resident, "form": form, "newcomer": False})
+    return render(
+        request, "people/floating_form.html", {"resident": resident, "form": form, "newcomer": False}
+    )
 
 
 @login_required

@@ -8,20 +8,22 @@ from django.core.exceptions import ValidationError
 from gridgov.places.models import ResidenceKind
 
 
-def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Attach a service's ValidationError to the form: next to the named field when the form has it,
-    at the top of the form otherwise (a service may name a field the form does not show)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        form.add_error(None, exc)
-
-
 def _required(label: str) -> dict[str, str]:
     return {"required": f"请填写{label}"}
+
+
+def _coordinate(label: str, limit: int) -> forms.FloatField:
+    return forms.FloatField(
+        label=label,
+        required=False,
+        min_value=-limit,
+        max_value=limit,
+        error_messages={
+            "invalid": f"{label}须为数字",
+            "min_value": f"{label}须在-{limit}到{limit}之间",
+            "max_value": f"{label}须在-{limit}到{limit}之间",
+        },
+    )
 
 
 class ChildPlaceForm(forms.Form):
@@ -36,28 +38,8 @@ class ChildPlaceForm(forms.Form):
     code = forms.CharField(
         label="编码", max_length=40, required=False, error_messages={"max_length": "编码不能超过40个字符"}
     )
-    latitude = forms.FloatField(
-        label="纬度",
-        required=False,
-        min_value=-90,
-        max_value=90,
-        error_messages={
-            "invalid": "纬度须为数字",
-            "min_value": "纬度须在-90到90之间",
-            "max_value": "纬度须在-90到90之间",
-        },
-    )
-    longitude = forms.FloatField(
-        label="经度",
-        required=False,
-        min_value=-180,
-        max_value=180,
-        error_messages={
-            "invalid": "经度须为数字",
-            "min_value": "经度须在-180到180之间",
-            "max_value": "经度须在-180到180之间",
-        },
-    )
+    latitude = _coordinate("纬度", 90)
+    longitude = _coordinate("经度", 180)
 
     def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -70,39 +52,28 @@ class ChildPlaceForm(forms.Form):
         return data
 
 
+def _households(bound: str) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=f"网格户数{bound}",
+        required=False,
+        min_value=1,
+        max_value=100000,
+        error_messages={
+            "invalid": f"户数{bound}须为整数",
+            "min_value": f"户数{bound}须大于0",
+            "max_value": f"户数{bound}过大",
+        },
+    )
+
+
 class PlaceEditForm(forms.Form):
-    name = forms.CharField(
-        label="名称",
-        max_length=100,
-        error_messages={**_required("名称"), "max_length": "名称不能超过100个字"},
-    )
-    code = forms.CharField(
-        label="编码", max_length=40, required=False, error_messages={"max_length": "编码不能超过40个字符"}
-    )
+    # Each form gets deep copies of these, so sharing them with ChildPlaceForm is safe.
+    name = ChildPlaceForm.base_fields["name"]
+    code = ChildPlaceForm.base_fields["code"]
     latitude = ChildPlaceForm.base_fields["latitude"]
     longitude = ChildPlaceForm.base_fields["longitude"]
-    households_min = forms.IntegerField(
-        label="网格户数下限",
-        required=False,
-        min_value=1,
-        max_value=100000,
-        error_messages={
-            "invalid": "户数下限须为整数",
-            "min_value": "户数下限须大于0",
-            "max_value": "户数下限过大",
-        },
-    )
-    households_max = forms.IntegerField(
-        label="网格户数上限",
-        required=False,
-        min_value=1,
-        max_value=100000,
-        error_messages={
-            "invalid": "户数上限须为整数",
-            "min_value": "户数上限须大于0",
-            "max_value": "户数上限过大",
-        },
-    )
+    households_min = _households("下限")
+    households_max = _households("上限")
 
     def __init__(self, *args, is_grid: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -310,3 +310,15 @@ def place_full_name(place: Place, *, below: str = PlaceKind.COMMUNITY) -> str:
     return " ".join(
         p.name for p in chain if KIND_LEVEL[p.kind] >= KIND_LEVEL[below] and p.kind != PlaceKind.GRID
     )
+
+
+# The kinds that are areas rather than buildings: what the staff pages offer as a place filter.
+AREA_KINDS = (
+    PlaceKind.DISTRICT,
+    PlaceKind.STREET,
+    PlaceKind.COMMUNITY,
+    PlaceKind.GRID,
+    PlaceKind.ESTATE,
+    PlaceKind.LANE,
+    PlaceKind.GROUP,
+)

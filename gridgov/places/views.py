@@ -15,8 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import has_capability, require
+from gridgov.core.forms import apply_service_errors
 from gridgov.places import selectors, services
-from gridgov.places.forms import ChildPlaceForm, HouseholdForm, PlaceEditForm, apply_service_errors
+from gridgov.places.forms import ChildPlaceForm, HouseholdForm, PlaceEditForm
 from gridgov.places.models import HOUSEHOLD_PLACE_KINDS, Place, PlaceKind
 
 HOUSEHOLDS_PER_PAGE = 50

@@ -10,22 +10,13 @@ from gridgov.core.errors import NotFound
 from gridgov.people.models import FloatingRegistration, Resident
 from gridgov.people.selectors import floating_for, resident_search
 from gridgov.places.models import Household, Place, PlaceKind
-from gridgov.places.selectors import households_for, places_for
+from gridgov.places.selectors import AREA_KINDS, households_for, places_for
 from gridgov.transfer.models import ImportJob, ImportRowError
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
 
-PICKER_KINDS = (
-    PlaceKind.DISTRICT,
-    PlaceKind.STREET,
-    PlaceKind.COMMUNITY,
-    PlaceKind.GRID,
-    PlaceKind.ESTATE,
-    PlaceKind.LANE,
-    PlaceKind.GROUP,
-    PlaceKind.BUILDING,
-)
+PICKER_KINDS = (*AREA_KINDS, PlaceKind.BUILDING)
 PICKER_LIMIT = 2000
 
 

@@ -8,7 +8,7 @@ import math
 import pickle
 import secrets
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -804,19 +804,25 @@ def _masked_filters(filters: dict[str, Any]) -> dict[str, Any]:
     return plain
 
 
-def _finish_export(
+def _export(
     *,
     by: User,
     kind: str,
     label: str,
     write: Any,
-    queryset: Any,
+    select: Callable[[], Any],
     filters: dict[str, Any],
     unmasked: bool,
     purpose: str,
     place: Place | None,
     ip: str | None,
 ) -> ExportFile:
+    """Check the user may export (and see in full what an unmasked export holds), write the
+    rows `select` gives to a spreadsheet, and audit it."""
+    purpose = _export_guard(by, unmasked=unmasked, purpose=purpose)
+    queryset = select()
+    if unmasked:
+        _require_pii_everywhere(by, queryset, "place__path")
     handle = tempfile.TemporaryFile()
     rows = write(handle, queryset, unmasked=unmasked)
     handle.seek(0)
@@ -852,16 +858,12 @@ def export_residents(
     """The resident search, as the user sees it, in the import template's columns (re-importable)."""
     from gridgov.transfer.selectors import residents_to_export
 
-    purpose = _export_guard(by, unmasked=unmasked, purpose=purpose)
-    queryset = residents_to_export(by, q=q, place=place, tag=tag, status=status)
-    if unmasked:
-        _require_pii_everywhere(by, queryset, "place__path")
-    return _finish_export(
+    return _export(
         by=by,
         kind="residents",
         label="居民名单",
         write=exports.write_residents,
-        queryset=queryset,
+        select=lambda: residents_to_export(by, q=q, place=place, tag=tag, status=status),
         filters={"q": q, "place": place.name if place else None, "tag": tag, "status": status},
         unmasked=unmasked,
         purpose=purpose,
@@ -880,16 +882,12 @@ def export_households(
 ) -> ExportFile:
     from gridgov.transfer.selectors import households_to_export
 
-    purpose = _export_guard(by, unmasked=unmasked, purpose=purpose)
-    queryset = households_to_export(by, place=place)
-    if unmasked:
-        _require_pii_everywhere(by, queryset, "place__path")
-    return _finish_export(
+    return _export(
         by=by,
         kind="households",
         label="户信息",
         write=exports.write_households,
-        queryset=queryset,
+        select=lambda: households_to_export(by, place=place),
         filters={"place": place.name if place else None},
         unmasked=unmasked,
         purpose=purpose,
@@ -909,16 +907,12 @@ def export_floating(
 ) -> ExportFile:
     from gridgov.transfer.selectors import floating_to_export
 
-    purpose = _export_guard(by, unmasked=unmasked, purpose=purpose)
-    queryset = floating_to_export(by, place=place, active=active)
-    if unmasked:
-        _require_pii_everywhere(by, queryset, "place__path")
-    return _finish_export(
+    return _export(
         by=by,
         kind="floating",
         label="流动人口",
         write=exports.write_floating,
-        queryset=queryset,
+        select=lambda: floating_to_export(by, place=place, active=active),
         filters={"place": place.name if place else None, "active": active},
         unmasked=unmasked,
         purpose=purpose,

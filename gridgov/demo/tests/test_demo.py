@@ -12,10 +12,13 @@ from django.utils import timezone
 
 from gridgov.accounts.models import Role, RoleAssignment, User
 from gridgov.audit.models import AuditAction, AuditEntry
+from gridgov.cases import selectors as case_selectors
+from gridgov.cases.models import Case, CaseCall, CaseEvent, Channel, EventKind, Level, RoutingRule, State
 from gridgov.core import crypto
 from gridgov.core.text import pinyin_full, pinyin_initials
 from gridgov.core.validation import normalize_phone, parse_id_number
 from gridgov.demo import builder
+from gridgov.notifications.models import Notification
 from gridgov.orgs.models import Organisation, OrgKind, OrgMember, PartyLevel
 from gridgov.people.models import (
     FloatingRegistration,
@@ -35,9 +38,11 @@ from gridgov.places.services import build_address
 SCALE = 0.02
 
 
-def run_demo(*args: str, scale: float = SCALE) -> str:
+def run_demo(*args: str, scale: float = SCALE, cases: bool = False) -> str:
+    """The registry tests skip the 60 days of cases (their own tests below build them)."""
     out = io.StringIO()
-    call_command("demo", "--scale", str(scale), *args, stdout=out)
+    extra = () if cases else ("--without-cases",)
+    call_command("demo", "--scale", str(scale), *args, *extra, stdout=out)
     return out.getvalue()
 
 
@@ -286,22 +291,27 @@ def test_every_role_has_a_demo_login_inside_its_scope(client):
 
 @pytest.mark.django_db
 def test_second_run_changes_nothing_and_says_so():
-    run_demo()
-    counts = (
-        Resident.objects.count(),
-        Household.objects.count(),
-        AuditEntry.objects.count(),
-        User.objects.count(),
-    )
-    output = run_demo()
+    run_demo(cases=True)
+
+    def counts() -> tuple[int, ...]:
+        return (
+            Resident.objects.count(),
+            Household.objects.count(),
+            AuditEntry.objects.count(),
+            User.objects.count(),
+            Case.objects.count(),
+            CaseEvent.objects.count(),
+            Notification.objects.count(),
+            RoutingRule.objects.count(),
+        )
+
+    before = counts()
+    assert before[4] > 0
+    output = run_demo(cases=True)
     assert "演示社区已存在，未做任何修改" in output
     assert "grid1" in output
-    assert counts == (
-        Resident.objects.count(),
-        Household.objects.count(),
-        AuditEntry.objects.count(),
-        User.objects.count(),
-    )
+    assert re.search(rf"事件：{before[4]}（", output)
+    assert counts() == before
     loads = AuditEntry.objects.filter(action=AuditAction.IMPORT, target_label__startswith="演示社区")
     assert loads.count() == 1
     assert loads.get().changes["households"] == [None, Household.objects.count()]
@@ -309,12 +319,16 @@ def test_second_run_changes_nothing_and_says_so():
 
 @pytest.mark.django_db
 def test_reset_rebuilds_the_demo():
-    run_demo()
+    run_demo(cases=True)
     before = set(Resident.objects.values_list("pk", flat=True))
     households = Household.objects.count()
+    assert Case.objects.exists() and CaseCall.objects.exists()
     output = run_demo("--reset")
     assert "已删除原演示社区" in output and "演示社区已生成" in output
     assert Household.objects.count() == households
+    # The cases went with their places (their calls, rules and API keys with them).
+    assert not Case.objects.exists() and not CaseCall.objects.exists()
+    assert not RoutingRule.objects.filter(organisation__isnull=False).exists()
     assert not before & set(Resident.objects.values_list("pk", flat=True))
     assert Place.objects.filter(kind=PlaceKind.COMMUNITY, name="金泰路社区").count() == 1
     assert User.objects.filter(username="grid1").count() == 1
@@ -326,3 +340,87 @@ def test_bad_scale_is_refused_in_chinese():
     with pytest.raises(CommandError, match="--scale 须大于 0"):
         call_command("demo", "--scale", "0", stdout=io.StringIO())
     assert not Place.objects.exists()
+
+
+@pytest.mark.django_db
+def test_sixty_days_of_cases_in_every_state_and_in_every_logins_queue():
+    output = run_demo(cases=True)
+    assert re.search(r"事件：\d+（待受理 \d+", output)
+    assert re.search(r"^\s+grid1\s.*受理处置第一网格事件", output, re.M)
+    cases = Case.objects.all()
+    assert cases.count() >= 40
+    states = set(cases.values_list("state", flat=True))
+    assert states == set(State.values)
+    assert len(set(cases.values_list("channel", flat=True))) >= 6
+    now = timezone.now()
+    oldest = min(cases.values_list("created_at", flat=True))
+    assert dt.timedelta(days=45) < now - oldest <= dt.timedelta(days=60)
+
+    # Every case's timeline starts with its report and agrees with the case's own times.
+    events: dict[int, list[CaseEvent]] = {}
+    for event in CaseEvent.objects.order_by("at", "id"):
+        events.setdefault(event.case_id, []).append(event)
+    for case in cases:
+        timeline = events[case.pk]
+        assert timeline[0].kind == EventKind.SUBMITTED and timeline[0].at == case.created_at
+        assert all(event.at <= now for event in timeline)
+        assert [e.at for e in timeline] == sorted(e.at for e in timeline)
+        if case.accepted_at:
+            assert case.accepted_at in [e.at for e in timeline if e.kind == EventKind.ACCEPTED]
+        if case.resolved_at and case.state != State.MERGED:
+            assert case.resolved_at == max(e.at for e in timeline if e.kind == EventKind.RESOLVED)
+        if case.state == State.CLOSED:
+            assert case.rating or any(e.kind == EventKind.CLOSED for e in timeline)
+        if case.state == State.REJECTED:
+            assert case.reject_reason
+        if case.state == State.MERGED:
+            assert case.merged_into_id
+
+    kinds = set(CaseEvent.objects.values_list("kind", flat=True))
+    for kind in (EventKind.AUTO_ESCALATED, EventKind.WHISTLE, EventKind.CALL_REPORT, EventKind.SUPERVISED):
+        assert kind in kinds, kind
+    assert cases.filter(rating__gte=4).exists()
+    assert CaseEvent.objects.filter(kind=EventKind.REOPENED).exists()
+    # Lifts go to the estate's property company, street vending to 城管, theft to the police.
+    lift = cases.filter(subcategory__code="lift").select_related("handler_org", "place").first()
+    assert lift.handler_org.kind == OrgKind.PROPERTY
+    assert lift.handler_org.places.filter(path__in=lift.place.ancestor_paths()).exists()
+    vending = cases.filter(subcategory__code="street-vending").select_related("handler_org").first()
+    assert vending.level == Level.DEPARTMENT and "城管" in vending.handler_org.name
+    theft = cases.filter(subcategory__code="theft").select_related("handler_org").first()
+    assert "派出所" in theft.handler_org.name
+
+    # Every demo login finds cases waiting (one build for both halves: it is the slow part).
+    users = {user.username: user for user in User.objects.all()}
+
+    grid1 = set(case_selectors.my_queue(users["grid1"]).values_list("state", flat=True))
+    assert State.NEW in grid1 and {State.ACCEPTED, State.IN_PROGRESS} <= grid1
+
+    secretary = users["secretary"]
+    dispatch = case_selectors.dispatch_queue(secretary)
+    assert dispatch.exists() and dispatch.filter(needs_dispatch=True).exists()
+    assert case_selectors.overdue(secretary).exists()
+    assert case_selectors.overdue(secretary).filter(supervised=True).exists()
+
+    chengguan = users["chengguan"]
+    queue = case_selectors.my_queue(chengguan)
+    assert queue.filter(handler_org=chengguan.organisation, state=State.NEW).exists()
+    calls = case_selectors.pending_calls(chengguan)
+    assert calls.exists()
+    assert "call_report" in case_selectors.allowed_actions(chengguan, calls.first().case)
+    assert CaseCall.objects.filter(case=calls.first().case, reported_at__isnull=False).exists()
+
+    wuye = users["wuye"]
+    assert case_selectors.my_queue(wuye).filter(subcategory__code="lift").exists()
+
+    resident = users["resident"]
+    mine = case_selectors.my_reports(resident)
+    assert {State.NEW, State.IN_PROGRESS, State.RESOLVED, State.CLOSED} <= set(
+        mine.values_list("state", flat=True)
+    )
+    waiting = mine.get(state=State.RESOLVED)
+    assert "rate" in case_selectors.allowed_actions(resident, waiting)
+    assert mine.filter(channel=Channel.RESIDENT_WEB).count() == mine.count()
+    # Out of scope stays out: grid1 never sees a case of another grid in its queue.
+    grid_path = RoleAssignment.objects.get(user=users["grid1"]).place.path
+    assert not case_selectors.my_queue(users["grid1"]).exclude(level_path__startswith=grid_path).exists()

@@ -32,7 +32,7 @@ HEADERS = [
 
 
 def make_id(birth: str, seq: int, *, region: str = "430102", male: bool = True) -> str:
-    """A valid GB 11643 number (generated, nobody's): birth as YYYYMMDD, seq 0–49."""
+    """A valid GB 11643 number (generated, nobody's): birth as YYYYMMDD, seq 0–499."""
     order = f"{seq * 2 + (1 if male else 0):03d}"[-3:]
     first17 = f"{region}{birth}{order}"
     return first17 + id_check_char(first17)

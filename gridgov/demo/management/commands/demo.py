@@ -19,9 +19,9 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
-def login_table(rows: list[tuple[str, str, str]]) -> list[str]:
-    header = ("账号", "角色", "范围")
-    widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(3)]
+def login_table(rows: list[tuple[str, ...]]) -> list[str]:
+    header = ("账号", "角色", "范围", "事件中做什么")[: len(rows[0]) if rows else 3]
+    widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(_pad(cell, widths[i]) for i, cell in enumerate(header)).rstrip()]
     lines.append("  ".join("-" * width for width in widths))
     lines += ["  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
@@ -29,16 +29,23 @@ def login_table(rows: list[tuple[str, str, str]]) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "生成演示社区：开福区芙蓉北路街道金泰路社区（8苑81栋约10,500户、约2万居民）和各角色演示账号"
+    help = "生成演示社区：开福区芙蓉北路街道金泰路社区（8苑81栋约10,500户、约2万居民）、各角色演示账号和近60天的事件"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--scale", type=float, default=1.0, help="规模比例（默认 1 = 10,496 户；测试可用 0.02）"
         )
         parser.add_argument("--reset", action="store_true", help="删除已有的演示社区和演示账号后重建")
+        parser.add_argument(
+            "--without-cases",
+            action="store_true",
+            help="只生成人房信息和账号，不生成事件（默认生成近60天的事件）",
+        )
         parser.add_argument("--seed", type=int, default=builder.SEED, help="随机种子（默认固定，结果可复现）")
 
-    def handle(self, *args: Any, scale: float, reset: bool, seed: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, scale: float, reset: bool, seed: int, without_cases: bool, **options: Any
+    ) -> None:
         if not 0 < scale <= 2:
             raise CommandError("--scale 须大于 0 且不超过 2")
         started = time.monotonic()
@@ -48,7 +55,10 @@ class Command(BaseCommand):
             else:
                 self.stdout.write("没有找到演示社区，直接生成")
         result = builder.build_demo(
-            scale=scale, seed=seed, log=lambda message: self.stdout.write(f"  {message}")
+            scale=scale,
+            seed=seed,
+            log=lambda message: self.stdout.write(f"  {message}"),
+            cases=not without_cases,
         )
         elapsed = time.monotonic() - started
         if result.created:
@@ -63,7 +73,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(note))
         self.stdout.write("")
         self.stdout.write(f"演示账号（统一密码：{builder.DEMO_PASSWORD}）：")
-        for line in login_table(result.logins):
+        rows = [(*row, builder.CASE_DUTIES.get(row[0], "")) for row in result.logins]
+        for line in login_table(rows):
             self.stdout.write("  " + line)
         self.stdout.write("")
         self.stdout.write(f"用时 {elapsed:.1f} 秒")
