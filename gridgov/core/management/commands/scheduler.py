@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import close_old_connections
+from django.db import connections
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -93,6 +93,14 @@ JOBS: tuple[Job, ...] = (
 )
 
 
+def _fresh_connections() -> None:
+    """Drop connections the server closed or CONN_MAX_AGE retired, as a request would: this
+    process lives for months. Never one inside a transaction (a caller's, or a test's)."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
+
 class Command(BaseCommand):
     help = (
         "定期任务调度器（可替代 cron）：按固定周期把定期任务放进任务队列，由 gridgov worker 执行——"
@@ -134,7 +142,7 @@ class Command(BaseCommand):
         self.stdout.flush()
 
     def _enqueue(self, job: Job) -> None:
-        close_old_connections()
+        _fresh_connections()
         try:
             result = import_string(job.task).enqueue()
         except Exception as exc:  # the next tick tries again; one bad moment must not end the loop
