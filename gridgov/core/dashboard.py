@@ -29,6 +29,7 @@ def summary_for(user: User) -> dict[str, Any]:
         "residents": residents.count(),
         "floating": floating_for(user).count(),
         "expiring": list(floating_expiring(user)[:10]),
+        "expiring_count": floating_expiring(user).count(),
         "tags": list(tag_counts),
     }
 
