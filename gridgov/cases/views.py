@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import capabilities_anywhere, paths_with
+from gridgov.accounts.scope import capabilities_anywhere, paths_with, subtree_q
 from gridgov.cases import bulk, forms, selectors, services
 from gridgov.cases import routing as routing_defaults
 from gridgov.cases.models import (
@@ -744,10 +744,9 @@ def stats(request: HttpRequest) -> HttpResponse:
     _require(request, caps.CASES_STATS)
     user = request.user
     roots = selectors.stats_places(user)
-    scope = Q(pk__in=[])
-    for root in roots:
-        scope |= Q(path=root.path) | Q(path__startswith=root.path + ".")
-    places = Place.objects.filter(scope, kind__in=AREA_KINDS).order_by("path")
+    places = Place.objects.filter(
+        subtree_q([root.path for root in roots], "path"), kind__in=AREA_KINDS
+    ).order_by("path")
     today = timezone.localdate()
     data = request.GET.copy()
     if not request.GET:
