@@ -1,0 +1,295 @@
+"""Shared by every case service: locking, the timeline and audit rows, attachments, and who must be told."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.scope import has_capability
+from gridgov.audit.models import AuditAction
+from gridgov.audit.services import audit_record
+from gridgov.cases import policy
+from gridgov.cases.models import (
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    EventKind,
+)
+from gridgov.cases.photos import CleanPhoto
+from gridgov.cases.routing import KIND_LEVEL
+from gridgov.core import crypto
+from gridgov.core.errors import Forbidden, NotFound, field_error
+from gridgov.orgs.models import OrgKind
+from gridgov.places.models import Place
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+
+
+logger = logging.getLogger(__name__)
+
+TEXT_MAX = 2000
+NOTE_MAX = 2000
+REASON_MAX = 500
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+TRACKING_LENGTH = 10
+CLIENT_KEY_RE = re.compile(r"^[\w.:\-]{1,64}$")
+# Organisations that can be called in (吹哨) or be routed cases.
+HANDLING_ORG_KINDS = (OrgKind.DEPARTMENT, OrgKind.PROPERTY, OrgKind.UNIT, OrgKind.SOCIAL)
+
+
+class CaseConflict(ValidationError):
+    """The case moved on under the user (someone else accepted it, it was closed …)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__({"state": [message]})
+
+
+class ApiKeyInvalid(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("接入密钥无效或已吊销")
+
+
+class RateLimited(Exception):
+    def __init__(self, limit: int, retry_after: int) -> None:
+        self.limit = limit
+        self.retry_after = retry_after
+        super().__init__(f"请求过于频繁：每分钟最多{limit}次，请{retry_after}秒后再试")
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def phone_hash(phone: str) -> str:
+    return crypto.blind_index(phone, kind="case-phone")
+
+
+def case_link(case: Case) -> str:
+    try:
+        return reverse("cases:detail", args=[case.pk])
+    except NoReverseMatch:
+        return f"/cases/{case.pk}/"
+
+
+def _text(value: Any, field: str, label: str, *, required: bool = True, max_length: int = NOTE_MAX) -> str:
+    text = str(value or "").strip()
+    if required and not text:
+        raise field_error(field, f"请填写{label}")
+    if len(text) > max_length:
+        raise field_error(field, f"{label}不能超过{max_length}个字，当前{len(text)}个字")
+    return text
+
+
+def _new_tracking_code() -> str:
+    while True:
+        code = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+        if not Case.objects.filter(tracking_code=code).exists():
+            return code
+
+
+def _lock(case: Case | int) -> Case:
+    pk = case.pk if isinstance(case, Case) else case
+    locked = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("category", "subcategory", "place", "level_place", "handler_org")
+        .filter(pk=pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFound()
+    return locked
+
+
+def _visible_or_404(by: User | None, case: Case) -> None:
+    if by is None:
+        return
+    if not (policy.is_staff_viewer(by, case) or policy.is_reporter(by, case)):
+        raise NotFound()
+
+
+def _staff_or_404(by: User | None, case: Case) -> None:
+    if by is None:
+        return
+    if not policy.is_staff_viewer(by, case):
+        raise NotFound()
+
+
+def _event(
+    case: Case,
+    *,
+    by: User | None,
+    kind: str,
+    at: dt.datetime | None = None,
+    from_state: str | None = None,
+    from_level: str | None = None,
+    note: str = "",
+    public: bool = False,
+) -> CaseEvent:
+    """Append one timeline row; `from_*` given means the state/level changed to the case's now."""
+    return CaseEvent.objects.create(
+        case=case,
+        at=at or timezone.now(),
+        actor=by if by is not None and by.pk else None,
+        kind=kind,
+        from_state=from_state or "",
+        to_state=case.state if from_state is not None else "",
+        from_level=from_level or "",
+        to_level=case.level if from_level is not None else "",
+        handler_user_id=case.handler_user_id,
+        handler_org_id=case.handler_org_id,
+        note=note,
+        public=public,
+    )
+
+
+def _audit(case: Case, *, by: User | None, event: str, changes: dict[str, Any] | None = None) -> None:
+    audit_record(
+        actor=by,
+        action=AuditAction.CREATE if event == EventKind.SUBMITTED else AuditAction.UPDATE,
+        target=case,
+        target_label=f"事件{case.tracking_code}",
+        place_path=case.place_path,
+        changes={"event": [None, event], **(changes or {})},
+    )
+
+
+def _attach(
+    case: Case,
+    photos: Sequence[CleanPhoto],
+    *,
+    by: User | None,
+    kind: str,
+    event: CaseEvent | None,
+    public: bool = True,
+) -> list[CaseAttachment]:
+    stored = []
+    existing = CaseAttachment.objects.filter(case=case).count()
+    for index, photo in enumerate(photos, start=existing + 1):
+        attachment = CaseAttachment(
+            case=case,
+            event=event,
+            kind=kind,
+            content_type=photo.content_type,
+            size=len(photo.content),
+            original_name=photo.original_name,
+            uploaded_by=by if by is not None and by.pk else None,
+            public=public,
+        )
+        attachment.file.save(
+            f"{case.tracking_code}-{index}.{photo.extension}", ContentFile(photo.content), save=False
+        )
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+# --- who to tell ------------------------------------------------------------------------------
+
+
+def _assignments_on(paths: Iterable[str]):
+    from gridgov.accounts.models import RoleAssignment
+
+    return RoleAssignment.objects.filter(place__path__in=list(paths), user__is_active=True).select_related(
+        "role", "place", "user"
+    )
+
+
+def level_handlers(case: Case) -> list[User]:
+    """The people responsible for a case nobody holds yet, at its current level."""
+    if case.handler_user_id:
+        return [case.handler_user]
+    if case.handler_org_id:
+        return org_staff(case.handler_org_id)
+    chain = case.level_place.ancestor_paths() if case.level_place_id else []
+    matching = [
+        a
+        for a in _assignments_on(chain)
+        if caps.CASES_HANDLE in (a.role.capabilities or []) and KIND_LEVEL.get(a.place.kind) == case.level
+    ]
+    if not matching:
+        # No one at exactly this rung (a community without grid staff): the nearest above.
+        handlers = [a for a in _assignments_on(chain) if caps.CASES_HANDLE in (a.role.capabilities or [])]
+        if handlers:
+            deepest = max(len(a.place.path) for a in handlers)
+            matching = [a for a in handlers if len(a.place.path) == deepest]
+    return list({a.user_id: a.user for a in matching}.values())
+
+
+def supervisors_above(place: Place | None) -> list[User]:
+    """The nearest superiors of whoever works at `place`: supervisors strictly above it."""
+    if place is None:
+        return []
+    above = place.ancestor_paths()[:-1]
+    found = [a for a in _assignments_on(above) if caps.CASES_SUPERVISE in (a.role.capabilities or [])]
+    if not found:
+        found = [
+            a for a in _assignments_on([place.path]) if caps.CASES_SUPERVISE in (a.role.capabilities or [])
+        ]
+    if not found:
+        return []
+    deepest = max(len(a.place.path) for a in found)
+    return list({a.user_id: a.user for a in found if len(a.place.path) == deepest}.values())
+
+
+def dispatchers_for(case: Case) -> list[User]:
+    if case.dispatcher_id:
+        return [case.dispatcher]
+    chain = case.level_place.ancestor_paths()
+    found = [a for a in _assignments_on(chain) if caps.CASES_DISPATCH in (a.role.capabilities or [])]
+    if not found:
+        return []
+    deepest = max(len(a.place.path) for a in found)
+    return list({a.user_id: a.user for a in found if len(a.place.path) == deepest}.values())
+
+
+def org_staff(organisation_id: int) -> list[User]:
+    from gridgov.accounts.models import User
+
+    staff = list(User.objects.filter(organisation_id=organisation_id, is_active=True))
+    return [user for user in staff if has_capability(user, caps.CASES_ORG_HANDLE)]
+
+
+def reporters_of(case: Case) -> list[User]:
+    users: list[User] = []
+    if case.reporter_user_id:
+        users.append(case.reporter_user)
+    if case.reporter_resident_id:
+        from gridgov.accounts.models import User
+
+        users.extend(User.objects.filter(resident_id=case.reporter_resident_id, is_active=True))
+    return users
+
+
+def _notify(
+    recipients: Iterable[User | None], *, by: User | None, case: Case, title: str, body: str, kind: str
+) -> None:
+    unique = {u.pk: u for u in recipients if u is not None and u.pk and (by is None or u.pk != by.pk)}
+    if not unique:
+        return
+    from gridgov.notifications.services import notify
+
+    notify(recipients=list(unique.values()), title=title, body=body, link=case_link(case), kind=kind)
+
+
+def _snippet(case: Case, length: int = 40) -> str:
+    text = case.text.replace("\n", " ")
+    return text if len(text) <= length else text[:length] + "…"
+
+
+
+
+def enqueue_after_commit(task, *args: Any, **kwargs: Any) -> None:
+    """Enqueue a django_tasks task once the surrounding transaction has committed."""
+    transaction.on_commit(lambda: task.enqueue(*args, **kwargs))

@@ -1,0 +1,150 @@
+"""After resolution: the reporter's rating (with one reopening) and the audited phone reveal."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from gridgov.audit.models import AuditAction
+from gridgov.audit.services import audit_record
+from gridgov.cases import policy
+from gridgov.cases.models import (
+    Case,
+    EventKind,
+    State,
+)
+from gridgov.core import crypto
+from gridgov.core.errors import Forbidden, NotFound, field_error
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+
+
+from gridgov.cases.services._common import (
+    REASON_MAX,
+    CaseConflict,
+    _audit,
+    _event,
+    _lock,
+    _notify,
+    _snippet,
+    _staff_or_404,
+    _text,
+    level_handlers,
+    supervisors_above,
+)
+from gridgov.cases.services.escalation import _climb, _move_level
+
+
+def _reporter_or_code(by: User | None, case: Case, phone_last4: str) -> None:
+    if policy.is_reporter(by, case):
+        return
+    if phone_last4 and case.reporter_phone_last4 and phone_last4 == case.reporter_phone_last4:
+        return
+    raise NotFound()
+
+
+@transaction.atomic
+def case_rate(
+    *, by: User | None, case: Case, rating: int | str, comment: str = "", phone_last4: str = ""
+) -> Case:
+    """回访评价. 1–2 (不满意) reopens the case once, one rung up, to someone who did not dispatch it."""
+    case = _lock(case)
+    if by is not None and not by.is_authenticated:
+        by = None
+    _reporter_or_code(by, case, (phone_last4 or "").strip())
+    if case.state != State.RESOLVED:
+        raise CaseConflict(f"事件{case.get_state_display()}，不能评价")
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        raise field_error("rating", "评价须为1到5分") from None
+    if not 1 <= rating <= 5:
+        raise field_error("rating", "评价须为1到5分")
+    comment = _text(comment, "comment", "评价意见", required=False, max_length=REASON_MAX)
+    now = timezone.now()
+    case.rating, case.rating_comment, case.rated_at = rating, comment, now
+    _event_note = f"{rating}分{'：' + comment if comment else ''}"
+    if rating <= 2 and case.reopen_count == 0:
+        old_place = case.level_place
+        excluded = [pk for pk in (case.dispatcher_id, case.handler_user_id) if pk]
+        from_level = case.level
+        climb = _climb(case)
+        if climb is not None:
+            level, level_place, org_id = climb
+        else:
+            level, level_place, org_id = case.level, case.level_place, None
+        _move_level(case, level=level, level_place=level_place, organisation_id=org_id, now=now)
+        case.reopen_count += 1
+        case.excluded_reviewers = excluded
+        case.resolved_at = None
+        case.save()
+        _event(case, by=by, kind=EventKind.RATED, at=now, note=_event_note, public=True)
+        _event(
+            case,
+            by=by,
+            kind=EventKind.REOPENED,
+            at=now,
+            from_state=State.RESOLVED,
+            from_level=from_level,
+            note=comment,
+            public=True,
+        )
+        _audit(
+            case,
+            by=by,
+            event=EventKind.REOPENED,
+            changes={"rating": [None, rating], "state": [State.RESOLVED, State.NEW]},
+        )
+        _notify(
+            [*supervisors_above(old_place), *level_handlers(case)],
+            by=by,
+            case=case,
+            title="群众不满意，事件重办",
+            body=f"{_snippet(case)}：{_event_note}",
+            kind="case.reopened",
+        )
+        return case
+    case.state = State.CLOSED
+    case.closed_at = now
+    case.save()
+    _event(
+        case, by=by, kind=EventKind.RATED, at=now, from_state=State.RESOLVED, note=_event_note, public=True
+    )
+    _audit(
+        case,
+        by=by,
+        event=EventKind.RATED,
+        changes={"rating": [None, rating], "state": [State.RESOLVED, State.CLOSED]},
+    )
+    if rating <= 2:
+        _notify(
+            [case.handler_user, *supervisors_above(case.level_place)],
+            by=by,
+            case=case,
+            title="重办后群众仍不满意",
+            body=f"{_snippet(case)}：{_event_note}",
+            kind="case.unsatisfied",
+        )
+    return case
+
+
+@transaction.atomic
+def case_reveal_reporter_phone(*, by: User, case: Case, purpose: str) -> str:
+    """The reporter's full phone number, for a call-back; every reveal is audited."""
+    case = Case.objects.get(pk=case.pk)
+    _staff_or_404(by, case)
+    if "reveal_reporter" not in policy.allowed(by, case):
+        raise Forbidden("只有承办人和派单人可以查看反映人完整电话")
+    purpose = _text(purpose, "purpose", "查看原因", max_length=200)
+    audit_record(
+        actor=by,
+        action=AuditAction.VIEW_PII,
+        target=case,
+        target_label=f"事件{case.tracking_code}反映人",
+        place_path=case.place_path,
+        purpose=purpose,
+    )
+    return crypto.decrypt(case.reporter_phone_enc)

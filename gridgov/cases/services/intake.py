@@ -1,0 +1,300 @@
+"""Intake from every channel: one submit path that validates, routes and records a new case."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.scope import has_capability, is_unrestricted
+from gridgov.cases import policy
+from gridgov.cases.models import (
+    PUBLIC_CHANNELS,
+    STAFF_CHANNELS,
+    ApiKey,
+    AttachmentKind,
+    Case,
+    Category,
+    Channel,
+    EventKind,
+    Priority,
+    State,
+)
+from gridgov.cases.photos import clean_photos
+from gridgov.cases.routing import due_times, route
+from gridgov.core import crypto
+from gridgov.core.errors import Forbidden, field_error
+from gridgov.core.validation import normalize_phone
+from gridgov.places.models import Place
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+    from gridgov.people.models import Resident
+
+
+from gridgov.cases.services._common import (
+    CLIENT_KEY_RE,
+    TEXT_MAX,
+    ApiKeyInvalid,
+    _attach,
+    _audit,
+    _event,
+    _new_tracking_code,
+    _notify,
+    _snippet,
+    _text,
+    level_handlers,
+    phone_hash,
+)
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    case: Case
+    created: bool
+
+
+def _category_from(value: Category | str | int | None, field: str) -> Category | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, Category):
+        category = value
+    else:
+        lookup = {"pk": value} if isinstance(value, int) else {"code": str(value).strip()}
+        category = Category.objects.filter(**lookup).select_related("parent").first()
+    if category is None or not category.is_active:
+        raise field_error(field, "分类不存在或已停用")
+    return category
+
+
+def _coordinates(latitude: Any, longitude: Any) -> tuple[float | None, float | None]:
+    if latitude in (None, "") and longitude in (None, ""):
+        return None, None
+    try:
+        lat, lng = float(latitude), float(longitude)
+    except (TypeError, ValueError):
+        raise field_error("latitude", "经纬度须为数字，且须同时填写") from None
+    if not -90 <= lat <= 90:
+        raise field_error("latitude", "纬度须在-90到90之间")
+    if not -180 <= lng <= 180:
+        raise field_error("longitude", "经度须在-180到180之间")
+    return lat, lng
+
+
+def _suggest(text: str):
+    from gridgov.triage.services import suggest
+
+    return suggest(text)
+
+
+def case_submit(**fields: Any) -> Case:
+    """Take a report from any channel; takes the keywords of `case_submit_result`, which also
+    says whether the report was new."""
+    return case_submit_result(**fields).case
+
+
+def _source(by: User | None, api_key: ApiKey | None, phone_digest: str) -> str:
+    if api_key is not None:
+        return f"key:{api_key.pk}"
+    if by is not None and by.is_authenticated:
+        return f"user:{by.pk}"
+    return f"phone:{phone_digest[:32]}" if phone_digest else "anon"
+
+
+def case_submit_result(
+    *,
+    by: User | None,
+    text: str,
+    channel: str,
+    place: Place | None,
+    category: Category | str | int | None = None,
+    subcategory: Category | str | int | None = None,
+    priority: str | None = None,
+    address_detail: str = "",
+    latitude: float | str | None = None,
+    longitude: float | str | None = None,
+    reporter_resident: Resident | None = None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    photos: Iterable[Any] = (),
+    client_key: str = "",
+    api_key: ApiKey | None = None,
+    now: dt.datetime | None = None,
+) -> SubmitResult:
+    if by is not None and not by.is_authenticated:
+        by = None  # AnonymousUser from a public page
+    now = now or timezone.now()
+    text = _text(text, "text", "反映内容", max_length=TEXT_MAX)
+    if channel not in Channel.values:
+        raise field_error("channel", "来源渠道无效")
+    if place is None:
+        raise field_error("place", "请选择事件发生的地点")
+    address_detail = _text(address_detail, "address_detail", "具体位置", required=False, max_length=200)
+    reporter_name = _text(reporter_name, "reporter_name", "反映人姓名", required=False, max_length=50)
+    latitude, longitude = _coordinates(latitude, longitude)
+    client_key = str(client_key or "").strip()
+    if client_key and not CLIENT_KEY_RE.match(client_key):
+        raise field_error("client_key", "请求标识只能包含字母、数字和 _ . : -，最长64个字符")
+    phone = ""
+    if reporter_phone:
+        try:
+            phone = normalize_phone(reporter_phone)
+        except ValidationError as exc:
+            raise field_error("reporter_phone", exc.messages[0]) from None
+    phone_digest = phone_hash(phone) if phone else ""
+    if priority not in (None, "", *Priority.values):
+        raise field_error("priority", "优先级只能是一般或紧急")
+
+    # Who may report through which channel.
+    reporter_user = None
+    if channel in PUBLIC_CHANNELS:
+        if by is None and not phone:
+            raise field_error("reporter_phone", "匿名反映请留下手机号，便于回访")
+        reporter_user = by
+        if by is not None and reporter_resident is None:
+            reporter_resident = getattr(by, "resident", None)
+    elif channel in STAFF_CHANNELS:
+        if by is None:
+            raise Forbidden("请先登录")
+        if not has_capability(by, caps.CASES_INTAKE, place):
+            org_id = policy.org_handles(by)
+            serves = (
+                org_id
+                and channel == Channel.PROPERTY_BULK
+                and Place.objects.filter(served_by=org_id, path__in=place.ancestor_paths()).exists()
+            )
+            if not serves:
+                raise Forbidden(f"您无权登记“{place.name}”的事件")
+        if channel == Channel.PATROL:
+            reporter_user = by
+        if reporter_resident is not None and not (
+            has_capability(by, caps.REGISTRY_VIEW, reporter_resident.place)
+            if reporter_resident.place_id
+            else is_unrestricted(by)
+        ):
+            raise field_error("reporter_resident", "无权关联该居民")
+    else:  # external systems and Open311 clients
+        if api_key is None or not api_key.is_active:
+            raise ApiKeyInvalid()
+        if api_key.place_id and not (
+            place.pk == api_key.place_id or place.path.startswith(api_key.place.path + ".")
+        ):
+            raise field_error("place", "该地点不在接入密钥的上报范围内")
+        by = None
+
+    source = _source(by, api_key, phone_digest)
+    if client_key:
+        existing = Case.objects.filter(source=source, client_key=client_key).first()
+        if existing is not None:
+            return SubmitResult(case=existing, created=False)
+
+    cleaned_photos = clean_photos(photos)
+    chosen = _category_from(category, "category")
+    chosen_sub = _category_from(subcategory, "subcategory")
+    if chosen is not None and chosen.parent_id:
+        chosen, chosen_sub = chosen.parent, chosen_sub or chosen
+    if chosen_sub is not None:
+        if chosen_sub.parent_id is None:
+            raise field_error("subcategory", "请选择子分类")
+        if chosen is not None and chosen_sub.parent_id != chosen.pk:
+            raise field_error("subcategory", "子分类不属于所选分类")
+        chosen = chosen or chosen_sub.parent
+
+    suggestion = _suggest(text)
+    staff_decided = chosen is not None and by is not None and channel in STAFF_CHANNELS
+    if chosen is None:
+        chosen = (
+            Category.objects.filter(code=suggestion.category, parent__isnull=True, is_active=True).first()
+            or Category.objects.filter(code="other").first()
+        )
+        if chosen is None:
+            raise field_error("category", "请先配置事件分类")
+    effective = chosen_sub or chosen
+    priority = priority or (suggestion.urgency if suggestion.urgency in Priority.values else Priority.NORMAL)
+
+    try:
+        with transaction.atomic():
+            routed = route(effective, place)
+            due_accept, due_resolve = due_times(effective, priority, now)
+            case = Case.objects.create(
+                tracking_code=_new_tracking_code(),
+                text=text,
+                address_detail=address_detail,
+                category=chosen,
+                subcategory=chosen_sub,
+                priority=priority,
+                category_confirmed=staff_decided,
+                state=State.NEW,
+                level=routed.level,
+                place=place,
+                place_path=place.path,
+                level_place=routed.level_place,
+                level_path=routed.level_place.path,
+                latitude=latitude,
+                longitude=longitude,
+                channel=channel,
+                reporter_user=reporter_user,
+                reporter_resident=reporter_resident,
+                reporter_name=reporter_name,
+                reporter_phone_enc=crypto.encrypt(phone) if phone else "",
+                reporter_phone_hash=phone_digest,
+                reporter_phone_last4=phone[-4:] if phone else "",
+                created_by=by,
+                api_key=api_key,
+                handler_org_id=routed.organisation_id,
+                created_at=now,
+                due_accept_at=due_accept,
+                due_resolve_at=due_resolve,
+                suggested_category=suggestion.category or "",
+                suggested_urgency=suggestion.urgency or "",
+                suggested_confidence=suggestion.confidence,
+                suggested_matched="、".join(suggestion.matched)[:200],
+                source=source,
+                client_key=client_key,
+            )
+            event = _event(
+                case,
+                by=by,
+                kind=EventKind.SUBMITTED,
+                at=now,
+                from_state="",
+                from_level="",
+                note=Channel(channel).label,
+                public=True,
+            )
+            _attach(case, cleaned_photos, by=by, kind=AttachmentKind.REPORT, event=event)
+            _audit(
+                case,
+                by=by,
+                event=EventKind.SUBMITTED,
+                changes={
+                    "channel": [None, channel],
+                    "category": [None, effective.code],
+                    "priority": [None, priority],
+                    "level": [None, routed.level],
+                    "place": [None, place.name],
+                },
+            )
+            _notify(
+                level_handlers(case),
+                by=by,
+                case=case,
+                title=f"新事件待受理：{effective.name}",
+                body=f"{place.name}：{_snippet(case)}",
+                kind="case.new",
+            )
+    except IntegrityError:
+        if not client_key:
+            raise
+        # A concurrent retry with the same key won the insert: it is the first case.
+        existing = Case.objects.filter(source=source, client_key=client_key).first()
+        if existing is None:
+            raise
+        return SubmitResult(case=existing, created=False)
+    return SubmitResult(case=case, created=True)

@@ -1,0 +1,98 @@
+"""The workbench: my queue, dispatch, overdue and all cases, filtered and paged."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.scope import capabilities_anywhere
+from gridgov.cases import forms, selectors
+from gridgov.cases.models import (
+    Case,
+)
+from gridgov.cases.templatetags.cases_staff import due_info
+from gridgov.cases.views._common import (
+    PAGE_SIZE,
+    WORKBENCH_CAPS,
+    _is_htmx,
+    _place_trails,
+    _require,
+)
+from gridgov.places.selectors import AREA_KINDS, places_for
+
+TABS = [
+    ("my", "我的待办", "1"),
+    ("dispatch", "待分派", "2"),
+    ("overdue", "已超时", "3"),
+    ("all", "全部", "4"),
+]
+
+
+@login_required
+@require_GET
+def workbench(request: HttpRequest) -> HttpResponse:
+    _require(request, *WORKBENCH_CAPS)
+    user = request.user
+    held = capabilities_anywhere(user)
+    tabs = [t for t in TABS if t[0] != "dispatch" or caps.CASES_DISPATCH in held]
+    tab = request.GET.get("tab") or "my"
+    if tab not in {t[0] for t in tabs}:
+        tab = "my"
+    places = places_for(user, caps.CASES_VIEW).filter(kind__in=AREA_KINDS)
+    form = forms.FilterForm(request.GET, places=places.order_by("path"), categories=selectors.categories())
+    if tab == "my":
+        cases = selectors.my_queue(user)
+    elif tab == "dispatch":
+        cases = selectors.dispatch_queue(user)
+    elif tab == "overdue":
+        cases = selectors.overdue(user)
+    elif form.is_valid():
+        data = form.cleaned_data
+        cases = selectors.cases_for(
+            user,
+            state=data["state"] or None,
+            category=data["category"] or None,
+            place=data["place"],
+            channel=data["channel"] or None,
+            level=data["level"] or None,
+            since=data["since"],
+            until=data["until"],
+            supervised=True if data["supervised"] else None,
+            q=data["q"],
+        )
+    else:
+        cases = Case.objects.none()
+    counts = {
+        "my": selectors.my_queue(user).count(),
+        "dispatch": selectors.dispatch_queue(user).count() if caps.CASES_DISPATCH in held else 0,
+        "overdue": selectors.overdue(user).count(),
+    }
+    tab_items = [
+        {"code": code, "label": label, "key": key, "count": counts.get(code)} for code, label, key in tabs
+    ]
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    cases_on_page = list(page.object_list)
+    trails = _place_trails([case.place for case in cases_on_page])
+    rows = [(case, due_info(case, now), trails.get(case.place_id, "")) for case in cases_on_page]
+    context = {
+        "tabs": tab_items,
+        "tab": tab,
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "counts": counts,
+        "can_intake": caps.CASES_INTAKE in held,
+        "filtered": tab == "all" and any(v for k, v in request.GET.items() if k not in ("tab", "page")),
+    }
+    target = request.headers.get("HX-Target", "") if _is_htmx(request) else ""
+    if target == "wb-list":
+        return render(request, "cases/staff/_case_list.html", context)
+    if target == "wb-panel":
+        return render(request, "cases/staff/_workbench_panel.html", context)
+    return render(request, "cases/staff/workbench.html", context)
