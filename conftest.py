@@ -12,6 +12,8 @@ import os
 
 import pytest
 
+from gridgov.accounts.scope import SYSTEM
+
 os.environ.setdefault("GRIDGOV_FIELD_KEY", "dGVzdC1maWVsZC1rZXktMzItYnl0ZXMtbG9uZy4uLi4=")
 
 
@@ -19,6 +21,18 @@ os.environ.setdefault("GRIDGOV_FIELD_KEY", "dGVzdC1maWVsZC1rZXktMzItYnl0ZXMtbG9u
 def _immediate_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _calendar_cache_follows_rollback():
+    # The holiday calendar is cached per process; a test that entered days rolls them back, so
+    # the next test must not count on them. Untouched, the cache is kept (no reload per test).
+    from gridgov.core import calendar
+
+    before = calendar.generation()
+    yield
+    if calendar.generation() != before:
+        calendar.invalidate()
 
 
 class World:
@@ -35,23 +49,23 @@ def world(db) -> World:
     from gridgov.places.services import household_create, place_create
 
     w = World()
-    w.street = place_create(by=None, parent=None, kind=PlaceKind.STREET, name="芙蓉北路街道")
-    w.community = place_create(by=None, parent=w.street, kind=PlaceKind.COMMUNITY, name="金泰路社区")
-    w.grid1 = place_create(by=None, parent=w.community, kind=PlaceKind.GRID, name="第一网格")
-    w.grid2 = place_create(by=None, parent=w.community, kind=PlaceKind.GRID, name="第二网格")
-    w.estate1 = place_create(by=None, parent=w.grid1, kind=PlaceKind.ESTATE, name="聚江苑")
-    w.estate2 = place_create(by=None, parent=w.grid2, kind=PlaceKind.ESTATE, name="鸿江苑")
-    w.building1 = place_create(by=None, parent=w.estate1, kind=PlaceKind.BUILDING, name="1栋")
-    w.building2 = place_create(by=None, parent=w.estate2, kind=PlaceKind.BUILDING, name="8栋")
-    w.household1 = household_create(by=None, place=w.building1, room="101")
-    w.household2 = household_create(by=None, place=w.building2, room="202")
+    w.street = place_create(by=SYSTEM, parent=None, kind=PlaceKind.STREET, name="芙蓉北路街道")
+    w.community = place_create(by=SYSTEM, parent=w.street, kind=PlaceKind.COMMUNITY, name="金泰路社区")
+    w.grid1 = place_create(by=SYSTEM, parent=w.community, kind=PlaceKind.GRID, name="第一网格")
+    w.grid2 = place_create(by=SYSTEM, parent=w.community, kind=PlaceKind.GRID, name="第二网格")
+    w.estate1 = place_create(by=SYSTEM, parent=w.grid1, kind=PlaceKind.ESTATE, name="聚江苑")
+    w.estate2 = place_create(by=SYSTEM, parent=w.grid2, kind=PlaceKind.ESTATE, name="鸿江苑")
+    w.building1 = place_create(by=SYSTEM, parent=w.estate1, kind=PlaceKind.BUILDING, name="1栋")
+    w.building2 = place_create(by=SYSTEM, parent=w.estate2, kind=PlaceKind.BUILDING, name="8栋")
+    w.household1 = household_create(by=SYSTEM, place=w.building1, room="101")
+    w.household2 = household_create(by=SYSTEM, place=w.building2, room="202")
     # Valid GB 11643 numbers (check digits computed), generated, not real people.
     w.zhang = resident_create(
-        by=None, name="张建国", household=w.household1, relation=Relation.HEAD,
+        by=SYSTEM, name="张建国", household=w.household1, relation=Relation.HEAD,
         id_number="430102195001010018", phone="13812345678", moved_in=dt.date(2010, 5, 1),
     )
     w.li = resident_create(
-        by=None, name="李秀英", household=w.household2, relation=Relation.HEAD,
+        by=SYSTEM, name="李秀英", household=w.household2, relation=Relation.HEAD,
         id_number="430102198002020027", phone="13987654321",
     )
     roles = {role.code: role for role in Role.objects.all()}
@@ -59,8 +73,8 @@ def world(db) -> World:
     w.password = password
 
     def staff(username: str, role: str, place, **extra):
-        user = user_create(by=None, username=username, password=password, display_name=username, validate=False, **extra)
-        role_grant(by=None, user=user, role=roles[role], place=place)
+        user = user_create(by=SYSTEM, username=username, password=password, display_name=username, validate=False, **extra)
+        role_grant(by=SYSTEM, user=user, role=roles[role], place=place)
         return user
 
     w.alice = staff("alice", "grid_worker", w.grid1)
@@ -68,9 +82,9 @@ def world(db) -> World:
     w.carol = staff("carol", "community_secretary", w.community)
     w.dave = staff("dave", "volunteer_grid_worker", w.grid1)
     w.frank = staff("frank", "grid_head", w.grid1)
-    w.erin = user_create(by=None, username="erin", password=password, resident=w.li, validate=False)
-    role_grant(by=None, user=w.erin, role=roles["resident"], place=w.building2)
-    w.admin = user_create(by=None, username="admin", password=password, validate=False)
+    w.erin = user_create(by=SYSTEM, username="erin", password=password, resident=w.li, validate=False)
+    role_grant(by=SYSTEM, user=w.erin, role=roles["resident"], place=w.building2)
+    w.admin = user_create(by=SYSTEM, username="admin", password=password, validate=False)
     w.admin.is_superuser = w.admin.is_staff = True
     w.admin.save()
     return w

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+import datetime as dt
+import re
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
 from gridgov.accounts.services import api_token_user
 from gridgov.core.errors import FORBIDDEN_MESSAGE, NOT_FOUND_MESSAGE, error_items
+from gridgov.core.openapi import declare_error_responses
+from gridgov.core.text import text_problem
 
 
 class BearerToken(HttpBearer):
@@ -42,13 +48,82 @@ class ActiveSession(SessionAuth):
         return user if user is not None and user.is_active else None
 
 
-api = NinjaAPI(
+# Fields holding multi-line text (notes, reports, reasons): tabs and line breaks are allowed there.
+# Every other string of a request is one line: a name, a room, a phone, a code, a search.
+MULTILINE_FIELDS = frozenset(
+    {
+        "text",
+        "note",
+        "notes",
+        "description",
+        "result",
+        "reason",
+        "comment",
+        "move_out_reason",
+        "deregistration_reason",
+    }
+)
+
+
+def _check_strings(request: HttpRequest, data: object, field: str = "__all__") -> list[dict[str, str]]:
+    problems: list[dict[str, str]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            problems += _check_strings(request, value, str(key))
+    elif isinstance(data, list):
+        for item in data:
+            problems += _check_strings(request, item, field)
+    elif isinstance(data, str):
+        problem = text_problem(data, field_label(request, field), multiline=field in MULTILINE_FIELDS)
+        if problem:
+            problems.append({"field": field, "message": problem})
+    return problems
+
+
+class SafeTextParser(Parser):
+    """Every string of a JSON body, a query and a form passes `core.text.text_problem` before any
+    schema sees it, so no endpoint can forget a field. Refused with 400 and the field named."""
+
+    def _refuse(self, request: HttpRequest, data: object) -> None:
+        problems = _check_strings(request, data)
+        if problems:
+            errors: dict[str, list[str]] = {}
+            for item in problems:
+                errors.setdefault(item["field"], []).append(item["message"])
+            raise ValidationError(errors)
+
+    def parse_body(self, request: HttpRequest):
+        data = super().parse_body(request)
+        # Every JSON body of the API is an object. ninja's Schema reads fields off any value, so
+        # a body of `[]` or `5` would otherwise pass as "nothing given" (a PATCH answered 200).
+        if not isinstance(data, dict):
+            raise ValidationError({"__all__": ["请求体须为JSON对象"]})
+        # Raised inside ninja's body reader, this reaches on_http_error as the HttpError's cause.
+        self._refuse(request, data)
+        return data
+
+    def parse_querydict(self, data, list_fields, request: HttpRequest):
+        result = super().parse_querydict(data, list_fields, request)
+        self._refuse(request, result)
+        return result
+
+
+class GridGovAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI schema also declares the error answers (`gridgov.core.openapi`)."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return declare_error_responses(schema, extra=_particular_errors)
+
+
+api = GridGovAPI(
     title="GridGov 网格治理 API",
     version="1",
     description="街道、社区、网格的人房信息与治理数据。所有读取按当前用户的权限范围过滤。",
     auth=[ActiveSession(), BearerToken()],
     urls_namespace="api",
     docs_url="/docs",
+    parser=SafeTextParser(),
 )
 
 
@@ -56,6 +131,13 @@ def _error(
     request: HttpRequest, status: int, detail: str, errors: list[dict[str, str]] | None = None
 ) -> HttpResponse:
     return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    from gridgov.core.views import too_big_message
+
+    return _error(request, 413, too_big_message())
 
 
 @api.exception_handler(AuthenticationError)
@@ -166,7 +248,38 @@ FIELD_LABELS = {
     "tags": "人群标签",
     "user": "账号",
     "within": "地点范围",
+    # query parameters of the lists
+    "since": "起始日期",
+    "until": "截止日期",
+    "actor_id": "操作人账号ID",
+    "offset": "起始位置",
+    "limit": "条数",
 }
+
+
+# Where a field name means something more precise than FIELD_LABELS says: a resident's "name".
+_PATH_LABELS = {
+    "/api/v1/residents": {"name": "姓名"},
+    "/api/v1/floating": {"name": "姓名"},
+}
+
+
+def field_label(request: HttpRequest | None, field: str) -> str:
+    """The Chinese name of a request field, as error messages show it."""
+    if request is not None:
+        for prefix, labels in _PATH_LABELS.items():
+            if request.path.startswith(prefix) and field in labels:
+                return labels[field]
+    return FIELD_LABELS.get(field, "请求内容" if field == "__all__" else field)
+
+
+def _is_date(bound: object) -> bool:
+    # pydantic puts a date bound into the error's context as its ISO text.
+    try:
+        dt.date.fromisoformat(str(bound))
+    except ValueError:
+        return False
+    return True
 
 
 def _schema_error_message(field: str, error: dict) -> str:
@@ -179,8 +292,14 @@ def _schema_error_message(field: str, error: dict) -> str:
         message = f"取值无效，可选：{str(context['expected']).replace(' or ', ', ')}"
     elif kind == "string_too_long" and context.get("max_length"):
         message = f"不能超过{context['max_length']}个字"
+    elif kind == "greater_than_equal" and _is_date(context.get("ge")):
+        message = f"不能早于{context['ge']}"
+    elif kind == "less_than_equal" and _is_date(context.get("le")):
+        message = f"不能晚于{context['le']}"
     elif kind == "greater_than_equal" and "ge" in context:
         message = f"不能小于{context['ge']}"
+    elif kind == "less_than_equal" and "le" in context:
+        message = f"不能大于{context['le']}"
     return f"{FIELD_LABELS.get(field, field)}：{message}"
 
 
@@ -209,6 +328,8 @@ _HTTP_ERROR_MESSAGES = {
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, ValidationError):  # SafeTextParser refused the body
+        return on_invalid(request, exc.__cause__)
     return _error(request, exc.status_code, _HTTP_ERROR_MESSAGES.get(str(exc), str(exc)))
 
 
@@ -253,6 +374,23 @@ def on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
     response = _error(request, 429, str(exc))
     response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+# The transitions of a case, a department's report and a tracked rating check the case's state
+# under a row lock (409); an API key counts its calls and a tracking code its failed tries (429).
+_CONFLICTS = re.compile(
+    r"/v1/(cases/\{case_id\}/(?!reveal-reporter$)[a-z-]+|calls/\{call_id\}/report|cases/track/\{code\}/rate)$"
+)
+_RATE_LIMITED = re.compile(r"/v1/(intake|cases/track/\{code\}(/rate)?)$")
+
+
+def _particular_errors(method: str, path: str) -> set[int]:
+    codes = set()
+    if method == "post" and _CONFLICTS.search(path):
+        codes.add(409)
+    if _RATE_LIMITED.search(path):
+        codes.add(429)
+    return codes
 
 
 FIELD_LABELS.update(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
@@ -26,7 +27,7 @@ DATA_DIR = Path(os.environ.get("GRIDGOV_DATA_DIR", "./data")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _secret_from_file(filename: str, make: callable) -> str:
+def _secret_from_file(filename: str, make: Callable[[], str]) -> str:
     # Generated once and kept beside the database, so a demo restart keeps sessions and
     # (for the field key) can still decrypt what it stored.
     path = DATA_DIR / filename
@@ -75,6 +76,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so the Content-Security-Policy and no-store reach every response (gridgov.core.middleware).
+    "gridgov.core.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -142,6 +145,10 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 GRIDGOV_LOGIN_MAX_FAILURES = int(os.environ.get("GRIDGOV_LOGIN_MAX_FAILURES", "5"))
 GRIDGOV_LOGIN_LOCK_MINUTES = int(os.environ.get("GRIDGOV_LOGIN_LOCK_MINUTES", "15"))
+# Failed logins from one client address over every account before the address is blocked
+# (0: no per-address limit, for a reverse proxy that does not pass client addresses on).
+GRIDGOV_LOGIN_IP_MAX_FAILURES = int(os.environ.get("GRIDGOV_LOGIN_IP_MAX_FAILURES", "30"))
+GRIDGOV_LOGIN_IP_LOCK_MINUTES = int(os.environ.get("GRIDGOV_LOGIN_IP_LOCK_MINUTES", "15"))
 
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -164,6 +171,33 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 GRIDGOV_GRID_HOUSEHOLDS_MIN = int(os.environ.get("GRIDGOV_GRID_HOUSEHOLDS_MIN", "300"))
 GRIDGOV_GRID_HOUSEHOLDS_MAX = int(os.environ.get("GRIDGOV_GRID_HOUSEHOLDS_MAX", "500"))
 GRIDGOV_FLOATING_REMIND_DAYS = int(os.environ.get("GRIDGOV_FLOATING_REMIND_DAYS", "30"))
+# Spreadsheet uploads (registry imports, cases bulk lists) are read in the task worker only, at
+# most this many rows and columns; uploads nobody confirmed are deleted after KEEP_HOURS.
+GRIDGOV_IMPORT_MAX_ROWS = int(os.environ.get("GRIDGOV_IMPORT_MAX_ROWS", "50000"))
+GRIDGOV_IMPORT_MAX_COLUMNS = int(os.environ.get("GRIDGOV_IMPORT_MAX_COLUMNS", "100"))
+GRIDGOV_IMPORT_KEEP_HOURS = float(os.environ.get("GRIDGOV_IMPORT_KEEP_HOURS", "24"))
+
+# Cases: the public report pages, photos, auto-close, the holiday calendar.
+GRIDGOV_REPORT_HOTLINE = os.environ.get("GRIDGOV_REPORT_HOTLINE", "12345")
+GRIDGOV_REPORT_PHONE_PER_HOUR = int(os.environ.get("GRIDGOV_REPORT_PHONE_PER_HOUR", "5"))
+GRIDGOV_REPORT_IP_PER_HOUR = int(os.environ.get("GRIDGOV_REPORT_IP_PER_HOUR", "20"))
+# Tracking code + last four digits (pages and API alike): failures within WINDOW minutes that
+# lock a code (MAX) or a client address (IP_MAX, 0 = no per-address limit, e.g. behind a proxy
+# that hides client addresses) for LOCK minutes, each further lock of the same key twice as long.
+GRIDGOV_TRACK_MAX_FAILURES = int(os.environ.get("GRIDGOV_TRACK_MAX_FAILURES", "5"))
+GRIDGOV_TRACK_IP_MAX_FAILURES = int(os.environ.get("GRIDGOV_TRACK_IP_MAX_FAILURES", "20"))
+GRIDGOV_TRACK_WINDOW_MINUTES = int(os.environ.get("GRIDGOV_TRACK_WINDOW_MINUTES", "15"))
+GRIDGOV_TRACK_LOCK_MINUTES = int(os.environ.get("GRIDGOV_TRACK_LOCK_MINUTES", "30"))
+GRIDGOV_CASE_PHOTO_MAX_BYTES = int(os.environ.get("GRIDGOV_CASE_PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
+GRIDGOV_CASE_CLOSE_UNRATED_DAYS = int(os.environ.get("GRIDGOV_CASE_CLOSE_UNRATED_DAYS", "7"))
+# How often a process re-checks the holiday table for edits made by another process.
+GRIDGOV_CALENDAR_CHECK_SECONDS = float(os.environ.get("GRIDGOV_CALENDAR_CHECK_SECONDS", "60"))
+
+# Triage: the learned model, how many corrections trigger a retraining, how often the rules
+# and the model are re-checked for edits made by another process.
+TRIAGE_MODEL_ENABLED = env_bool("TRIAGE_MODEL_ENABLED", True)
+TRIAGE_RETRAIN_AFTER = int(os.environ.get("TRIAGE_RETRAIN_AFTER", "20"))
+TRIAGE_RULES_CHECK_SECONDS = float(os.environ.get("TRIAGE_RULES_CHECK_SECONDS", "2"))
 
 TASKS = {
     "default": {
@@ -176,12 +210,24 @@ SESSION_COOKIE_SECURE = env_bool("GRIDGOV_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
+# 4xx responses log one line, no traceback (gridgov.core.logfilters); 5xx keep theirs. A filter
+# on a logger covers only records logged on it, so each logger Django refuses requests on has it.
+_ONE_LINE = {"filters": ["client_errors_one_line"]}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"client_errors_one_line": {"()": "gridgov.core.logfilters.ClientErrorWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "jieba": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "jieba": {"level": "WARNING"},
+        "django.request": _ONE_LINE,
+        **{
+            f"django.security.{name}": _ONE_LINE
+            for name in ("RequestDataTooBig", "TooManyFieldsSent", "TooManyFilesSent", "DisallowedHost", "SuspiciousOperation")
+        },
+    },
 }
 
 # Notifications: outbound channels (SMS backend, robot webhooks) and their retry policy.
@@ -189,6 +235,9 @@ GRIDGOV_SMS_BACKEND = os.environ.get("GRIDGOV_SMS_BACKEND", "gridgov.notificatio
 GRIDGOV_NOTIFY_TIMEOUT = float(os.environ.get("GRIDGOV_NOTIFY_TIMEOUT", "5"))
 GRIDGOV_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("GRIDGOV_NOTIFY_MAX_ATTEMPTS", "5"))
 GRIDGOV_NOTIFY_BACKOFF = float(os.environ.get("GRIDGOV_NOTIFY_BACKOFF", "30"))
+# Where group robots may post: WeCom's and DingTalk's robot hosts, https only. An entry is a host
+# (https, port 443) or an origin such as http://10.1.2.3:8080 (a robot gateway on the intranet).
+GRIDGOV_ROBOT_HOSTS = env_list("GRIDGOV_ROBOT_HOSTS", "qyapi.weixin.qq.com,oapi.dingtalk.com")
 # Public address of this site (e.g. https://grid.example.gov.cn), so robot messages can link back.
 GRIDGOV_PUBLIC_URL = os.environ.get("GRIDGOV_PUBLIC_URL", "")
 

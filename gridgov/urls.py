@@ -23,3 +23,8 @@ urlpatterns = [
     path("r/", include("gridgov.cases.urls_public")),
     path("open311/v2/", include("gridgov.open311.urls")),
 ]
+
+# Chinese pages for people, JSON under /api/ (gridgov.core.views); 403 keeps Django's, rendering 403.html.
+handler400 = "gridgov.core.views.bad_request"
+handler404 = "gridgov.core.views.page_not_found"
+handler500 = "gridgov.core.views.server_error"

@@ -15,6 +15,7 @@ from gridgov.accounts.services import role_set_capabilities
 from gridgov.audit.admin import ReadOnlyAdmin
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_diff, audit_record
+from gridgov.core.forms import SafeModelForm
 
 # Changes to these on an account are permission changes and go to the audit trail.
 _AUDITED_USER_FIELDS = (
@@ -87,7 +88,7 @@ class UserAdmin(DjangoUserAdmin):
             )
 
 
-class RoleAdminForm(forms.ModelForm):
+class RoleAdminForm(SafeModelForm):
     capability_choices = forms.MultipleChoiceField(
         label="权限",
         required=False,

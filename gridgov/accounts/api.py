@@ -9,6 +9,7 @@ from gridgov.accounts import capabilities as caps
 from gridgov.accounts import selectors, services
 from gridgov.accounts.schemas import MeOut, TokenCreatedOut, TokenIn, TokenOut
 from gridgov.accounts.scope import capabilities_anywhere
+from gridgov.core.http import api_user
 from gridgov.core.paging import paged
 
 router = Router(tags=["账号与令牌"])
@@ -16,7 +17,7 @@ router = Router(tags=["账号与令牌"])
 
 @router.get("/me", response=MeOut, summary="当前用户、角色与权限")
 def me(request: HttpRequest):
-    user = request.user
+    user = api_user(request)
     held = capabilities_anywhere(user)
     return {
         "id": user.pk,
@@ -33,17 +34,18 @@ def me(request: HttpRequest):
 @router.get("/tokens", response=list[TokenOut], summary="我的API令牌")
 @paged
 def token_list(request: HttpRequest):
-    return selectors.api_tokens_of(request.user)
+    return selectors.api_tokens_of(api_user(request))
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="创建API令牌（完整令牌只返回这一次）")
 def token_create(request: HttpRequest, payload: TokenIn):
-    token, key = services.api_token_create(user=request.user, name=payload.name)
+    token, key = services.api_token_create(user=api_user(request), name=payload.name)
     token.key = key
     return Status(201, token)
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="撤销API令牌")
 def token_revoke(request: HttpRequest, token_id: int):
-    services.api_token_revoke(by=request.user, token=selectors.api_token_for(request.user, token_id))
+    user = api_user(request)
+    services.api_token_revoke(by=user, token=selectors.api_token_for(user, token_id))
     return Status(204, None)

@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
-from gridgov.accounts.services import find_user_for_login, login_failed, login_succeeded, user_is_locked
+from gridgov.accounts import login as guard
+from gridgov.accounts.services import client_ip, find_user_for_login
 
 
 class PhoneOrUsernameBackend(ModelBackend):
-    """Log in with a username or a phone number; lock the account after repeated failures."""
+    """Log in with a username or a phone number; repeated failures block the (account, address)
+    pair and, past a higher limit, the address (see gridgov.accounts.login)."""
 
     def authenticate(
         self,
@@ -21,19 +22,20 @@ class PhoneOrUsernameBackend(ModelBackend):
     ):
         if not username or password is None:
             return None
+        ip = client_ip(request)
         user = find_user_for_login(username)
-        if user is None:
-            # Spend the same time as a real check so a timing probe cannot list accounts.
-            get_user_model()().set_password(password)
-            return None
-        if user_is_locked(user):
-            if request is not None:
-                request.gridgov_locked_user = user  # type: ignore[attr-defined]
-            return None
-        if user.check_password(password) and self.user_can_authenticate(user):
-            login_succeeded(user=user, request=request)
+        blocked = guard.login_blocked(login=username, user=user, ip=ip)
+        if user is None or blocked:
+            # The hasher runs on every attempt, so an unknown or blocked name costs the same time.
+            guard.burn_password_hash(password)
+            valid = False
+        else:
+            valid = user.check_password(password) and self.user_can_authenticate(user)
+        if valid and user is not None:
+            guard.login_succeeded(login=username, user=user, ip=ip)
             return user
-        login_failed(user=user, request=request)
-        if request is not None and user_is_locked(user):
-            request.gridgov_locked_user = user  # type: ignore[attr-defined]
+        if not blocked:
+            blocked = guard.login_failed(login=username, user=user, ip=ip)
+        if blocked and request is not None:
+            request.gridgov_login_blocked = blocked  # type: ignore[attr-defined]
         return None

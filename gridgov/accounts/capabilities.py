@@ -54,3 +54,9 @@ LABELS.update(
 )
 ALL = tuple(LABELS)
 CHOICES = list(LABELS.items())
+
+# Triage (智能分类): the keyword rules and the learned model are global, like the categories.
+TRIAGE_CONFIGURE = "triage.configure"
+LABELS[TRIAGE_CONFIGURE] = "配置智能分类规则并重新训练模型"
+ALL = tuple(LABELS)
+CHOICES = list(LABELS.items())

@@ -5,30 +5,33 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.models import Role
+from gridgov.core.forms import SafeForm, SafeTextMixin
 from gridgov.places.models import Place
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(SafeTextMixin, AuthenticationForm):
     username = forms.CharField(label="用户名或手机号", max_length=150)
     password = forms.CharField(label="密码", strip=False, widget=forms.PasswordInput)
 
     error_messages = {
         "invalid_login": "用户名/手机号或密码错误",
         "inactive": "该账号已停用",
-        "locked": "密码错误次数过多，账号已锁定，请%(minutes)s分钟后再试",
+        # The same words for a real account and an unknown name: neither says which it was.
+        "locked": "该账号从本设备登录失败次数过多，请%(minutes)s分钟后再试",
+        "address_blocked": "本网络登录失败次数过多，请%(minutes)s分钟后再试",
     }
 
     def clean(self):
         try:
             return super().clean()
         except forms.ValidationError:
-            if getattr(self.request, "gridgov_locked_user", None) is not None:
-                from django.conf import settings
+            blocked = getattr(self.request, "gridgov_login_blocked", None)
+            if blocked is not None:
+                from gridgov.accounts import login
 
+                code = "address_blocked" if blocked == login.ADDRESS else "locked"
                 raise forms.ValidationError(
-                    self.error_messages["locked"],
-                    code="locked",
-                    params={"minutes": settings.GRIDGOV_LOGIN_LOCK_MINUTES},
+                    self.error_messages[code], code=code, params={"minutes": login.blocked_minutes(blocked)}
                 ) from None
             raise
 
@@ -48,7 +51,7 @@ class _RoleChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
-class RoleGrantForm(forms.Form):
+class RoleGrantForm(SafeForm):
     role = _RoleChoiceField(
         label="角色",
         queryset=Role.objects.none(),
@@ -62,8 +65,8 @@ class RoleGrantForm(forms.Form):
 
     def __init__(self, *args, roles: list[Role], places, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].queryset = Role.objects.filter(pk__in=[role.pk for role in roles])
-        self.fields["place"].queryset = places
+        self.model_choice_field("role").queryset = Role.objects.filter(pk__in=[role.pk for role in roles])
+        self.model_choice_field("place").queryset = places
 
 
 class AccountCreateForm(RoleGrantForm):
@@ -88,7 +91,7 @@ class AccountCreateForm(RoleGrantForm):
     field_order = ["username", "display_name", "phone", "password", "role", "place"]
 
 
-class RoleCapabilitiesForm(forms.Form):
+class RoleCapabilitiesForm(SafeForm):
     """One row of the role × capability matrix."""
 
     capabilities = forms.MultipleChoiceField(

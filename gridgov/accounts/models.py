@@ -88,9 +88,36 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    # Not a column: the plain key, on the instance only in the answer that creates the token.
+    key: str
+
     class Meta:
         verbose_name = "API令牌"
         verbose_name_plural = "API令牌"
 
     def __str__(self) -> str:
         return f"{self.name}（{self.prefix}…）"
+
+
+class LoginGuard(models.Model):
+    """Failed password logins, counted in the database so every process and every login path
+    (the login page, the admin's) counts together.
+
+    Key "pair:…" is one account (or one unknown login name) from one client address: reaching
+    its limit blocks that pair only, so a stranger elsewhere cannot lock the real user out.
+    Key "ip:…" is one client address over all names: it stops password spraying.
+    Keys are keyed hashes, so the table lists neither login names nor addresses.
+    """
+
+    key = models.CharField(max_length=80, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "登录失败计数"
+        verbose_name_plural = "登录失败计数"
+        indexes = [models.Index(fields=["window_start"], name="login_guard_window")]
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}…: {self.failures}"

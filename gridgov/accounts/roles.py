@@ -48,6 +48,8 @@ CASE_CAPABILITIES: dict[str, list[str]] = {
         c.CASES_SUPERVISE,
         c.CASES_STATS,
         c.CASES_CONFIGURE,
+        # Whoever configures the (global) categories also tunes the rules that suggest them.
+        c.TRIAGE_CONFIGURE,
     ],
     "community_secretary": [
         c.CASES_VIEW,

@@ -50,9 +50,33 @@ class SystemActor:
 
 SYSTEM = SystemActor()
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    # Who a service is told acts: a real user, the public (Django's AnonymousUser, for the
+    # anonymous report and tracking-by-code forms) or SYSTEM. Never None.
+    Actor = User | AnonymousUser | SystemActor
+
 
 def is_system(user: Any) -> bool:
     return user is SYSTEM
+
+
+def as_user(actor: Any) -> User | None:
+    """The saved user behind `actor`, for a foreign key (`created_by`, `granted_by` …): None for
+    SYSTEM and the anonymous public, who are recorded by label, not by row."""
+    require_actor(actor)
+    return actor if getattr(actor, "pk", None) and not is_system(actor) else None
+
+
+def actor_label(actor: Any) -> str:
+    """How audit rows and timelines name `actor`: the user, "系统", or "匿名公众"."""
+    require_actor(actor)
+    if is_system(actor):
+        return str(SYSTEM)
+    if not getattr(actor, "is_authenticated", False):
+        return "匿名公众"
+    return str(actor)
 
 
 def require_actor(user: Any) -> None:
@@ -66,7 +90,18 @@ def within(path: str, roots: Iterable[str]) -> bool:
     return any(path == root or path.startswith(root + ".") for root in roots)
 
 
-def _assignments(user: User) -> list[tuple[frozenset[str], str]]:
+def is_below(path: str, root: str) -> bool:
+    """Whether `path` lies strictly below `root` (a descendant, not the root itself)."""
+    return path.startswith(root + ".")
+
+
+def _path_of(place: Place | str) -> str:
+    return place if isinstance(place, str) else place.path
+
+
+def _assignments(user: Actor) -> list[tuple[frozenset[str], str]]:
+    if user.pk is None:  # SYSTEM, the anonymous public, an unsaved user: no row holds them
+        return []
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
         from gridgov.accounts.models import RoleAssignment
@@ -87,14 +122,14 @@ def forget(user: User) -> None:
         delattr(user, _CACHE_ATTR)
 
 
-def is_unrestricted(user: User | SystemActor | None) -> bool:
+def is_unrestricted(user: Actor | None) -> bool:
     """A system administrator (superuser) or the system actor: every scope, every capability."""
     if user is SYSTEM:
         return True
     return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
 
 
-def paths_with(user: User, capability: str) -> list[str]:
+def paths_with(user: Actor, capability: str) -> list[str]:
     """The minimal set of subtree roots where the user holds `capability`."""
     if not (user and user.is_authenticated and user.is_active):
         return []
@@ -115,14 +150,24 @@ def subtree_q(paths: list[str], field: str) -> Q:
     return condition
 
 
-def scope_q(user: User, capability: str, field: str = "place__path") -> Q:
+def place_q(place: Place | str, field: str = "place__path") -> Q:
+    """Filter for rows whose place (reached through `field`) is `place` or lies under it."""
+    return subtree_q([_path_of(place)], field)
+
+
+def below_q(place: Place | str, field: str = "place__path") -> Q:
+    """Filter for rows whose place lies strictly under `place` (its descendants only)."""
+    return Q(**{f"{field}__startswith": _path_of(place) + "."})
+
+
+def scope_q(user: Actor, capability: str, field: str = "place__path") -> Q:
     """Filter for rows whose place (reached through `field`) lies in the user's scope."""
     if is_unrestricted(user):
         return Q()
     return subtree_q(paths_with(user, capability), field)
 
 
-def has_capability(user: User, capability: str, place: Place | None = None) -> bool:
+def has_capability(user: Actor, capability: str, place: Place | None = None) -> bool:
     """Whether the user holds `capability` at `place` (or anywhere, when place is None)."""
     if is_unrestricted(user):
         return True
@@ -132,35 +177,48 @@ def has_capability(user: User, capability: str, place: Place | None = None) -> b
     return within(place.path, paths)
 
 
-def has_capability_at(user: User, capability: str, path: str) -> bool:
+def has_capability_at(user: Actor, capability: str, path: str) -> bool:
     """`has_capability` for a place known only by its path (a case's `level_path`, say)."""
     if is_unrestricted(user):
         return True
     return within(path, paths_with(user, capability))
 
 
-def holders(capability: str, place: Place | str, *, at_or_above: bool = True) -> QuerySet[Any]:
+def holders(
+    capability: str,
+    place: Place | str,
+    *,
+    at_or_above: bool = True,
+    nearest: bool = False,
+    kinds: Iterable[str] | None = None,
+) -> QuerySet[Any]:
     """Active users who hold `capability` at `place`: assigned there or (by default) above it.
 
-    System administrators are not listed: they can act anywhere but are not anyone's duty."""
-    from gridgov.accounts.models import Role
+    `nearest` keeps only those assigned at the deepest such place (a grid's own staff, not every
+    secretary above them); `kinds` keeps only assignments at places of those kinds. System
+    administrators are not listed: they can act anywhere but are not anyone's duty."""
+    from gridgov.accounts.models import Role, RoleAssignment
     from gridgov.accounts.models import User as UserModel
 
-    path = place if isinstance(place, str) else place.path
+    path = _path_of(place)
     parts = path.split(".")
     chain = [".".join(parts[: index + 1]) for index in range(len(parts))] if at_or_above else [path]
     # Roles are a handful of rows; JSON containment is not portable to SQLite.
     role_ids = [pk for pk, held in Role.objects.values_list("pk", "capabilities") if capability in (held or ())]
-    return (
-        UserModel.objects.filter(
-            is_active=True, assignments__role_id__in=role_ids, assignments__place__path__in=chain
-        )
-        .distinct()
-        .order_by("pk")
+    assignments = RoleAssignment.objects.filter(
+        user__is_active=True, role_id__in=role_ids, place__path__in=chain
     )
+    if kinds is not None:
+        assignments = assignments.filter(place__kind__in=list(kinds))
+    if nearest:
+        found = set(assignments.values_list("place__path", flat=True))
+        if not found:
+            return UserModel.objects.none()
+        assignments = assignments.filter(place__path=max(found, key=lambda p: p.count(".")))
+    return UserModel.objects.filter(pk__in=assignments.values("user_id")).order_by("pk")
 
 
-def capabilities_anywhere(user: User) -> set[str]:
+def capabilities_anywhere(user: Actor) -> set[str]:
     if is_unrestricted(user):
         from gridgov.accounts import capabilities
 
@@ -173,17 +231,24 @@ def capabilities_anywhere(user: User) -> set[str]:
     return found
 
 
-def require(user: User | SystemActor | None, capability: str, place: Place, *, visible_with: str | None = None) -> None:
+def require(user: Actor, capability: str, place: Place, *, visible_with: str | None = None) -> None:
     """Raise unless `user` may use `capability` at `place`.
 
     A place the user cannot even see gives the same NotFound as a missing one; a place they
     can see (through `visible_with`) but not act on gives Forbidden, which is honest and leaks
     nothing they did not already know. The system actor passes; `None` is refused.
     """
-    if user is None:  # TRANSITIONAL: callers still passing None are being converted to SYSTEM
-        return
+    require_actor(user)
     if has_capability(user, capability, place):
         return
     if visible_with and has_capability(user, visible_with, place):
         raise Forbidden()
     raise NotFound()
+
+
+def unrestricted_users() -> QuerySet[Any]:
+    """Active system administrators: the only users who see every subtree (see `is_unrestricted`),
+    for what nobody else can see whole (records in two trees that no one role covers)."""
+    from gridgov.accounts.models import User as UserModel
+
+    return UserModel.objects.filter(is_active=True, is_superuser=True).order_by("pk")

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.models import ApiToken, RoleAssignment, User
-from gridgov.accounts.scope import scope_q
+from gridgov.accounts.scope import capabilities_anywhere, is_unrestricted, scope_q
 
 
 def assignments_of(user: User) -> QuerySet[RoleAssignment]:
@@ -48,13 +48,20 @@ def assignment_for(user: User, assignment_id: int) -> RoleAssignment:
 
 
 def grantable_roles(user: User):
-    """Roles the acting user may hand out: only a superuser hands out ROLES_MANAGE itself."""
+    """Roles the acting user may hand out somewhere: those whose every capability they hold
+    (the service checks it again at the chosen place); only a system administrator hands out
+    ROLES_MANAGE itself."""
     from gridgov.accounts.models import Role
 
     roles = list(Role.objects.all())
-    if user.is_superuser:
+    if is_unrestricted(user):
         return roles
-    return [role for role in roles if caps.ROLES_MANAGE not in (role.capabilities or [])]
+    held = capabilities_anywhere(user)
+    return [
+        role
+        for role in roles
+        if caps.ROLES_MANAGE not in (role.capabilities or []) and set(role.capabilities or []) <= held
+    ]
 
 
 # --- API: the caller's own tokens, and staff working inside the caller's scope -------------

@@ -6,24 +6,22 @@ import secrets
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.http import HttpRequest
-from django.utils import timezone
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.models import ApiToken, Role, RoleAssignment, User
-from gridgov.accounts.scope import forget, require
+from gridgov.accounts.scope import as_user, forget, has_capability, is_unrestricted, require, require_actor
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_record
-from gridgov.core import crypto
+from gridgov.core import clock, crypto
 from gridgov.core.errors import Forbidden, field_error
 from gridgov.core.validation import normalize_phone
 
 if TYPE_CHECKING:
+    from gridgov.accounts.scope import Actor
     from gridgov.people.models import Resident
     from gridgov.places.models import Place
 
@@ -50,40 +48,22 @@ def find_user_for_login(login: str) -> User | None:
     return user
 
 
-def user_is_locked(user: User) -> bool:
-    return bool(user.locked_until and user.locked_until > timezone.now())
-
-
-def login_failed(*, user: User, request: HttpRequest | None) -> None:
-    with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
-        user.refresh_from_db(fields=["failed_logins", "locked_until"])
-        audit_record(actor=user, action=AuditAction.LOGIN_FAILED, target=user, ip=client_ip(request))
-        if user.failed_logins >= settings.GRIDGOV_LOGIN_MAX_FAILURES:
-            user.locked_until = timezone.now() + dt.timedelta(minutes=settings.GRIDGOV_LOGIN_LOCK_MINUTES)
-            user.failed_logins = 0
-            user.save(update_fields=["locked_until", "failed_logins"])
-            audit_record(actor=user, action=AuditAction.LOCKED, target=user, ip=client_ip(request))
-
-
-def login_succeeded(*, user: User, request: HttpRequest | None) -> None:
-    if user.failed_logins or user.locked_until:
-        User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
-    audit_record(actor=user, action=AuditAction.LOGIN, target=user, ip=client_ip(request))
-
-
 @transaction.atomic
 def user_create(
     *,
-    by: User | None,
+    by: Actor,
     username: str,
     password: str,
     display_name: str = "",
     phone: str = "",
     resident: Resident | None = None,
     organisation=None,
+    place: Place | None = None,
     validate: bool = True,
 ) -> User:
+    """A new account. `by` must manage accounts (ROLES_MANAGE) at `place`, where the account will
+    work; an account tied to no place is for system administrators (and the system) to create."""
+    _require_user_manager(by, place)
     username = (username or "").strip()
     if not username:
         raise field_error("username", "请填写用户名")
@@ -111,14 +91,38 @@ def user_create(
     return user
 
 
-@transaction.atomic
-def role_grant(*, by: User | None, user: User, role: Role, place: Place) -> RoleAssignment:
+def _require_user_manager(by: Actor, place: Place | None) -> None:
+    require_actor(by)
+    if is_unrestricted(by):
+        return
+    if place is None:
+        raise Forbidden("只有系统管理员可以创建不属于任何地点的账号")
+    require(by, caps.ROLES_MANAGE, place)  # a place out of scope: 404, like a missing one
+
+
+def _check_role_change(by: Actor, user: User, role: Role, place: Place, verb: str) -> None:
+    """A manager hands out (or takes back) only what they hold themselves, where they hold it,
+    and never to themselves; system administrators may do anything."""
     require(by, caps.ROLES_MANAGE, place)
-    if by is not None and not by.is_superuser and caps.ROLES_MANAGE in role.capabilities:
+    if is_unrestricted(by):
+        return
+    if user.pk == by.pk:
+        raise Forbidden(f"不能给自己{verb}角色，请由上级管理员办理")
+    if caps.ROLES_MANAGE in (role.capabilities or []):
         # Only a system administrator hands out the right to hand out rights.
         raise Forbidden("只有系统管理员可以授予管理账号与角色的权限")
+    missing = [code for code in role.capabilities or [] if not has_capability(by, code, place)]
+    if missing:
+        labels = "、".join(caps.LABELS.get(code, code) for code in missing)
+        raise Forbidden(f"您在{place.name}没有“{labels}”权限，不能{verb}“{role.name}”角色")
+
+
+@transaction.atomic
+def role_grant(*, by: Actor, user: User, role: Role, place: Place) -> RoleAssignment:
+    """Give `user` `role` at `place`; `by` must be allowed to (see `_check_role_change`)."""
+    _check_role_change(by, user, role, place, "授予")
     assignment, created = RoleAssignment.objects.get_or_create(
-        user=user, role=role, place=place, defaults={"granted_by": by}
+        user=user, role=role, place=place, defaults={"granted_by": as_user(by)}
     )
     if created:
         audit_record(
@@ -133,8 +137,9 @@ def role_grant(*, by: User | None, user: User, role: Role, place: Place) -> Role
 
 
 @transaction.atomic
-def role_revoke(*, by: User | None, assignment: RoleAssignment) -> None:
-    require(by, caps.ROLES_MANAGE, assignment.place)
+def role_revoke(*, by: Actor, assignment: RoleAssignment) -> None:
+    """Take a role back; the same rule as granting it."""
+    _check_role_change(by, assignment.user, assignment.role, assignment.place, "撤销")
     audit_record(
         actor=by,
         action=AuditAction.ROLE_REVOKE,
@@ -148,8 +153,9 @@ def role_revoke(*, by: User | None, assignment: RoleAssignment) -> None:
 
 
 @transaction.atomic
-def role_set_capabilities(*, by: User | None, role: Role, capabilities: Iterable[str]) -> Role:
-    if by is not None and not by.is_superuser:
+def role_set_capabilities(*, by: Actor, role: Role, capabilities: Iterable[str]) -> Role:
+    require_actor(by)
+    if not is_unrestricted(by):
         raise Forbidden("只有系统管理员可以修改角色权限")
     wanted = sorted(set(capabilities))
     unknown = set(wanted) - set(caps.ALL)
@@ -188,7 +194,7 @@ def api_token_user(key: str) -> User | None:
     )
     if token is None:
         return None
-    now = timezone.now()
+    now = clock.now()
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
@@ -197,7 +203,7 @@ def api_token_user(key: str) -> User | None:
 @transaction.atomic
 def account_create(
     *,
-    by: User | None,
+    by: Actor,
     username: str,
     password: str,
     role: Role,
@@ -207,8 +213,9 @@ def account_create(
 ) -> User:
     """A new account together with its first role: an account with no role in the creator's scope
     would be invisible to them at once, so both are written or neither."""
-    require(by, caps.ROLES_MANAGE, place)
-    user = user_create(by=by, username=username, password=password, display_name=display_name, phone=phone)
+    user = user_create(
+        by=by, username=username, password=password, display_name=display_name, phone=phone, place=place
+    )
     role_grant(by=by, user=user, role=role, place=place)
     return user
 
@@ -216,11 +223,11 @@ def account_create(
 @transaction.atomic
 def api_token_revoke(*, by: User, token: ApiToken) -> ApiToken:
     """Revoke a token at once; its next request gets 401. Revoking twice changes nothing."""
-    if token.user_id != by.pk and not by.is_superuser:
+    if token.user_id != by.pk and not is_unrestricted(by):
         raise Forbidden("只能撤销自己的API令牌")
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is None:
-        token.revoked_at = timezone.now()
+        token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
         audit_record(
             actor=by,

@@ -16,9 +16,10 @@ from gridgov.accounts import selectors as accounts_selectors
 from gridgov.accounts import services as accounts_services
 from gridgov.accounts.forms import AccountCreateForm, LoginForm, RoleGrantForm
 from gridgov.accounts.models import Role, RoleAssignment, User
+from gridgov.accounts.pages import page_access
 from gridgov.accounts.scope import has_capability, scope_q
-from gridgov.core.errors import Forbidden
 from gridgov.core.forms import apply_service_errors
+from gridgov.core.http import AuthedHttpRequest
 from gridgov.places.models import PlaceKind
 from gridgov.places.selectors import places_for
 
@@ -32,22 +33,15 @@ class LoginView(auth_views.LoginView):
 # --- account and role pages ----------------------------------------------------------------------
 
 
-def _require_roles_manage(user) -> None:
-    if not has_capability(user, caps.ROLES_MANAGE):
-        raise Forbidden("您没有管理账号与角色的权限")
-
-
 def _grant_places(user):
     # Units are below any post a role is given for; leaving them out keeps the picker short.
     return places_for(user, caps.ROLES_MANAGE).exclude(kind=PlaceKind.UNIT).order_by("path")
 
 
-@login_required
+@page_access("accounts:roles")
 @require_http_methods(["GET", "POST"])
-def role_matrix(request: HttpRequest) -> HttpResponse:
+def role_matrix(request: AuthedHttpRequest) -> HttpResponse:
     """Which role has which capability: superusers only (role_set_capabilities checks it too)."""
-    if not request.user.is_superuser:
-        raise Forbidden("只有系统管理员可以修改角色权限")
     roles = list(Role.objects.all())
     errors: list[str] = []
     if request.method == "POST":
@@ -83,7 +77,7 @@ def role_matrix(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _users_page(request: HttpRequest, form: AccountCreateForm, status: int = 200) -> HttpResponse:
+def _users_page(request: AuthedHttpRequest, form: AccountCreateForm, status: int = 200) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:50]
     users = accounts_selectors.users_for(request.user).prefetch_related(
         Prefetch(
@@ -100,20 +94,18 @@ def _users_page(request: HttpRequest, form: AccountCreateForm, status: int = 200
     return render(request, "accounts/users.html", {"page": page, "q": q, "form": form}, status=status)
 
 
-@login_required
+@page_access("accounts:users")
 @require_GET
-def user_list(request: HttpRequest) -> HttpResponse:
-    _require_roles_manage(request.user)
+def user_list(request: AuthedHttpRequest) -> HttpResponse:
     form = AccountCreateForm(
         roles=accounts_selectors.grantable_roles(request.user), places=_grant_places(request.user)
     )
     return _users_page(request, form)
 
 
-@login_required
+@page_access("accounts:users")
 @require_POST
-def user_create(request: HttpRequest) -> HttpResponse:
-    _require_roles_manage(request.user)
+def user_create(request: AuthedHttpRequest) -> HttpResponse:
     form = AccountCreateForm(
         request.POST,
         roles=accounts_selectors.grantable_roles(request.user),
@@ -130,7 +122,9 @@ def user_create(request: HttpRequest) -> HttpResponse:
     return _users_page(request, form, status=400)
 
 
-def _user_page(request: HttpRequest, account: User, form: RoleGrantForm, status: int = 200) -> HttpResponse:
+def _user_page(
+    request: AuthedHttpRequest, account: User, form: RoleGrantForm, status: int = 200
+) -> HttpResponse:
     # Posts outside the manager's scope are only counted: where else someone works is not theirs to see.
     assignments = list(accounts_selectors.assignments_of(account))
     visible = [a for a in assignments if has_capability(request.user, caps.ROLES_MANAGE, a.place)]
@@ -149,7 +143,7 @@ def _user_page(request: HttpRequest, account: User, form: RoleGrantForm, status:
 
 @login_required
 @require_GET
-def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_detail(request: AuthedHttpRequest, user_id: int) -> HttpResponse:
     account = accounts_selectors.user_for(request.user, user_id)
     form = RoleGrantForm(
         roles=accounts_selectors.grantable_roles(request.user), places=_grant_places(request.user)
@@ -159,7 +153,7 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def role_grant(request: HttpRequest, user_id: int) -> HttpResponse:
+def role_grant(request: AuthedHttpRequest, user_id: int) -> HttpResponse:
     account = accounts_selectors.user_for(request.user, user_id)
     form = RoleGrantForm(
         request.POST,
@@ -181,7 +175,7 @@ def role_grant(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def role_revoke(request: HttpRequest, assignment_id: int) -> HttpResponse:
+def role_revoke(request: AuthedHttpRequest, assignment_id: int) -> HttpResponse:
     assignment = accounts_selectors.assignment_for(request.user, assignment_id)
     account = assignment.user
     accounts_services.role_revoke(by=request.user, assignment=assignment)

@@ -9,7 +9,9 @@ from ninja import Field, Query, Router, Schema
 
 from gridgov.audit.models import AuditAction
 from gridgov.audit.selectors import audit_entries_for, can_view_audit
+from gridgov.core.bounds import DbId, FilterDate
 from gridgov.core.errors import Forbidden
+from gridgov.core.http import api_user
 from gridgov.core.paging import paged
 
 router = Router(tags=["审计"])
@@ -17,12 +19,12 @@ router = Router(tags=["审计"])
 
 class AuditFilters(Schema):
     actor: str | None = Field(None, max_length=80, description="操作人姓名或用户名（包含即可）")
-    actor_id: int | None = Field(None, description="操作人账号ID")
+    actor_id: DbId | None = Field(None, description="操作人账号ID")
     action: AuditAction | None = Field(None, description="操作类型")
     target_type: str | None = Field(None, max_length=40, description="对象类型，如 people.resident")
     target_id: str | None = Field(None, max_length=40)
-    since: dt.date | None = Field(None, description="起始日期（含）")
-    until: dt.date | None = Field(None, description="截止日期（含）")
+    since: FilterDate | None = Field(None, description="起始日期（含）")
+    until: FilterDate | None = Field(None, description="截止日期（含）")
     q: str | None = Field(None, max_length=100, description="对象名称、操作人或事由中的关键词")
 
 
@@ -50,10 +52,11 @@ class AuditEntryOut(Schema):
 def audit_search(request: HttpRequest, filters: Query[AuditFilters]):
     """Entries inside the caller's AUDIT_VIEW scope, newest first. Sensitive values in `changes`
     were masked when recorded."""
-    if not can_view_audit(request.user):
+    user = api_user(request)
+    if not can_view_audit(user):
         raise Forbidden("您没有查看审计日志的权限")
     data = filters.dict()
     actor_id = data.pop("actor_id")
     if actor_id is not None:
         data["actor"] = actor_id
-    return audit_entries_for(request.user, **{key: value for key, value in data.items() if value is not None})
+    return audit_entries_for(user, **{key: value for key, value in data.items() if value is not None})

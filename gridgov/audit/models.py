@@ -20,10 +20,10 @@ class AuditAction(models.TextChoices):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # type: ignore[override]
+    def update(self, **kwargs):
         raise PermissionError("审计日志只能追加，不能修改")
 
-    def delete(self):  # type: ignore[override]
+    def delete(self):
         raise PermissionError("审计日志只能追加，不能删除")
 
 
@@ -61,7 +61,7 @@ class AuditEntry(models.Model):
             raise PermissionError("审计日志只能追加，不能修改")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[override]
+    def delete(self, *args, **kwargs):
         raise PermissionError("审计日志只能追加，不能删除")
 
     def __str__(self) -> str:

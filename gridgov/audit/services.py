@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
+from gridgov.accounts.scope import actor_label, as_user
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.core.masking import mask_value
 
 if TYPE_CHECKING:
-    from gridgov.accounts.models import User
+    from gridgov.accounts.scope import Actor
 
 SENSITIVE_FIELDS = frozenset({"id_number", "phone"})
 
@@ -58,7 +59,7 @@ __all__ = ["AuditAction", "audit_diff", "audit_record"]
 
 def audit_entry(
     *,
-    actor: User | None,
+    actor: Actor,
     action: str,
     target: models.Model | None = None,
     target_type: str = "",
@@ -69,15 +70,16 @@ def audit_entry(
     purpose: str = "",
     ip: str | None = None,
 ) -> AuditEntry:
-    """An unsaved audit row; `audit_record` saves one at once, and writers that insert thousands
+    """An unsaved audit row naming who acted (a user, the anonymous public or scope.SYSTEM, never
+    None); `audit_record` saves one at once, and writers that insert thousands
     at once (gridgov.transfer) batch them inside the transaction of the registry writes."""
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or target.pk
         target_label = target_label or str(target)
     return AuditEntry(
-        actor=actor if actor is not None and actor.pk else None,
-        actor_label=(str(actor) if actor is not None else "系统")[:80],
+        actor=as_user(actor),
+        actor_label=actor_label(actor)[:80],
         action=action,
         target_type=target_type,
         target_id=str(target_id),

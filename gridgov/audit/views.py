@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from gridgov.accounts import capabilities as caps
+from gridgov.accounts.pages import page_access
 from gridgov.audit.models import AuditAction, AuditEntry
-from gridgov.audit.selectors import audit_entries_for, audit_target_types, can_view_audit
-from gridgov.core.errors import Forbidden
+from gridgov.audit.selectors import audit_entries_for, audit_target_types
+from gridgov.core.bounds import date_range_validators
+from gridgov.core.forms import SafeForm
+from gridgov.core.http import AuthedHttpRequest
 
 PER_PAGE = 50
 
@@ -61,7 +63,7 @@ FIELD_LABELS = {
 }
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(SafeForm):
     actor = forms.CharField(label="操作人", required=False, max_length=80)
     action = forms.ChoiceField(
         label="操作",
@@ -75,12 +77,14 @@ class AuditFilterForm(forms.Form):
         label="起始日期",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=date_range_validators(),
         error_messages={"invalid": "日期格式应为YYYY-MM-DD"},
     )
     until = forms.DateField(
         label="截止日期",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=date_range_validators(),
         error_messages={"invalid": "日期格式应为YYYY-MM-DD"},
     )
     q = forms.CharField(label="关键词", required=False, max_length=100)
@@ -144,11 +148,9 @@ def diff_rows(entry: AuditEntry) -> list[dict[str, str]]:
     return rows
 
 
-@login_required
+@page_access("audit:search")
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
-    if not can_view_audit(request.user):
-        raise Forbidden("您没有查看审计日志的权限")
+def search(request: AuthedHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     filters: dict[str, Any] = {}
     if form.is_bound and form.is_valid():

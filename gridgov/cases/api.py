@@ -23,6 +23,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 from ninja.security import APIKeyHeader
 
 from gridgov.accounts import capabilities as caps
+from gridgov.accounts.scope import SYSTEM
 from gridgov.cases import policy, selectors, services
 from gridgov.cases.models import ApiKey, Case, Channel
 from gridgov.cases.photos import MAX_PHOTOS
@@ -41,6 +42,8 @@ from gridgov.cases.schemas import (
     IntakeIn,
     MergeIn,
     NoteIn,
+    PublishedOut,
+    PublishIn,
     PurposeIn,
     RateIn,
     ReasonIn,
@@ -57,6 +60,7 @@ from gridgov.cases.schemas import (
     WhistleIn,
 )
 from gridgov.core.errors import NotFound, field_error
+from gridgov.core.http import api_user
 from gridgov.core.paging import paged
 from gridgov.triage.categories import CATEGORY_NAMES
 
@@ -99,7 +103,7 @@ def _body(request: HttpRequest, schema: type[S], *, photos: bool = True) -> tupl
     try:
         return schema.model_validate(data), files
     except pydantic.ValidationError as exc:
-        raise SchemaValidationError(list(exc.errors(include_url=False))) from None
+        raise SchemaValidationError([dict(error) for error in exc.errors(include_url=False)]) from None
 
 
 def _body_doc(schema: type[Schema], *, photos: bool = True) -> dict[str, Any]:
@@ -122,7 +126,7 @@ def _body_doc(schema: type[Schema], *, photos: bool = True) -> dict[str, Any]:
 
 
 def _with_actions(request: HttpRequest, case: Case) -> Case:
-    case.api_actions = sorted(selectors.allowed_actions(request.user, case))
+    case.api_actions = sorted(selectors.allowed_actions(api_user(request), case))
     return case
 
 
@@ -140,12 +144,12 @@ def _staff_timeline(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
             "to_level": event.to_level,
             "public": event.public,
         }
-        for event in selectors.case_timeline(request.user, case)
+        for event in selectors.case_timeline(api_user(request), case)
     ]
 
 
 def _detail(request: HttpRequest, case_id: int) -> Case:
-    user = request.user
+    user = api_user(request)
     case = selectors.case_for(user, case_id)
     staff = policy.is_staff_viewer(user, case)
     case.api_view = "staff" if staff else "reporter"
@@ -212,7 +216,7 @@ def case_list(request: HttpRequest, filters: Query[CaseFilter]):
     """`queue` gives a work queue (mine: what I should work on; dispatch: waiting to be
     classified and dispatched; overdue: past a deadline; reported: what I reported) and
     ignores the other filters; without it the filters select from every case in scope."""
-    user = request.user
+    user = api_user(request)
     if filters.queue == "mine":
         return selectors.my_queue(user)
     if filters.queue == "dispatch":
@@ -240,8 +244,8 @@ def case_list(request: HttpRequest, filters: Query[CaseFilter]):
 def case_statistics(request: HttpRequest, filters: Query[StatsFilter]):
     from gridgov.places.selectors import place_for
 
-    place = place_for(request.user, filters.place, caps.CASES_STATS) if filters.place else None
-    return selectors.case_stats(request.user, place, filters.since, filters.until)
+    place = place_for(api_user(request), filters.place, caps.CASES_STATS) if filters.place else None
+    return selectors.case_stats(api_user(request), place, filters.since, filters.until)
 
 
 @router.get(
@@ -251,7 +255,22 @@ def case_statistics(request: HttpRequest, filters: Query[StatsFilter]):
     summary="凭查询码和手机号后四位查看办理进度（无需登录）",
 )
 def case_track(request: HttpRequest, code: str, phone_last4: str = ""):
-    case = selectors.case_by_tracking_code(code, phone_last4=phone_last4, user=request.user)
+    """A wrong or unknown code and wrong digits are 404, a locked code 429 (with Retry-After),
+    both with the same message; failures count together with the tracking pages'."""
+    return _track_body(_proven(request, code, phone_last4))
+
+
+def _proven(request: HttpRequest, code: str, phone_last4: str) -> Case:
+    try:
+        return services.case_track_proof(
+            by=request.user, code=code, phone_last4=phone_last4, ip=request.META.get("REMOTE_ADDR", "")
+        )
+    except services.TrackingRefused:
+        # Not the generic "记录不存在" of other 404s: the page and the API refuse in one voice.
+        raise HttpError(404, services.TRACK_REFUSED) from None
+
+
+def _track_body(case: Case) -> dict[str, Any]:
     status, notes = selectors.public_status(case)
     return {
         "tracking_code": case.tracking_code,
@@ -277,11 +296,18 @@ def case_track(request: HttpRequest, code: str, phone_last4: str = ""):
     summary="凭查询码和手机号后四位评价办理结果（无需登录）",
 )
 def case_track_rate(request: HttpRequest, code: str, payload: TrackRateIn):
-    case = selectors.case_by_tracking_code(code, phone_last4=payload.phone_last4)
-    services.case_rate(
-        by=None, case=case, rating=payload.rating, comment=payload.comment, phone_last4=payload.phone_last4
+    case = _proven(request, code, payload.phone_last4)
+    case = services.case_rate(
+        by=request.user,
+        case=case,
+        rating=payload.rating,
+        comment=payload.comment,
+        phone_last4=payload.phone_last4,
+        ip=request.META.get("REMOTE_ADDR", ""),
     )
-    return case_track(request, code, payload.phone_last4)
+    rated = selectors.case_with_tracking_code(case.tracking_code)
+    assert rated is not None  # the case just rated, under its own code
+    return _track_body(rated)
 
 
 @router.get(
@@ -291,7 +317,7 @@ def case_track_rate(request: HttpRequest, code: str, payload: TrackRateIn):
     response={200: None},
 )
 def case_attachment(request: HttpRequest, attachment_id: int):
-    attachment = selectors.attachment_for(request.user, attachment_id)
+    attachment = selectors.attachment_for(api_user(request), attachment_id)
     return FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
 
 
@@ -302,10 +328,10 @@ def case_detail(request: HttpRequest, case_id: int):
 
 @router.get("/cases/{case_id}/duplicates", response=list[DuplicateOut], summary="疑似重复事件（供合并）")
 def case_duplicates(request: HttpRequest, case_id: int):
-    case = selectors.case_for(request.user, case_id, for_write=True)
+    case = selectors.case_for(api_user(request), case_id, for_write=True)
     return [
         {"case": other, "similarity": score}
-        for other, score in selectors.possible_duplicates(request.user, case)
+        for other, score in selectors.possible_duplicates(api_user(request), case)
     ]
 
 
@@ -342,7 +368,7 @@ def _submit(payload: SubmitIn | IntakeIn, photos: list[Any], **who: Any) -> Stat
 )
 def case_submit(request: HttpRequest):
     payload, photos = _body(request, SubmitIn)
-    user = request.user
+    user = api_user(request)
     place = None
     if payload.household is not None:
         from gridgov.places.selectors import household_for
@@ -375,7 +401,8 @@ def case_submit(request: HttpRequest):
     openapi_extra=_body_doc(IntakeIn),
 )
 def external_intake(request: HttpRequest):
-    api_key: ApiKey = request.auth
+    api_key = getattr(request, "auth", None)  # what ExternalKey.authenticate returned
+    assert isinstance(api_key, ApiKey)
     payload, photos = _body(request, IntakeIn)
     if payload.place is None and not payload.place_path and not payload.place_code:
         raise field_error("place", "请提供地点：place（ID）、place_path 或 place_code")
@@ -385,14 +412,14 @@ def external_intake(request: HttpRequest):
         )
     except NotFound:
         raise field_error("place", "地点不存在或不在接入密钥的上报范围内") from None
-    return _submit(payload, photos, by=None, channel=Channel.EXTERNAL_API, place=place, api_key=api_key)
+    return _submit(payload, photos, by=SYSTEM, channel=Channel.EXTERNAL_API, place=place, api_key=api_key)
 
 
 # --- transitions --------------------------------------------------------------------------------
 
 
 def _staff_case(request: HttpRequest, case_id: int) -> Case:
-    return selectors.case_for(request.user, case_id, for_write=True)
+    return selectors.case_for(api_user(request), case_id, for_write=True)
 
 
 def _organisation(request: HttpRequest, organisation_id: int | None, field: str):
@@ -401,7 +428,7 @@ def _organisation(request: HttpRequest, organisation_id: int | None, field: str)
     if organisation_id is None:
         return None
     try:
-        return organisation_for(request.user, organisation_id)
+        return organisation_for(api_user(request), organisation_id)
     except NotFound:
         raise field_error(field, "单位不存在或不在您的辖区") from None
 
@@ -409,7 +436,7 @@ def _organisation(request: HttpRequest, organisation_id: int | None, field: str)
 @router.post("/cases/{case_id}/classify", response=ActionResultOut, summary="确认或更正分类和紧急程度")
 def case_classify(request: HttpRequest, case_id: int, payload: ClassifyIn):
     case = services.case_classify(
-        by=request.user,
+        by=api_user(request),
         case=_staff_case(request, case_id),
         category=payload.category,
         subcategory=payload.subcategory,
@@ -428,13 +455,13 @@ def case_dispatch(request: HttpRequest, case_id: int, payload: DispatchIn):
     handler = None
     if payload.handler_user is not None:
         try:
-            handler = selectors.dispatch_handler(request.user, case, payload.handler_user, organisation)
+            handler = selectors.dispatch_handler(api_user(request), case, payload.handler_user, organisation)
         except NotFound:
-            if "dispatch" in selectors.allowed_actions(request.user, case):
+            if "dispatch" in selectors.allowed_actions(api_user(request), case):
                 raise field_error("handler_user", "承办人不存在或不在可交办范围内") from None
             # Not a dispatcher at all: the service refuses that first, with its own message.
     case = services.case_dispatch(
-        by=request.user,
+        by=api_user(request),
         case=case,
         level=payload.level,
         handler_user=handler,
@@ -446,13 +473,13 @@ def case_dispatch(request: HttpRequest, case_id: int, payload: DispatchIn):
 
 @router.post("/cases/{case_id}/accept", response=ActionResultOut, summary="受理")
 def case_accept(request: HttpRequest, case_id: int):
-    case = services.case_accept(by=request.user, case=_staff_case(request, case_id))
+    case = services.case_accept(by=api_user(request), case=_staff_case(request, case_id))
     return _after(request, case)
 
 
 @router.post("/cases/{case_id}/start", response=ActionResultOut, summary="开始处置")
 def case_start(request: HttpRequest, case_id: int, payload: StartIn):
-    case = services.case_start(by=request.user, case=_staff_case(request, case_id), note=payload.note)
+    case = services.case_start(by=api_user(request), case=_staff_case(request, case_id), note=payload.note)
     return _after(request, case)
 
 
@@ -466,14 +493,14 @@ def case_note(request: HttpRequest, case_id: int):
     case = _staff_case(request, case_id)
     payload, photos = _body(request, NoteIn)
     services.case_note(
-        by=request.user,
+        by=api_user(request),
         case=case,
         note=payload.note,
         photos=photos,
         photo_kind=payload.photo_kind,
         public=payload.public,
     )
-    return _after(request, selectors.case_for(request.user, case_id))
+    return _after(request, selectors.case_for(api_user(request), case_id))
 
 
 @router.post(
@@ -485,13 +512,15 @@ def case_note(request: HttpRequest, case_id: int):
 def case_resolve(request: HttpRequest, case_id: int):
     case = _staff_case(request, case_id)
     payload, photos = _body(request, ResolveIn)
-    case = services.case_resolve(by=request.user, case=case, result=payload.result, photos=photos)
+    case = services.case_resolve(by=api_user(request), case=case, result=payload.result, photos=photos)
     return _after(request, case)
 
 
 @router.post("/cases/{case_id}/reject", response=ActionResultOut, summary="不予受理（原因反映人可见）")
 def case_reject(request: HttpRequest, case_id: int, payload: ReasonIn):
-    case = services.case_reject(by=request.user, case=_staff_case(request, case_id), reason=payload.reason)
+    case = services.case_reject(
+        by=api_user(request), case=_staff_case(request, case_id), reason=payload.reason
+    )
     return _after(request, case)
 
 
@@ -499,16 +528,18 @@ def case_reject(request: HttpRequest, case_id: int, payload: ReasonIn):
 def case_merge(request: HttpRequest, case_id: int, payload: MergeIn):
     case = _staff_case(request, case_id)
     try:
-        into = selectors.case_for(request.user, payload.into, for_write=True)
+        into = selectors.case_for(api_user(request), payload.into, for_write=True)
     except NotFound:
         raise field_error("into", "目标事件不存在或无权访问") from None
-    case = services.case_merge(by=request.user, case=case, into=into, note=payload.note)
+    case = services.case_merge(by=api_user(request), case=case, into=into, note=payload.note)
     return _after(request, case)
 
 
 @router.post("/cases/{case_id}/return", response=ActionResultOut, summary="退回派单人")
 def case_return(request: HttpRequest, case_id: int, payload: ReasonIn):
-    case = services.case_return(by=request.user, case=_staff_case(request, case_id), reason=payload.reason)
+    case = services.case_return(
+        by=api_user(request), case=_staff_case(request, case_id), reason=payload.reason
+    )
     return _after(request, case)
 
 
@@ -517,7 +548,7 @@ def case_escalate(request: HttpRequest, case_id: int, payload: EscalateIn):
     case = _staff_case(request, case_id)
     organisation = _organisation(request, payload.organisation, "organisation")
     case = services.case_escalate(
-        by=request.user, case=case, reason=payload.reason, organisation=organisation
+        by=api_user(request), case=case, reason=payload.reason, organisation=organisation
     )
     return _after(request, case)
 
@@ -529,25 +560,38 @@ def case_whistle(request: HttpRequest, case_id: int, payload: WhistleIn):
         _organisation(request, pk, "organisations") for pk in dict.fromkeys(payload.organisations)
     ]
     services.case_whistle(
-        by=request.user,
+        by=api_user(request),
         case=case,
         organisations=organisations,
         deadline=_aware(payload.deadline, "deadline"),
         note=payload.note,
     )
-    return _after(request, selectors.case_for(request.user, case_id))
+    return _after(request, selectors.case_for(api_user(request), case_id))
 
 
 @router.post("/cases/{case_id}/supervise", response=ActionResultOut, summary="督办")
 def case_supervise(request: HttpRequest, case_id: int, payload: SuperviseIn):
-    case = services.case_supervise(by=request.user, case=_staff_case(request, case_id), note=payload.note)
+    case = services.case_supervise(
+        by=api_user(request), case=_staff_case(request, case_id), note=payload.note
+    )
+    return _after(request, case)
+
+
+@router.post(
+    "/cases/{case_id}/publish",
+    response=PublishedOut,
+    summary="公开摘要（Open311 对外显示的描述；空白则撤回）",
+)
+def case_publish(request: HttpRequest, case_id: int, payload: PublishIn):
+    case = _staff_case(request, case_id)
+    case = services.case_publish_summary(by=api_user(request), case=case, summary=payload.summary)
     return _after(request, case)
 
 
 @router.post("/cases/{case_id}/rate", response=ActionResultOut, summary="反映人评价（1–2分不满意将重办一次）")
 def case_rate(request: HttpRequest, case_id: int, payload: RateIn):
-    case = selectors.case_for(request.user, case_id)
-    case = services.case_rate(by=request.user, case=case, rating=payload.rating, comment=payload.comment)
+    case = selectors.case_for(api_user(request), case_id)
+    case = services.case_rate(by=api_user(request), case=case, rating=payload.rating, comment=payload.comment)
     return _after(request, case)
 
 
@@ -558,10 +602,11 @@ def case_rate(request: HttpRequest, case_id: int, payload: RateIn):
 )
 def case_reveal_reporter(request: HttpRequest, case_id: int, payload: PurposeIn):
     case = _staff_case(request, case_id)
-    return {"phone": services.case_reveal_reporter_phone(by=request.user, case=case, purpose=payload.purpose)}
+    phone = services.case_reveal_reporter_phone(by=api_user(request), case=case, purpose=payload.purpose)
+    return {"phone": phone}
 
 
 @router.post("/calls/{call_id}/report", response=CallOut, summary="部门报到（吹哨后）")
 def call_report(request: HttpRequest, call_id: int, payload: CallReportIn):
-    call = selectors.call_for(request.user, call_id)
-    return services.case_call_report(by=request.user, call=call, note=payload.note)
+    call = selectors.call_for(api_user(request), call_id)
+    return services.case_call_report(by=api_user(request), call=call, note=payload.note)

@@ -2,19 +2,23 @@
 
 An .xlsx or CSV with a header row (地点/楼栋, 问题描述, 具体位置, 分类, 反映人, 联系电话, 紧急);
 every row becomes a case through `case_submit` (channel property_bulk). Each row carries a
-client key derived from its place and text, so uploading the same list twice adds nothing.
-Every bad row is reported with its row number and field; the caller chooses all-or-nothing
-or "write the good rows".
+client key derived from the upload date, its place and its text, so uploading the same list
+twice the same day adds nothing (and next month's same item is a new case). Every bad row is
+reported with its row number and field; the caller chooses all-or-nothing or "write the good rows".
+
+The page never reads the file: `bulk_upload` seals it on disk (a transfer.CaseListJob) and queues
+`bulk_run` for the worker; the job page polls until the result is there.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import io
 import re
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -24,11 +28,15 @@ from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import is_unrestricted, paths_with, subtree_q
 from gridgov.cases import policy
 from gridgov.cases.models import Case, Channel, Priority
+from gridgov.core import clock
 from gridgov.core.errors import error_items, field_error
+from gridgov.core.sheets import set_text, xlsx_row
+from gridgov.core.text import text_problem
 from gridgov.places.models import Place
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
+    from gridgov.transfer.models import CaseListJob
 
 MAX_ROWS = 2000
 HEADERS: dict[str, str] = {
@@ -53,6 +61,16 @@ HEADERS: dict[str, str] = {
     "优先级": "priority",
 }
 _SPLIT = re.compile(r"\s*[/／>＞\-—]\s*")
+# How the page names each column (also in the messages of refused cells).
+FIELD_LABELS: dict[str, str] = {
+    "place": "地点/楼栋",
+    "text": "问题描述",
+    "address_detail": "具体位置",
+    "category": "分类",
+    "reporter_name": "反映人",
+    "reporter_phone": "联系电话",
+    "priority": "紧急程度",
+}
 
 
 @dataclass
@@ -71,38 +89,40 @@ class BulkResult:
 
 
 def read_rows(upload: Any) -> list[tuple[int, dict[str, str]]]:
-    """Rows of the uploaded sheet as {field: text}, with spreadsheet row numbers."""
+    """Rows of an uploaded sheet (in memory, size-checked) as {field: text}: for scripts and tests.
+    Pages go through `bulk_upload`, which leaves the reading to the worker."""
+    from gridgov.transfer.uploads import check_size
+
+    check_size(upload)
+    data = b"".join(upload.chunks()) if hasattr(upload, "chunks") else upload.read()
+    return rows_from(lambda: io.BytesIO(data))
+
+
+def rows_from(opener: Callable[[], BinaryIO]) -> list[tuple[int, dict[str, str]]]:
+    """Rows of a problem list as {field: text}, with spreadsheet row numbers. Reading is bounded
+    (rows, columns, a run of empty rows ends the sheet) by gridgov.transfer.readers."""
     from gridgov.transfer.readers import FileProblem, cell_text, raw_rows, sniff
 
-    name = str(getattr(upload, "name", "") or "list.xlsx")
-    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix[:8]) as handle:
-        if hasattr(upload, "chunks"):
-            for chunk in upload.chunks():
-                handle.write(chunk)
-        else:
-            handle.write(upload.read())
-        handle.flush()
-        path = Path(handle.name)
-        sniffed = sniff(path, name)
-        header: dict[int, str] | None = None
-        rows: list[tuple[int, dict[str, str]]] = []
-        try:
-            for number, values in raw_rows(path, sniffed.file_format, sniffed.encoding):
-                cells = [cell_text(value) for value in values]
-                if header is None:
-                    mapped = {i: HEADERS[c] for i, c in enumerate(cells) if c in HEADERS}
-                    if "text" in mapped.values() and "place" in mapped.values():
-                        header = mapped
-                    elif number >= 10:
-                        break
-                    continue
-                row = {key: cells[i] for i, key in header.items() if i < len(cells) and cells[i]}
-                if row:
-                    rows.append((number, row))
-                if len(rows) > MAX_ROWS:
-                    raise field_error("file", f"一次最多导入{MAX_ROWS}行，请拆分后再上传")
-        except FileProblem as exc:
-            raise field_error("file", str(exc)) from None
+    header: dict[int, str] | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        sniffed = sniff(opener)
+        for number, values in raw_rows(opener, sniffed.file_format, sniffed.encoding):
+            cells = [cell_text(value) for value in values]
+            if header is None:
+                mapped = {i: HEADERS[c] for i, c in enumerate(cells) if c in HEADERS}
+                if "text" in mapped.values() and "place" in mapped.values():
+                    header = mapped
+                elif number >= 10:
+                    break
+                continue
+            row = {key: cells[i] for i, key in header.items() if i < len(cells) and cells[i]}
+            if row:
+                rows.append((number, row))
+            if len(rows) > MAX_ROWS:
+                raise field_error("file", f"一次最多导入{MAX_ROWS}行，请拆分后再上传")
+    except FileProblem as exc:
+        raise field_error("file", str(exc)) from None
     if header is None:
         raise field_error("file", "找不到表头：第一行须包含“地点”（或“楼栋”）和“问题描述”两列")
     return rows
@@ -164,6 +184,12 @@ def _category(text: str) -> str | None:
     return found.code
 
 
+def row_key(day: dt.date, place: Place, text: str) -> str:
+    """A row's client key: the same list uploaded again the same day files nothing twice, while
+    a recurring item (the monthly fire-extinguisher check) in a later list is a new case."""
+    return "bulk-" + hashlib.sha256(f"{day.isoformat()}|{place.pk}|{text}".encode()).hexdigest()[:40]
+
+
 def cases_bulk_submit(
     *,
     by: User,
@@ -171,18 +197,29 @@ def cases_bulk_submit(
     rows: list[tuple[int, dict[str, str]]] | None = None,
     all_or_nothing: bool = True,
     channel: str = Channel.PROPERTY_BULK,
+    day: dt.date | None = None,
 ) -> BulkResult:
-    """Import a problem list; with all_or_nothing, one bad row writes nothing at all."""
+    """Import a problem list uploaded on `day` (today by default); with all_or_nothing, one bad
+    row writes nothing at all. `by` needs cases.intake at each row's place."""
     from gridgov.cases.services import case_submit_result
 
     if rows is None:
         rows = read_rows(upload)
     if not rows:
         raise field_error("file", "表格中没有数据行")
+    day = day or clock.today()
     result = BulkResult()
     with transaction.atomic():
         for number, row in rows:
-            row_errors: list[RowError] = []
+            # The boundary every form and API has: no control, bidi or zero-width characters.
+            row_errors = [
+                RowError(number, key, problem)
+                for key, value in row.items()
+                if (problem := text_problem(value, FIELD_LABELS.get(key, key), multiline=key == "text"))
+            ]
+            if row_errors:
+                result.errors += row_errors
+                continue
             parsed: dict[str, Any] = {}
             for key, parse in (
                 ("place", lambda v: resolve_place(by, v)),
@@ -202,7 +239,7 @@ def cases_bulk_submit(
                 result.errors += row_errors
                 continue
             place = parsed["place"]
-            key = "bulk-" + hashlib.sha256(f"{place.pk}|{text}".encode()).hexdigest()[:40]
+            key = row_key(day, place, text)
             try:
                 with transaction.atomic():
                     submitted = case_submit_result(
@@ -234,6 +271,65 @@ def cases_bulk_submit(
     return result
 
 
+# --- through the worker: the page uploads, the task files ------------------------------------
+
+
+def bulk_upload(*, by: User, uploaded: Any, all_or_nothing: bool) -> CaseListJob:
+    """Keep an uploaded list (sealed, size-checked) and queue it for the worker. `by` must hold
+    cases.intake; nothing of the file is parsed here."""
+    from gridgov.cases import tasks
+    from gridgov.transfer.services import case_list_create
+
+    with transaction.atomic():
+        job = case_list_create(by=by, uploaded=uploaded, all_or_nothing=all_or_nothing)
+        job_id = job.pk
+        transaction.on_commit(lambda: tasks.run_case_list.enqueue(job_id))
+    return job
+
+
+def bulk_run(*, job_id: int) -> None:
+    """The worker's part: read the sealed list, file its rows as its uploader, record the result.
+    A list another worker took, or one already over, is left alone."""
+    from gridgov.transfer import services as transfer_services
+    from gridgov.transfer.uploads import opener
+
+    job = transfer_services.case_list_start(job_id=job_id)
+    if job is None:
+        return
+    by = job.created_by
+    if by is None or not by.is_active:
+        transfer_services.case_list_fail(job_id=job_id, message="上传者的账号已停用，清单未导入")
+        return
+    try:
+        rows = rows_from(opener(job.file_path))
+        result = cases_bulk_submit(by=by, rows=rows, all_or_nothing=job.all_or_nothing, day=job.upload_date)
+    except ValidationError as exc:
+        transfer_services.case_list_fail(job_id=job_id, message="；".join(exc.messages))
+        return
+    except Exception:
+        transfer_services.case_list_fail(
+            job_id=job_id, message="导入时发生意外错误，没有导入任何行；请重新上传"
+        )
+        raise
+    transfer_services.case_list_finish(
+        job_id=job_id,
+        total_rows=len(rows),
+        created_ids=[case.pk for case in result.created],
+        existing_ids=[case.pk for case in result.existing],
+        errors=[{"row": e.row, "field": e.field, "message": e.message} for e in result.errors],
+        written=result.written,
+    )
+
+
+def job_cases(ids: list[int]) -> list[Case]:
+    """The cases a list job filed (ids from a job the caller fetched through its selector)."""
+    found = {
+        case.pk: case
+        for case in Case.objects.filter(pk__in=ids).select_related("place", "category", "handler_org")
+    }
+    return [found[pk] for pk in ids if pk in found]
+
+
 # --- the downloadable template (the staff bulk page offers it) -------------------------------
 
 TEMPLATE_COLUMNS: list[tuple[str, str, str, int]] = [
@@ -250,8 +346,6 @@ TEMPLATE_COLUMNS: list[tuple[str, str, str, int]] = [
 
 def template_xlsx() -> bytes:
     """The daily problem list (问题反馈清单) template: data sheet first, then 填写说明."""
-    import io
-
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -263,7 +357,7 @@ def template_xlsx() -> bytes:
     bold = Font(bold=True)
     must = PatternFill("solid", fgColor="FDE68A")
     for index, (header, required, _help, width) in enumerate(TEMPLATE_COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=index, value=header)
+        cell = set_text(sheet.cell(row=1, column=index), header)
         cell.font = bold
         if required == "必填":
             cell.fill = must
@@ -278,20 +372,20 @@ def template_xlsx() -> bytes:
     sheet.freeze_panes = "A2"
 
     guide = workbook.create_sheet("填写说明")
-    guide.append(["列名", "是否必填", "填写说明"])
+    guide.append(xlsx_row(guide, ["列名", "是否必填", "填写说明"]))
     for cell in guide[1]:
         cell.font = bold
     for header, required, help_text, _width in TEMPLATE_COLUMNS:
-        guide.append([header, required, help_text])
+        guide.append(xlsx_row(guide, [header, required, help_text]))
     guide.append([])
     for line in (
         "1. 每行一个问题；只导入第一个工作表，请不要修改表头，黄色底色的列为必填。",
         f"2. 一次最多{MAX_ROWS}行。地点须在您（或贵公司服务的小区）范围之内。",
         "3. 上传前会逐行检查，列出每个有问题的行、列和原因；可以选择全部不导入，或只导入正确的行。",
-        "4. 同一清单重复上传不会重复登记：同一地点、同样描述的问题只登记一次。",
+        "4. 同一天重复上传同一清单不会重复登记：同一地点、同样描述的问题当天只登记一次。",
         "5. 也可以上传CSV文件（UTF-8或GBK编码），列名与本表相同。",
     ):
-        guide.append([line])
+        guide.append(xlsx_row(guide, [line]))
     guide.column_dimensions["A"].width = 12
     guide.column_dimensions["B"].width = 10
     guide.column_dimensions["C"].width = 80

@@ -4,6 +4,7 @@ objects a service takes (always through the user's scope); every rule lives in c
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -19,10 +20,14 @@ from gridgov.cases.models import (
     State,
 )
 from gridgov.cases.photos import MAX_PHOTOS
+from gridgov.core.bounds import date_range_validators
+from gridgov.core.forms import SafeForm, set_label_from_instance
 from gridgov.core.forms import text_field as _text
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
+    from gridgov.orgs.models import Organisation
+    from gridgov.places.models import Place
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -52,12 +57,14 @@ def _date(label: str) -> forms.DateField:
         label=label,
         required=False,
         input_formats=DATE_FORMATS,
+        # A filter date in year 1 overflows when its local midnight is shifted to UTC.
+        validators=date_range_validators(),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": f"{label}不是有效日期（格式YYYY-MM-DD）"},
     )
 
 
-def _choice(label: str, choices: list[tuple[str, str]], *, required: bool = True) -> forms.ChoiceField:
+def _choice(label: str, choices: Sequence[tuple[str, str]], *, required: bool = True) -> forms.ChoiceField:
     return forms.ChoiceField(
         label=label,
         choices=choices,
@@ -126,22 +133,23 @@ def _indented(place: Any) -> str:
     return f"{'　' * max(place.depth - 1, 0)}{place.name}"
 
 
-class _DateRangeCheck:
+class _DateRangeCheck(SafeForm):
     """For a form with `since` and `until` dates: the end may not come before the start."""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Django's clean() returns cleaned_data; the stubs allow None
         since, until = data.get("since"), data.get("until")
         if since and until and until < since:
             self.add_error("until", "结束日期不能早于开始日期")
         return data
 
 
-class FilterForm(_DateRangeCheck, forms.Form):
+class FilterForm(_DateRangeCheck, SafeForm):
     q = _text("关键词", 100, placeholder="查询码、内容或位置（按 / 聚焦）", type="search")
     state = _choice("状态", [("", "全部状态"), ("open", "未办结"), *State.choices], required=False)
     category = forms.ChoiceField(label="分类", required=False)
-    place = forms.ModelChoiceField(
+    place: forms.ModelChoiceField[Place] = forms.ModelChoiceField(
         label="地点",
         queryset=None,
         required=False,
@@ -156,9 +164,9 @@ class FilterForm(_DateRangeCheck, forms.Form):
 
     def __init__(self, *args: Any, places: Any, categories: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["place"].queryset = places
-        self.fields["place"].label_from_instance = _indented
-        self.fields["category"].choices = [("", "全部分类")] + [
+        self.model_choice_field("place").queryset = places
+        set_label_from_instance(self.model_choice_field("place"), _indented)
+        self.choice_field("category").choices = [("", "全部分类")] + [
             (c.code, category_label(c)) for c in categories
         ]
         self.fields["category"].error_messages["invalid_choice"] = "分类不存在"
@@ -167,7 +175,7 @@ class FilterForm(_DateRangeCheck, forms.Form):
 # --- actions on a case ------------------------------------------------------------------------
 
 
-class ClassifyForm(forms.Form):
+class ClassifyForm(SafeForm):
     category = CategoryChoice(
         label="分类",
         queryset=Category.objects.none(),
@@ -187,19 +195,20 @@ class ClassifyForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         active = Category.objects.filter(is_active=True).order_by("sort_order", "id")
-        self.fields["category"].queryset = active.filter(parent__isnull=True)
-        self.fields["subcategory"].queryset = active.filter(parent__isnull=False).select_related("parent")
-        self.fields["subcategory"].label_from_instance = lambda c: f"{c.parent.name}/{c.name}"
+        self.model_choice_field("category").queryset = active.filter(parent__isnull=True)
+        subcategories = active.filter(parent__isnull=False).select_related("parent")
+        self.model_choice_field("subcategory").queryset = subcategories
+        set_label_from_instance(self.model_choice_field("subcategory"), lambda c: f"{c.parent.name}/{c.name}")
 
 
-class DispatchForm(forms.Form):
+class DispatchForm(SafeForm):
     level = forms.ChoiceField(
         label="交办层级", error_messages={"invalid_choice": "层级无效或无权交办到该层级"}
     )
     handler_user = forms.ChoiceField(
         label="承办人", required=False, error_messages={"invalid_choice": "承办人不在可选范围内"}
     )
-    handler_org = forms.ModelChoiceField(
+    handler_org: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(
         label="承办单位",
         queryset=None,
         required=False,
@@ -214,40 +223,40 @@ class DispatchForm(forms.Form):
         levels = [(level, f"{Level(level).label}（{owner.name}）") for level, owner in targets["levels"]]
         if department and targets["organisations"]:
             levels.append((Level.DEPARTMENT, "部门"))
-        self.fields["level"].choices = levels
-        self.fields["handler_user"].choices = [("", "（不指定，本层级人员均可受理）")] + [
+        self.choice_field("level").choices = levels
+        self.choice_field("handler_user").choices = [("", "（不指定，本层级人员均可受理）")] + [
             (Level(level).label, [(str(u.pk), u.display_name or u.username) for u in users])
             for level, users in targets["people"].items()
             if users
         ]
-        self.fields["handler_org"].queryset = targets["organisations"]
+        self.model_choice_field("handler_org").queryset = targets["organisations"]
 
     def clean_handler_user(self) -> Any:
         value = self.cleaned_data.get("handler_user")
         return self.people.get(int(value)) if value else None
 
 
-class AcceptForm(forms.Form):
+class AcceptForm(SafeForm):
     pass
 
 
-class StartForm(forms.Form):
+class StartForm(SafeForm):
     note = _text("说明", 500)
 
 
-class NoteForm(forms.Form):
+class NoteForm(SafeForm):
     note = _area("处置记录", 2000)
     photo_kind = _choice("照片类型", [("before", "处置前"), ("after", "处置后"), ("evidence", "佐证材料")])
     public = forms.BooleanField(label="反映人可见", required=False)
     photos = PhotosField()
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(SafeForm):
     result = _area("办理结果", 2000, required=True, placeholder="反映人会看到这段话")
     photos = PhotosField("处置后照片")
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(SafeForm):
     reason = _area("原因", 500, required=True, rows=2)
 
 
@@ -259,14 +268,14 @@ class ReturnForm(ReasonForm):
     reason = _area("退回原因", 500, required=True, rows=2)
 
 
-class MergeForm(forms.Form):
+class MergeForm(SafeForm):
     into = _text("并入事件查询码", 12, required=True, placeholder="如 7K3M9QX2PA")
     note = _text("说明", 200)
 
 
-class EscalateForm(forms.Form):
+class EscalateForm(SafeForm):
     reason = _area("上报原因", 500, required=True, rows=2)
-    organisation = forms.ModelChoiceField(
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(
         label="承办部门（上报到部门时必选）",
         queryset=None,
         required=False,
@@ -276,11 +285,11 @@ class EscalateForm(forms.Form):
 
     def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisations
+        self.model_choice_field("organisation").queryset = organisations
 
 
-class WhistleForm(forms.Form):
-    organisations = forms.ModelMultipleChoiceField(
+class WhistleForm(SafeForm):
+    organisations: forms.ModelMultipleChoiceField[Organisation] = forms.ModelMultipleChoiceField(
         label="呼叫部门",
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
@@ -300,27 +309,36 @@ class WhistleForm(forms.Form):
 
     def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisations"].queryset = organisations
+        self.model_choice_field("organisations").queryset = organisations
         if not self.is_bound:
             self.initial.setdefault("deadline", timezone.localtime() + dt.timedelta(hours=24))
 
 
-class CallReportForm(forms.Form):
+class CallReportForm(SafeForm):
     note = _area("报到情况", 2000, required=True, rows=2)
 
 
-class SuperviseForm(forms.Form):
+class SuperviseForm(SafeForm):
     note = _area("督办意见", 500, required=True, rows=2)
 
 
-class RevealForm(forms.Form):
+class RevealForm(SafeForm):
     purpose = _text("查看原因", 200, required=True, placeholder="如：回访核实情况")
+
+
+class PublishForm(SafeForm):
+    summary = _area(
+        "公开摘要",
+        500,
+        rows=3,
+        placeholder="对外公开（Open311）的简要描述，如：聚江苑小区路灯损坏，已安排维修。不写姓名、房号和电话；留空则撤回",
+    )
 
 
 # --- quick entry ------------------------------------------------------------------------------
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(SafeForm):
     channel = _choice("来源渠道", DESK_CHANNELS)
     text = _area("反映内容", 2000, required=True, rows=4)
     place = forms.IntegerField(
@@ -342,20 +360,20 @@ class IntakeForm(forms.Form):
         *args: Any,
         user: User,
         places: Any,
-        channels: list[tuple[str, str]] | None = None,
+        channels: Sequence[tuple[str, str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.places = places
         if channels is not None:
-            self.fields["channel"].choices = channels
-        self.fields["category"].choices = [("", "按系统建议")] + [
+            self.choice_field("channel").choices = channels
+        self.choice_field("category").choices = [("", "按系统建议")] + [
             (c.code, category_label(c))
             for c in Category.objects.filter(is_active=True)
             .select_related("parent")
             .order_by("sort_order", "id")
-            if not c.parent_id or c.parent.is_active
+            if c.parent is None or c.parent.is_active
         ]
         self.fields["category"].error_messages["invalid_choice"] = "分类不存在或已停用"
 
@@ -382,7 +400,7 @@ class IntakeForm(forms.Form):
 # --- bulk, statistics -------------------------------------------------------------------------
 
 
-class BulkForm(forms.Form):
+class BulkForm(SafeForm):
     file = forms.FileField(
         label="问题清单（.xlsx 或 .csv）",
         error_messages={"required": "请选择要上传的问题清单文件", "empty": "上传的文件是空的"},
@@ -397,8 +415,8 @@ class BulkForm(forms.Form):
     )
 
 
-class StatsForm(_DateRangeCheck, forms.Form):
-    place = forms.ModelChoiceField(
+class StatsForm(_DateRangeCheck, SafeForm):
+    place: forms.ModelChoiceField[Place] = forms.ModelChoiceField(
         label="统计范围",
         queryset=None,
         required=False,
@@ -410,14 +428,14 @@ class StatsForm(_DateRangeCheck, forms.Form):
 
     def __init__(self, *args: Any, places: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["place"].queryset = places
-        self.fields["place"].label_from_instance = _indented
+        self.model_choice_field("place").queryset = places
+        set_label_from_instance(self.model_choice_field("place"), _indented)
 
 
 # --- configuration ----------------------------------------------------------------------------
 
 
-class CategoryCreateForm(forms.Form):
+class CategoryCreateForm(SafeForm):
     name = _text("名称", 40, required=True)
     code = _text("代码", 40, required=True, placeholder="小写字母，如 lift")
     parent = CategoryChoice(
@@ -432,17 +450,17 @@ class CategoryCreateForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = Category.objects.filter(parent__isnull=True)
+        self.model_choice_field("parent").queryset = Category.objects.filter(parent__isnull=True)
 
 
-class CategoryUpdateForm(forms.Form):
+class CategoryUpdateForm(SafeForm):
     name = _text("名称", 40, required=True)
     start_level = _choice("起始层级", list(Level.choices))
     is_active = forms.BooleanField(label="启用", required=False)
     sort_order = _int("排序", minimum=0, maximum=30000)
 
 
-class SlaForm(forms.Form):
+class SlaForm(SafeForm):
     category = CategoryChoice(
         label="分类",
         queryset=Category.objects.none(),
@@ -456,10 +474,10 @@ class SlaForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.order_by("sort_order", "id")
+        self.model_choice_field("category").queryset = Category.objects.order_by("sort_order", "id")
 
 
-class RuleCreateForm(forms.Form):
+class RuleCreateForm(SafeForm):
     category = CategoryChoice(
         label="分类",
         queryset=Category.objects.none(),
@@ -473,31 +491,55 @@ class RuleCreateForm(forms.Form):
 
     def __init__(self, *args: Any, places: Any, organisations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.filter(is_active=True).order_by(
+        self.model_choice_field("category").queryset = Category.objects.filter(is_active=True).order_by(
             "sort_order", "id"
         )
-        self.fields["place"].queryset = places
-        self.fields["place"].label_from_instance = _indented
-        self.fields["organisation"].queryset = organisations
+        self.model_choice_field("place").queryset = places
+        set_label_from_instance(self.model_choice_field("place"), _indented)
+        self.model_choice_field("organisation").queryset = organisations
 
 
-class RuleUpdateForm(forms.Form):
+class RuleUpdateForm(SafeForm):
     organisation = _model("承办单位", None, required=False, empty="（不指定）")
     is_active = forms.BooleanField(label="启用", required=False)
     note = _text("说明", 200)
 
     def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisations
+        self.model_choice_field("organisation").queryset = organisations
 
 
-class ApiKeyCreateForm(forms.Form):
+class ApiKeyCreateForm(SafeForm):
     name = _text("名称", 60, required=True, placeholder="如：12345热线、1号路口摄像头")
     rate_per_minute = _int("每分钟限额", maximum=100000)
     place = _model("可上报范围", None, required=False, empty="（不限范围，仅系统管理员）")
 
     def __init__(self, *args: Any, places: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["place"].queryset = places
-        self.fields["place"].label_from_instance = _indented
+        self.model_choice_field("place").queryset = places
+        set_label_from_instance(self.model_choice_field("place"), _indented)
         self.initial.setdefault("rate_per_minute", 60)
+
+
+def _day(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        input_formats=DATE_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": f"请填写{label}", "invalid": f"{label}不是有效日期（格式YYYY-MM-DD）"},
+    )
+
+
+class HolidayPeriodForm(SafeForm):
+    """One holiday period of the State Council's schedule, e.g. 春节 2027-02-05 to 2027-02-11."""
+
+    name = _text("节日", 40, required=True, placeholder="如：春节")
+    first = _day("放假开始")
+    last = _day("放假结束（含）")
+
+
+class MakeupWorkdayForm(SafeForm):
+    """A weekend day worked in exchange for a holiday (调休上班)."""
+
+    day = _day("调休上班日期")
+    name = _text("补哪个节日", 40, required=True, placeholder="如：春节")

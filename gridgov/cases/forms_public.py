@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from gridgov.cases.photos import MAX_PHOTOS
 from gridgov.cases.services import CLIENT_KEY_RE, REASON_MAX, TEXT_MAX
+from gridgov.core.forms import SafeForm
 from gridgov.core.validation import normalize_phone
 
 LAST4_RE = re.compile(r"^\d{4}$")
@@ -44,7 +45,7 @@ class MultiplePhotoField(forms.FileField):
         return [single(upload, initial) for upload in uploads]
 
 
-class ReportForm(forms.Form):
+class ReportForm(SafeForm):
     text = forms.CharField(
         label="反映内容",
         max_length=TEXT_MAX,
@@ -105,7 +106,7 @@ class ReportForm(forms.Form):
         if fixed_place:
             del self.fields["place"]
         else:
-            self.fields["place"].choices = [("", "请选择地点"), *(place_choices or [])]
+            self.choice_field("place").choices = [("", "请选择地点"), *(place_choices or [])]
         if not anonymous:
             del self.fields["reporter_phone"]
             del self.fields["reporter_name"]
@@ -123,6 +124,7 @@ class ReportForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Django's clean() returns cleaned_data; the stubs allow None
         # Coordinates come from the phone's location API; anything unusable is simply not sent.
         try:
             lat, lng = float(data.get("latitude") or ""), float(data.get("longitude") or "")
@@ -134,7 +136,7 @@ class ReportForm(forms.Form):
         return data
 
 
-class LookupForm(forms.Form):
+class LookupForm(SafeForm):
     code = forms.CharField(
         label="查询码",
         max_length=20,
@@ -171,7 +173,7 @@ class LookupForm(forms.Form):
         return last4
 
 
-class RateForm(forms.Form):
+class RateForm(SafeForm):
     rating = forms.TypedChoiceField(
         label="满意度",
         coerce=int,

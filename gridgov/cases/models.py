@@ -8,6 +8,9 @@ month on PostgreSQL.
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -101,7 +104,7 @@ class Category(models.Model):
 
     @property
     def root(self) -> Category:
-        return self.parent if self.parent_id else self
+        return self.parent or self
 
 
 class SLA(models.Model):
@@ -164,8 +167,18 @@ class RoutingRule(models.Model):
         return f"{self.category} @ {self.place or '全部'} → {target}"
 
 
+PUBLIC_ID_BYTES = 8
+
+
+def new_public_id() -> str:
+    """A random id for Open311 (16 hex digits): unrelated to the tracking code, not guessable."""
+    return secrets.token_hex(PUBLIC_ID_BYTES)
+
+
 class Case(models.Model):
     tracking_code = models.CharField("查询码", max_length=12, unique=True)
+    # What Open311 calls service_request_id; the tracking code (a secret) never leaves the app.
+    public_id = models.CharField("公开编号", max_length=16, unique=True, default=new_public_id, editable=False)
     text = models.TextField("内容")
     address_detail = models.CharField("具体位置", max_length=200, blank=True)
     category = models.ForeignKey(
@@ -257,6 +270,9 @@ class Case(models.Model):
     rating = models.PositiveSmallIntegerField("评价", null=True, blank=True)
     rating_comment = models.CharField("评价意见", max_length=500, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
+    # Written by staff for the public (Open311 description); the reporter's own words never are.
+    public_summary = models.CharField("公开摘要", max_length=500, blank=True)
+    public_summary_at = models.DateTimeField(null=True, blank=True)
 
     suggested_category = models.CharField("建议分类", max_length=40, blank=True)
     suggested_urgency = models.CharField("建议紧急度", max_length=8, blank=True)
@@ -265,6 +281,16 @@ class Case(models.Model):
 
     source = models.CharField(max_length=40, blank=True)
     client_key = models.CharField(max_length=64, blank=True)
+
+    # Not columns: what cases.api attaches to the instance for its answer schemas.
+    api_actions: list[str]
+    api_view: str
+    api_timeline: list[dict[str, Any]]
+    api_reporter: str | None
+    api_calls: list[CaseCall]
+    api_suggestion: dict[str, Any] | None
+    api_attachments: list[dict[str, Any]]
+    created: bool
 
     class Meta:
         verbose_name = "事件"
@@ -312,9 +338,9 @@ class Case(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        from django.utils import timezone
+        from gridgov.core import clock
 
-        now = timezone.now()
+        now = clock.now()
         if self.state == State.NEW:
             return bool(self.due_accept_at and self.due_accept_at < now)
         if self.state in (State.ACCEPTED, State.IN_PROGRESS):
@@ -344,13 +370,14 @@ class EventKind(models.TextChoices):
     RATED = "rated", "评价"
     REOPENED = "reopened", "不满意重办"
     CLOSED = "closed", "关闭"
+    PUBLISHED = "published", "公开摘要"
 
 
 class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # type: ignore[override]
+    def update(self, **kwargs):
         raise PermissionError("事件记录只能追加，不能修改")
 
-    def delete(self):  # type: ignore[override]
+    def delete(self):
         raise PermissionError("事件记录只能追加，不能删除")
 
 
@@ -373,6 +400,9 @@ class CaseEvent(models.Model):
     )
     note = models.TextField(blank=True)
     public = models.BooleanField(default=False)
+    # What the reporter's timeline shows for a public event, written with it (staff notes stay
+    # in `note`); empty means the event kind's label.
+    public_note = models.TextField(blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -387,7 +417,7 @@ class CaseEvent(models.Model):
             raise PermissionError("事件记录只能追加，不能修改")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[override]
+    def delete(self, *args, **kwargs):
         raise PermissionError("事件记录只能追加，不能删除")
 
     def __str__(self) -> str:
@@ -458,9 +488,9 @@ class CaseCall(models.Model):
 
     @property
     def is_late(self) -> bool:
-        from django.utils import timezone
+        from gridgov.core import clock
 
-        return (self.reported_at or timezone.now()) > self.deadline
+        return (self.reported_at or clock.now()) > self.deadline
 
 
 class ApiKey(models.Model):
@@ -507,3 +537,26 @@ class ApiKeyMinute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_key_id}@{self.minute:%H:%M} = {self.count}"
+
+
+class TrackingGuard(models.Model):
+    """Failed proofs of a tracking code (key "code:…") or from an address (key "ip:…").
+
+    Shared by every process through the database and bumped with F(), so the HTML pages and
+    the API count together; a key stays locked until `locked_until` whatever is proven then.
+    """
+
+    key = models.CharField(max_length=80, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+    # How many times the key has been locked: each lock lasts twice as long as the last.
+    locks = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "查询码防猜测计数"
+        verbose_name_plural = "查询码防猜测计数"
+        indexes = [models.Index(fields=["window_start"], name="tracking_guard_window")]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.failures}"

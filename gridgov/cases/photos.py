@@ -19,7 +19,7 @@ ALLOWED = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "GRIDGOV_CASE_PHOTO_MAX_BYTES", 10 * 1024 * 1024))
+    return settings.GRIDGOV_CASE_PHOTO_MAX_BYTES
 
 
 @dataclass(frozen=True)

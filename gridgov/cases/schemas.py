@@ -9,13 +9,15 @@ from typing import Literal
 from ninja import Field, Schema
 
 from gridgov.cases.models import Case, CaseCall, Category
+from gridgov.core.bounds import DATE_MAX, DATE_MIN
 
 Channel = Literal["resident_web", "qr_poster", "walk_in", "hotline", "group_chat", "patrol", "property_bulk"]
 Priority = Literal["normal", "urgent"]
 LevelCode = Literal["building", "grid", "community", "street", "department"]
 PhotoKind = Literal["before", "after", "evidence"]
-EARLIEST = dt.date(1970, 1, 1)
-LATEST = dt.date(9000, 1, 1)
+# Filter dates share the project's range (gridgov.core.bounds) with the audit search and the pages.
+EARLIEST = DATE_MIN
+LATEST = DATE_MAX
 
 
 class Ref(Schema):
@@ -38,7 +40,7 @@ class CategoryOut(Schema):
 
     @staticmethod
     def resolve_parent(obj: Category) -> str | None:
-        return obj.parent.code if obj.parent_id else None
+        return obj.parent.code if obj.parent is not None else None
 
 
 class CaseOut(Schema):
@@ -88,7 +90,7 @@ class CaseOut(Schema):
     def resolve_handler(obj: Case) -> str:
         if obj.handler_user_id:
             return str(obj.handler_user)
-        if obj.handler_org_id:
+        if obj.handler_org is not None:
             return obj.handler_org.name
         return f"{obj.level_place.name}{obj.get_level_display()}"
 
@@ -179,7 +181,7 @@ class CaseDetailOut(CaseOut):
 
     @staticmethod
     def resolve_merged_into(obj: Case) -> str | None:
-        return obj.merged_into.tracking_code if obj.merged_into_id else None
+        return obj.merged_into.tracking_code if obj.merged_into is not None else None
 
     @staticmethod
     def resolve_allowed_actions(obj: Case) -> list[str]:
@@ -430,3 +432,11 @@ class StatsFilter(Schema):
     # Bounded so a far-off year cannot overflow when shifted to UTC.
     since: dt.date | None = Field(None, ge=EARLIEST, le=LATEST)
     until: dt.date | None = Field(None, ge=EARLIEST, le=LATEST)
+
+
+class PublishIn(Schema):
+    summary: str = Field(description="对外公开的事件摘要（最多500字，不写反映人信息；留空则撤回）")
+
+
+class PublishedOut(ActionResultOut):
+    public_summary: str

@@ -17,7 +17,7 @@ from django.db.models import Case as Switch
 from django.utils import timezone
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import has_capability, is_unrestricted, paths_with, subtree_q
+from gridgov.accounts.scope import has_capability, holders, is_unrestricted, paths_with, place_q, subtree_q
 from gridgov.cases import policy
 from gridgov.cases.models import (
     DONE_STATES,
@@ -36,6 +36,7 @@ from gridgov.cases.models import (
     State,
 )
 from gridgov.cases.routing import KIND_LEVEL, ancestors
+from gridgov.core import clock
 from gridgov.core.errors import NotFound
 from gridgov.places.models import Place, PlaceKind
 
@@ -123,7 +124,7 @@ def my_queue(user: User) -> QuerySet[Case]:
         )
     pool = Q(pk__in=[])
     for path, level in handle_levels(user):
-        pool |= Q(level=level) & (Q(level_path=path) | Q(level_path__startswith=path + "."))
+        pool |= Q(level=level) & place_q(path, "level_path")
     condition |= (
         Q(state=State.NEW, handler_user__isnull=True, handler_org__isnull=True, needs_dispatch=False) & pool
     )
@@ -156,7 +157,7 @@ def overdue_q(now: dt.datetime) -> Q:
 
 def overdue(user: User, *, now: dt.datetime | None = None) -> QuerySet[Case]:
     """Open cases past their accept or resolve deadline, in the user's staff scope."""
-    return _due_order(staff_cases(user).filter(overdue_q(now or timezone.now())).select_related(*_RELATED))
+    return _due_order(staff_cases(user).filter(overdue_q(now or clock.now())).select_related(*_RELATED))
 
 
 def _as_datetime(value: dt.date | dt.datetime, *, end: bool = False) -> dt.datetime:
@@ -173,7 +174,7 @@ def _place_q(place: Place | int | None, field: str = "place_path") -> Q:
         place = Place.objects.filter(pk=place).first()
         if place is None:
             return Q(pk__in=[])
-    return Q(**{field: place.path}) | Q(**{f"{field}__startswith": place.path + "."})
+    return place_q(place, field)
 
 
 def cases_for(
@@ -200,7 +201,8 @@ def cases_for(
         if "open" in states:
             states = [s for s in states if s != "open"] + list(OPEN_STATES)
         qs = qs.filter(state__in=states)
-    if category not in (None, ""):
+    if category is not None and category != "":
+        cat: Category | None
         if isinstance(category, Category):
             cat = category
         elif isinstance(category, int) or str(category).isdigit():
@@ -225,7 +227,7 @@ def cases_for(
     if supervised is not None:
         qs = qs.filter(supervised=supervised)
     if overdue_only:
-        qs = qs.filter(overdue_q(timezone.now()))
+        qs = qs.filter(overdue_q(clock.now()))
     q = (q or "").strip()
     if q:
         qs = qs.filter(Q(tracking_code=q.upper()) | Q(text__contains=q) | Q(address_detail__contains=q))
@@ -242,19 +244,6 @@ def my_reports(user: User) -> QuerySet[Case]:
 
 
 # --- timeline ---------------------------------------------------------------------------------
-
-# Event kinds whose note is written for the reporter; others show only a neutral line publicly.
-PUBLIC_NOTE_KINDS = frozenset(
-    {
-        EventKind.RESOLVED,
-        EventKind.REJECTED,
-        EventKind.NOTE,
-        EventKind.OUTCOME,
-        EventKind.RATED,
-        EventKind.AUTO_ESCALATED,
-    }
-)
-
 
 def case_timeline(user: User | None, case: Case) -> QuerySet[CaseEvent]:
     """All events for staff who can see the case; only the public ones for its reporter."""
@@ -275,42 +264,19 @@ class PublicEntry:
 
 
 def _public_text(event: CaseEvent) -> str:
-    if event.kind in PUBLIC_NOTE_KINDS:
-        return event.note
-    if event.kind == EventKind.SUBMITTED:
-        return "已收到您的反映"
-    if event.kind == EventKind.ACCEPTED:
-        return "工作人员已受理"
-    if event.kind == EventKind.STARTED:
-        return "正在处置"
-    if event.kind == EventKind.DISPATCHED:
-        return f"已交办{event.handler_org.name if event.handler_org_id else Level(event.to_level or Level.GRID).label}处理"
-    if event.kind == EventKind.ESCALATED:
-        return f"已上报{Level(event.to_level).label}处理" if event.to_level else "已上报上级处理"
-    if event.kind == EventKind.WHISTLE:
-        return event.note.split("：", 1)[0]
-    if event.kind == EventKind.MERGED:
-        return event.note.split("；", 1)[0]
-    if event.kind == EventKind.CALL_REPORT:
-        return event.note.split("：", 1)[0]
-    if event.kind == EventKind.REOPENED:
-        return "您不满意，已转上级重新办理"
-    if event.kind == EventKind.CLOSED:
-        return "已关闭"
-    return event.get_kind_display()
+    # Written with the event (`_event(public_note=…)`); never derived from the staff note.
+    return event.public_note or event.get_kind_display()
 
 
 def public_timeline(case: Case) -> list[PublicEntry]:
     """What the reporter (or an Open311 client) reads: neutral lines, no staff names.
     A merged case also shows its main case's public progress."""
-    events = list(CaseEvent.objects.filter(case=case, public=True).select_related("handler_org"))
+    events = list(CaseEvent.objects.filter(case=case, public=True))
     if case.merged_into_id:
         merged_at = next((e.at for e in events if e.kind == EventKind.MERGED), case.closed_at)
         events += [
             e
-            for e in CaseEvent.objects.filter(case_id=case.merged_into_id, public=True).select_related(
-                "handler_org"
-            )
+            for e in CaseEvent.objects.filter(case_id=case.merged_into_id, public=True)
             if merged_at is None or e.at >= merged_at
         ]
         events = [e for e in events if not (e.case_id != case.pk and e.kind == EventKind.OUTCOME)]
@@ -330,13 +296,23 @@ def public_timeline(case: Case) -> list[PublicEntry]:
     return entries
 
 
+def normalize_tracking_code(code: str) -> str:
+    """A tracking code as stored: residents type it in lower case, with dashes or spaces."""
+    return (code or "").strip().upper().replace("-", "").replace(" ", "")
+
+
+def case_with_tracking_code(code: str) -> Case | None:
+    """The case with this (normalised) code, unchecked: only for `services.case_track_proof`."""
+    return Case.objects.select_related(*_RELATED).filter(tracking_code=code).first()
+
+
 def case_by_tracking_code(code: str, *, phone_last4: str = "", user: User | None = None) -> Case:
-    """Anonymous tracking: the code plus the last four digits of the phone left with the report
-    (or being logged in as the reporter). Anything else is NotFound, so codes cannot be probed."""
-    code = (code or "").strip().upper().replace("-", "").replace(" ", "")
+    """Whether code + last four digits (or being the logged-in reporter) match, with no failure
+    counting: every public path goes through `services.case_track_proof`, which counts."""
+    code = normalize_tracking_code(code)
     if not code or len(code) > 12:
         raise NotFound()
-    case = Case.objects.select_related(*_RELATED).filter(tracking_code=code).first()
+    case = case_with_tracking_code(code)
     if case is None:
         raise NotFound()
     if _authenticated(user) and policy.is_reporter(user, case):
@@ -351,7 +327,7 @@ def public_status(case: Case) -> tuple[str, str]:
     """Open311 collapse: ("open" | "closed", status_notes)."""
     if case.state in OPEN_STATES:
         return "open", case.get_state_display()
-    if case.state == State.MERGED and case.merged_into_id:
+    if case.state == State.MERGED and case.merged_into is not None:
         main = case.merged_into
         if main.state in OPEN_STATES:
             return "open", f"已与{main.tracking_code}合并处理"
@@ -565,7 +541,7 @@ def case_stats(
         )
     merged = qs.filter(state=State.MERGED).count()
     qs = qs.exclude(state=State.MERGED)
-    now = now or timezone.now()
+    now = now or clock.now()
     aggregates = _aggregates(now)
     totals = _finish(qs.aggregate(**aggregates))
     names = dict(Category.objects.filter(parent__isnull=True).values_list("code", "name"))
@@ -654,7 +630,6 @@ def apikey_for(user: User, key_id: int) -> ApiKey:
 def dispatch_targets(user: User, case: Case) -> dict[str, Any]:
     """What a dispatch form offers: the levels the user may send the case to (with their owner
     places), the people responsible there, and the organisations that can take it."""
-    from gridgov.accounts.models import RoleAssignment
     from gridgov.cases.routing import owner_at
     from gridgov.cases.services import HANDLING_ORG_KINDS
     from gridgov.orgs.selectors import organisations_for
@@ -669,17 +644,8 @@ def dispatch_targets(user: User, case: Case) -> dict[str, Any]:
             levels.append((level, owner))
     people: dict[str, list[Any]] = {}
     for level, owner in levels:
-        assignments = RoleAssignment.objects.filter(
-            place__path__in=owner.ancestor_paths(), user__is_active=True
-        ).select_related("user", "role", "place")
-        people[level] = sorted(
-            {
-                a.user_id: a.user
-                for a in assignments
-                if caps.CASES_HANDLE in (a.role.capabilities or []) and KIND_LEVEL.get(a.place.kind) == level
-            }.values(),
-            key=lambda u: u.username,
-        )
+        at_level = [kind for kind, rung in KIND_LEVEL.items() if rung == level]
+        people[level] = list(holders(caps.CASES_HANDLE, owner, kinds=at_level).order_by("username"))
     organisations = (
         organisations_for(user).filter(is_active=True, kind__in=HANDLING_ORG_KINDS).order_by("kind", "name")
     )

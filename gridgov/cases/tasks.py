@@ -10,12 +10,16 @@ from django.conf import settings
 from django_tasks import task
 
 from gridgov.cases import services
+from gridgov.core import calendar
 
 
 @task()
 def sla_sweep_task() -> dict[str, int]:
+    # The sweep runs every few minutes everywhere: the place to notice a year without holidays.
+    calendar.warn_if_missing()
     result = services.sla_sweep()
     services.apikey_prune()
+    services.tracking_guard_prune()
     return {"escalated": result.escalated, "flagged": result.flagged}
 
 
@@ -25,4 +29,12 @@ def close_unrated_task(days: int | None = None) -> int:
 
 
 def close_after_days() -> int:
-    return int(getattr(settings, "GRIDGOV_CASE_CLOSE_UNRATED_DAYS", 7))
+    return settings.GRIDGOV_CASE_CLOSE_UNRATED_DAYS
+
+
+@task()
+def run_case_list(job_id: int) -> None:
+    """File an uploaded problem list (cases bulk intake): read in the worker, never the request."""
+    from gridgov.cases.bulk import bulk_run
+
+    bulk_run(job_id=job_id)

@@ -17,6 +17,8 @@ urlpatterns = [
     path("triage/", views.triage, name="triage"),
     path("bulk/", views.bulk_upload, name="bulk"),
     path("bulk/template.xlsx", views.bulk_template, name="bulk_template"),
+    path("bulk/<int:job_id>/", views.bulk_job, name="bulk_job"),
+    path("bulk/<int:job_id>/status/", views.bulk_job_status, name="bulk_job_status"),
     path("stats/", views.stats, name="stats"),
     path("config/", views.config, name="config"),
     path("config/categories/", views.config_category_create, name="config_category_create"),
@@ -27,4 +29,7 @@ urlpatterns = [
     path("config/rules/<int:pk>/delete/", views.config_rule_delete, name="config_rule_delete"),
     path("config/keys/", views.config_key_create, name="config_key_create"),
     path("config/keys/<int:pk>/revoke/", views.config_key_revoke, name="config_key_revoke"),
+    path("config/holidays/", views.config_holidays, name="config_holidays"),
+    path("config/workdays/", views.config_workday, name="config_workday"),
+    path("config/calendar/<int:pk>/delete/", views.config_calendar_delete, name="config_calendar_delete"),
 ]

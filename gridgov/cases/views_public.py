@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
+from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 import segno
@@ -29,14 +31,25 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import has_capability
+from gridgov.accounts.pages import page_access
+from gridgov.accounts.scope import below_q, is_below, within
 from gridgov.cases import selectors
 from gridgov.cases.forms_public import LookupForm, RateForm, ReportForm, new_client_key
 from gridgov.cases.models import Case, Channel, State
 from gridgov.cases.photos import MAX_PHOTOS, max_bytes
-from gridgov.cases.services import TEXT_MAX, CaseConflict, case_rate, case_submit_result
-from gridgov.core.errors import Forbidden, NotFound
+from gridgov.cases.services import (
+    TEXT_MAX,
+    TRACK_REFUSED,
+    CaseConflict,
+    TrackingLocked,
+    TrackingRefused,
+    case_rate,
+    case_submit_result,
+    case_track_proof,
+)
+from gridgov.core.errors import NotFound
 from gridgov.core.forms import apply_service_errors
+from gridgov.core.http import AuthedHttpRequest
 from gridgov.places.models import KIND_LEVEL, Place, PlaceKind
 from gridgov.places.selectors import (
     POSTER_PLACE_KINDS,
@@ -54,7 +67,8 @@ from gridgov.places.selectors import (
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
 
-NOT_FOUND_TEXT = "未找到该反映，请核对查询码和手机号后四位"
+# One message for a wrong code, wrong digits and a locked code (the API says the same).
+NOT_FOUND_TEXT = TRACK_REFUSED
 SESSION_KEY = "gg_tracked"
 SESSION_KEEP = 20
 POSTER_SALT = "gridgov.cases.poster"
@@ -86,9 +100,23 @@ def _user(request: HttpRequest) -> User | None:
     return user if user.is_authenticated else None
 
 
-def _not_found(request: HttpRequest, message: str = NOT_FOUND_TEXT) -> HttpResponse:
+def _not_found(request: HttpRequest, message: str = NOT_FOUND_TEXT, *, status: int = 404) -> HttpResponse:
     # Residents get the phone layout, not the staff 404 page.
-    return render(request, "cases/public/not_found.html", {"message": message}, status=404)
+    return render(request, "cases/public/not_found.html", {"message": message}, status=status)
+
+
+def _refused_when_locked(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page behind a tracking code answers 429 while the code (or this address) is locked,
+    even to a browser that proved the digits before the lock."""
+
+    @wraps(view)
+    def run(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except TrackingLocked:
+            return _not_found(request, TRACK_REFUSED, status=429)
+
+    return run
 
 
 def _client_ip(request: HttpRequest) -> str:
@@ -97,7 +125,7 @@ def _client_ip(request: HttpRequest) -> str:
 
 
 def _hotline() -> str:
-    return str(getattr(settings, "GRIDGOV_REPORT_HOTLINE", "12345"))
+    return settings.GRIDGOV_REPORT_HOTLINE
 
 
 # --- session memory of tracked reports --------------------------------------------------------
@@ -113,24 +141,25 @@ def _remember(request: HttpRequest, code: str, last4: str) -> None:
 
 
 def _remembered_last4(request: HttpRequest, code: str) -> str:
-    return str((request.session.get(SESSION_KEY) or {}).get(code, ""))
+    key = selectors.normalize_tracking_code(code)
+    return str((request.session.get(SESSION_KEY) or {}).get(key, ""))
 
 
 def _tracked_case(request: HttpRequest, code: str) -> Case | None:
-    """The case behind `code` if this visitor reported it (logged in) or proved its digits."""
+    """The case behind `code` if this visitor reported it (logged in) or proved its digits;
+    through the shared failure counter, so TrackingLocked propagates (see _refused_when_locked)."""
     try:
-        return selectors.case_by_tracking_code(
-            code, phone_last4=_remembered_last4(request, code), user=_user(request)
+        return case_track_proof(
+            by=request.user,
+            code=code,
+            phone_last4=_remembered_last4(request, code),
+            ip=_client_ip(request),
         )
-    except NotFound:
+    except TrackingRefused:
         return None
 
 
 # --- spam control for anonymous reports -------------------------------------------------------
-
-
-def _limit(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
 
 
 def _ip_bucket(request: HttpRequest) -> str:
@@ -139,11 +168,11 @@ def _ip_bucket(request: HttpRequest) -> str:
 
 def _throttle_message(request: HttpRequest, phone: str, client_key: str) -> str:
     """Why an anonymous report is refused now, or "" if it may go in."""
-    per_phone = _limit("GRIDGOV_REPORT_PHONE_PER_HOUR", 5)
+    per_phone = settings.GRIDGOV_REPORT_PHONE_PER_HOUR
     since = timezone.now() - dt.timedelta(hours=1)
     if selectors.anonymous_reports_since(phone, since, exclude_client_key=client_key) >= per_phone:
         return f"提交过于频繁：同一手机号每小时最多匿名反映{per_phone}次，请稍后再试，或登录后反映"
-    per_ip = _limit("GRIDGOV_REPORT_IP_PER_HOUR", 20)
+    per_ip = settings.GRIDGOV_REPORT_IP_PER_HOUR
     if (cache.get(_ip_bucket(request)) or 0) >= per_ip:
         return f"提交过于频繁：同一网络每小时最多匿名反映{per_ip}次，请稍后再试，或登录后反映"
     return ""
@@ -164,7 +193,7 @@ def _count_ip(request: HttpRequest) -> None:
 def _home_places(user: User | None) -> list[Place]:
     """The buildings of the households a logged-in resident currently lives in."""
     resident = getattr(user, "resident", None) if user is not None else None
-    if resident is None:
+    if user is None or resident is None:
         return []
     households = (
         households_for(user)
@@ -198,7 +227,7 @@ def _place_choices(community: Place | None, home: list[Place]) -> tuple[list[Any
     if community is None:
         return [], None
     choices: list[Any] = []
-    mine = [p for p in home if p.path.startswith(community.path + ".")]
+    mine = [p for p in home if is_below(p.path, community.path)]
     if mine:
         choices.append(
             ("我家", [(p.pk, f"我家楼栋：{place_full_name(p, below=PlaceKind.ESTATE)}") for p in mine])
@@ -230,6 +259,8 @@ def _report(request: HttpRequest, *, fixed_place: Place | None = None, token: st
     user = _user(request)
     anonymous = user is None
     home = _home_places(user)
+    communities: list[Place]
+    choices: list[Any]
     if fixed_place is not None:
         community, communities = community_of(fixed_place), []
         choices, default_place = [], None
@@ -237,7 +268,11 @@ def _report(request: HttpRequest, *, fixed_place: Place | None = None, token: st
         community, communities = _choose_community(request, home)
         choices, default_place = _place_choices(community, home)
     status = 200
-    form_kwargs = {"place_choices": choices, "anonymous": anonymous, "fixed_place": fixed_place is not None}
+    form_kwargs: dict[str, Any] = {
+        "place_choices": choices,
+        "anonymous": anonymous,
+        "fixed_place": fixed_place is not None,
+    }
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES, **form_kwargs)
         if community is None and fixed_place is None:
@@ -260,7 +295,7 @@ def _report(request: HttpRequest, *, fixed_place: Place | None = None, token: st
                 else:
                     try:
                         result = case_submit_result(
-                            by=user,
+                            by=request.user,
                             text=data["text"],
                             channel=Channel.QR_POSTER if fixed_place is not None else Channel.RESIDENT_WEB,
                             place=place,
@@ -344,6 +379,7 @@ def report_from_poster(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_GET
+@_refused_when_locked
 def report_done(request: HttpRequest, code: str) -> HttpResponse:
     case = _tracked_case(request, code)
     if case is None:
@@ -362,42 +398,25 @@ def report_done(request: HttpRequest, code: str) -> HttpResponse:
 # --- tracking ---------------------------------------------------------------------------------
 
 
-def _lookup_throttled(request: HttpRequest) -> bool:
-    return (cache.get(f"gg:lookup:{_client_ip(request)}") or 0) >= _limit("GRIDGOV_TRACK_FAILURES", 20)
-
-
-def _lookup_failed(request: HttpRequest) -> None:
-    key = f"gg:lookup:{_client_ip(request)}"
-    if not cache.add(key, 1, timeout=600):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.add(key, 1, timeout=600)
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def lookup(request: HttpRequest, code: str = "") -> HttpResponse:
-    """查询进度: tracking code + the last four digits of the phone left with the report."""
+    """查询进度: tracking code + the last four digits of the phone left with the report; failures
+    count per code in the database together with the API's (`case_track_proof`)."""
     user = _user(request)
     status = 200
     if request.method == "POST":
         form = LookupForm(request.POST, need_last4=user is None)
         if form.is_valid():
             code, last4 = form.cleaned_data["code"], form.cleaned_data["last4"]
-            if _lookup_throttled(request):
-                form.add_error(None, "查询失败次数过多，请10分钟后再试")
-                status = 429
+            try:
+                case = case_track_proof(by=request.user, code=code, phone_last4=last4, ip=_client_ip(request))
+            except (TrackingRefused, TrackingLocked) as exc:
+                form.add_error(None, TRACK_REFUSED)
+                status = 429 if isinstance(exc, TrackingLocked) else 404
             else:
-                try:
-                    case = selectors.case_by_tracking_code(code, phone_last4=last4, user=user)
-                except NotFound:
-                    _lookup_failed(request)
-                    form.add_error(None, NOT_FOUND_TEXT)
-                    status = 404
-                else:
-                    _remember(request, case.tracking_code, last4 or case.reporter_phone_last4)
-                    return redirect("report:track", case.tracking_code)
+                _remember(request, case.tracking_code, last4 or case.reporter_phone_last4)
+                return redirect("report:track", case.tracking_code)
         elif status == 200:
             status = 400
     else:
@@ -418,6 +437,7 @@ def _state_context(case: Case) -> dict[str, Any]:
 
 @never_cache
 @require_GET
+@_refused_when_locked
 def track(request: HttpRequest, code: str) -> HttpResponse:
     case = _tracked_case(request, code)
     if case is None:
@@ -445,7 +465,8 @@ def track(request: HttpRequest, code: str) -> HttpResponse:
 
 @never_cache
 @require_GET
-def photo(request: HttpRequest, code: str, attachment_id: int) -> HttpResponse:
+@_refused_when_locked
+def photo(request: HttpRequest, code: str, attachment_id: int) -> HttpResponse | FileResponse:
     case = _tracked_case(request, code)
     if case is None:
         return _not_found(request)
@@ -464,7 +485,7 @@ def photo(request: HttpRequest, code: str, attachment_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: AuthedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.my_reports(request.user), 20).get_page(request.GET.get("page"))
     rows = [
         {"case": case, "words": STATE_WORDS.get(case.state, ""), "tone": STATE_TONE.get(case.state, "wait")}
@@ -478,6 +499,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@_refused_when_locked
 def rate(request: HttpRequest, code: str) -> HttpResponse:
     case = _tracked_case(request, code)
     if case is None:
@@ -488,11 +510,12 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
         if form.is_valid():
             try:
                 case = case_rate(
-                    by=_user(request),
+                    by=request.user,
                     case=case,
                     rating=form.cleaned_data["rating"],
                     comment=form.cleaned_data["comment"],
                     phone_last4=_remembered_last4(request, case.tracking_code),
+                    ip=_client_ip(request),
                 )
             except NotFound:
                 return _not_found(request)
@@ -533,10 +556,6 @@ def _poster_scope(user: User) -> Any:
     return places_for(user, caps.CASES_INTAKE) | places_for(user, caps.PLACES_MANAGE)
 
 
-def _may_print_posters(user: User) -> bool:
-    return has_capability(user, caps.CASES_INTAKE) or has_capability(user, caps.PLACES_MANAGE)
-
-
 def _poster_place(user: User, place_id: int) -> Place:
     for capability in (caps.CASES_INTAKE, caps.PLACES_MANAGE):
         try:
@@ -549,7 +568,7 @@ def _poster_place(user: User, place_id: int) -> Place:
 
 
 def _public_base(request: HttpRequest) -> str:
-    configured = (getattr(settings, "GRIDGOV_PUBLIC_URL", "") or "").strip().rstrip("/")
+    configured = settings.GRIDGOV_PUBLIC_URL.strip().rstrip("/")
     return configured or request.build_absolute_uri("/").rstrip("/")
 
 
@@ -591,7 +610,7 @@ def _scoped_communities(user: User) -> list[Place]:
     for root in roots:
         if KIND_LEVEL[root.kind] <= KIND_LEVEL[PlaceKind.COMMUNITY]:
             found.update(
-                {c.pk: c for c in communities if c.path == root.path or c.path.startswith(root.path + ".")}
+                {c.pk: c for c in communities if within(c.path, [root.path])}
             )
         else:
             community = community_of(root)
@@ -600,12 +619,10 @@ def _scoped_communities(user: User) -> list[Place]:
     return sorted(found.values(), key=lambda c: c.path)
 
 
-@login_required
+@page_access("report:posters")
 @require_GET
-def posters(request: HttpRequest) -> HttpResponse:
+def posters(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
-    if not _may_print_posters(user):
-        raise Forbidden("您无权打印二维码海报")
     communities = _scoped_communities(user)
     wanted = request.GET.get("community", "")
     community = next((c for c in communities if str(c.pk) == wanted), communities[0] if communities else None)
@@ -613,7 +630,7 @@ def posters(request: HttpRequest) -> HttpResponse:
     if community is not None:
         in_scope = set(
             _poster_scope(user)
-            .filter(path__startswith=community.path + ".", kind__in=POSTER_PLACE_KINDS)
+            .filter(below_q(community, "path"), kind__in=POSTER_PLACE_KINDS)
             .values_list("pk", flat=True)
         )
         for group, buildings in public_report_tree(community):
@@ -629,7 +646,7 @@ def posters(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def poster(request: HttpRequest, place_id: int) -> HttpResponse:
+def poster(request: AuthedHttpRequest, place_id: int) -> HttpResponse:
     place = _poster_place(request.user, place_id)
     return render(
         request,
@@ -644,14 +661,14 @@ def poster(request: HttpRequest, place_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def poster_buildings(request: HttpRequest, place_id: int) -> HttpResponse:
+def poster_buildings(request: AuthedHttpRequest, place_id: int) -> HttpResponse:
     """Every building of an estate (or lane) in the user's scope: one A4 poster per page."""
     estate = _poster_place(request.user, place_id)
     if estate.kind == PlaceKind.BUILDING:
         raise NotFound()
     buildings = list(
         _poster_scope(request.user)
-        .filter(path__startswith=estate.path + ".", kind=PlaceKind.BUILDING)
+        .filter(below_q(estate, "path"), kind=PlaceKind.BUILDING)
         .distinct()
         .order_by("path")
     )

@@ -1,44 +1,25 @@
 """Working-day arithmetic for SLAs, on the Chinese holiday calendar (holidays and make-up days).
 
-`chinese-calendar` ships the State Council's schedule year by year; for a year it does not know
-yet we fall back to Monday–Friday and log it once, rather than stop handling cases.
+The calendar is the table administrators keep (`gridgov.core.calendar`, seeded with the State
+Council's schedules to 2026); for a year nobody has entered yet it falls back to Monday–Friday
+and logs it, rather than stop handling cases.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from functools import lru_cache
 
 from django.utils import timezone
 
-logger = logging.getLogger(__name__)
+from gridgov.core import calendar
 
 
-@lru_cache(maxsize=64)
-def _warn_uncovered(year: int) -> None:
-    logger.warning("chinese-calendar has no data for %s: counting Monday–Friday as working days", year)
-
-
-@lru_cache(maxsize=4096)
 def is_workday(day: dt.date) -> bool:
-    import chinese_calendar
-
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        _warn_uncovered(day.year)
-        return day.weekday() < 5
+    return calendar.is_workday(day)
 
 
 def calendar_covers(year: int) -> bool:
-    import chinese_calendar
-
-    try:
-        chinese_calendar.is_workday(dt.date(year, 6, 1))
-    except NotImplementedError:
-        return False
-    return True
+    return calendar.covers(year)
 
 
 def add_workdays(start: dt.datetime, days: int) -> dt.datetime:
@@ -46,12 +27,13 @@ def add_workdays(start: dt.datetime, days: int) -> dt.datetime:
 
     A report made on a holiday thus gets its full number of working days after the holiday.
     """
+    known = calendar.snapshot()
     local = timezone.localtime(start)
     day = local.date()
     counted = 0
     while counted < days:
         day += dt.timedelta(days=1)
-        if is_workday(day):
+        if known.is_workday(day):
             counted += 1
     return local.replace(year=day.year, month=day.month, day=day.day)
 

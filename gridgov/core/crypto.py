@@ -38,6 +38,12 @@ def _hash_key() -> bytes:
     return _derive(settings.GRIDGOV_FIELD_KEY, b"blind-index")
 
 
+def file_key() -> bytes:
+    """The key for files kept on disk (uploads waiting for the worker, their checked rows):
+    derived from the field key like the others, for gridgov.core.sealed only."""
+    return _derive(settings.GRIDGOV_FIELD_KEY, b"file-encryption")
+
+
 def encrypt(plaintext: str) -> str:
     if not plaintext:
         return ""

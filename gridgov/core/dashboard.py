@@ -8,7 +8,7 @@ from django.db.models import Count
 
 from gridgov.accounts.selectors import assignments_of
 from gridgov.people.models import ResidentTag
-from gridgov.people.selectors import floating_expiring, floating_for, household_members, residents_for
+from gridgov.people.selectors import floating_expiring, floating_for, household_view, residents_for
 from gridgov.places.selectors import households_for
 
 if TYPE_CHECKING:
@@ -43,8 +43,10 @@ def me_for(user: User) -> dict[str, Any]:
     )
     return {
         "resident": resident,
+        # Names and relations of the other members only (people.selectors.household_view).
         "households": [
-            (household, list(household_members(household.pk, current_only=True))) for household in households
+            (household, [m for m in household_view(user, household)[0] if m.moved_out is None])
+            for household in households
         ],
         "assignments": list(assignments_of(user)),
     }

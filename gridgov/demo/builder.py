@@ -31,15 +31,17 @@ from faker import Faker
 
 from gridgov.accounts.models import Role, RoleAssignment, User
 from gridgov.accounts.roles import DEFAULT_ROLES
+from gridgov.accounts.scope import SYSTEM, below_q, place_q
 from gridgov.accounts.services import user_phone_hash
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.audit.services import audit_record
 from gridgov.cases.models import ApiKey, Case, State
-from gridgov.core import crypto
+from gridgov.core import clock, crypto
 from gridgov.core.text import pinyin_full, pinyin_initials
 from gridgov.core.validation import id_check_char
 from gridgov.demo.cases import build_cases, case_counts
 from gridgov.orgs.models import Organisation, OrgKind, OrgMember, PartyLevel
+from gridgov.orgs.services import contact_phone_columns
 from gridgov.people.models import (
     FloatingReason,
     FloatingRegistration,
@@ -338,7 +340,7 @@ def fast_insert(model: type[models.Model], columns: list[str], rows: list[tuple[
         return range(0)
     ops = connection.ops
     fields = {f.attname: f for f in model._meta.concrete_fields}
-    now = timezone.now()
+    now = timezone.now()  # what auto_now(_add) would write: the real clock
     stamps = [
         name
         for name, f in fields.items()
@@ -1079,6 +1081,8 @@ def _orgs_and_users(builder: _Builder, tree: dict[str, Any], password_hash: str)
         return f"0731-8{rng.randrange(10**7):07d}"
 
     def org(kind: str, name: str, place: Place, **extra: Any) -> Organisation:
+        # Contact numbers are stored encrypted, as the orgs service stores them.
+        extra.update(contact_phone_columns(extra.pop("contact_phone", "")))
         return Organisation(kind=kind, name=name, place=place, **extra)
 
     def pick_leader(pool: list[Person]) -> Person | None:
@@ -1402,21 +1406,18 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 
 def demo_counts(community: Place) -> dict[str, int]:
-    under = community.path + "."
+    below = below_q(community, "path")
+    in_place = below_q(community)
     return {
-        "grids": Place.objects.filter(path__startswith=under, kind=PlaceKind.GRID).count(),
-        "estates": Place.objects.filter(path__startswith=under, kind=PlaceKind.ESTATE).count(),
-        "buildings": Place.objects.filter(path__startswith=under, kind=PlaceKind.BUILDING).count(),
-        "units": Place.objects.filter(path__startswith=under, kind=PlaceKind.UNIT).count(),
-        "households": Household.objects.filter(place__path__startswith=under).count(),
-        "residents": Resident.objects.filter(place__path__startswith=under).count(),
-        "floating_active": FloatingRegistration.objects.filter(
-            place__path__startswith=under, deregistered_on__isnull=True
-        ).count(),
-        "resident_tags": ResidentTag.objects.filter(resident__place__path__startswith=under).count(),
-        "organisations": Organisation.objects.filter(
-            Q(place__path__startswith=community.parent.path)
-        ).count(),
+        "grids": Place.objects.filter(below, kind=PlaceKind.GRID).count(),
+        "estates": Place.objects.filter(below, kind=PlaceKind.ESTATE).count(),
+        "buildings": Place.objects.filter(below, kind=PlaceKind.BUILDING).count(),
+        "units": Place.objects.filter(below, kind=PlaceKind.UNIT).count(),
+        "households": Household.objects.filter(in_place).count(),
+        "residents": Resident.objects.filter(in_place).count(),
+        "floating_active": FloatingRegistration.objects.filter(in_place, deregistered_on__isnull=True).count(),
+        "resident_tags": ResidentTag.objects.filter(below_q(community, "resident__place__path")).count(),
+        "organisations": Organisation.objects.filter(place_q(community.parent)).count(),
         **case_state_counts(case_counts(community)),
     }
 
@@ -1448,7 +1449,7 @@ def build_demo(
             logins=demo_logins(),
             seconds=time.monotonic() - started,
         )
-    builder = _Builder(scale=scale, seed=seed, today=today or timezone.localdate())
+    builder = _Builder(scale=scale, seed=seed, today=today or clock.today())
     password_hash = make_password(DEMO_PASSWORD)
     tree = builder.places()
     say(f"地点：{len(tree['buildings'])} 栋")
@@ -1466,7 +1467,7 @@ def build_demo(
     community = tree["community"]
     counts = {**demo_counts(community), "resident_tags": tag_rows, **extra}
     audit_record(
-        actor=None,
+        actor=SYSTEM,
         action=AuditAction.IMPORT,
         target=community,
         target_label=f"演示社区：{DISTRICT}{STREET}{COMMUNITY}",
@@ -1516,7 +1517,7 @@ def reset_demo() -> bool:
     street = community.parent if community else None
     district = street.parent if street else None
     if community is not None:
-        under = Q(path__startswith=community.path + ".") | Q(path=community.path)
+        under = place_q(community, "path")
         places = Place.objects.filter(under)
         demo_orgs = Organisation.objects.filter(
             Q(place__in=places)
@@ -1526,25 +1527,25 @@ def reset_demo() -> bool:
         Organisation.objects.filter(parent__in=demo_orgs).update(parent=None)
         _force_delete(demo_orgs)
         # Cases first: their calls and routing rules hold the organisations below.
-        _force_delete(Case.objects.filter(place_path__startswith=community.path + "."))
+        _force_delete(Case.objects.filter(below_q(community, "place_path")))
         _force_delete(ApiKey.objects.filter(place__in=places))
-        in_place = Q(place__path__startswith=community.path + ".")
+        in_place = below_q(community)
         _force_delete(FloatingRegistration.objects.filter(in_place))
-        _force_delete(ResidentTag.objects.filter(resident__place__path__startswith=community.path + "."))
-        _force_delete(Membership.objects.filter(household__place__path__startswith=community.path + "."))
+        _force_delete(ResidentTag.objects.filter(below_q(community, "resident__place__path")))
+        _force_delete(Membership.objects.filter(below_q(community, "household__place__path")))
         Household.objects.filter(in_place).update(landlord=None)
         _force_delete(Household.objects.filter(in_place))
     _force_delete(RoleAssignment.objects.filter(user__in=users))
     _force_delete(users)
     if community is not None:
-        _force_delete(Resident.objects.filter(place__path__startswith=community.path + "."))
+        _force_delete(Resident.objects.filter(below_q(community)))
         for depth in sorted(set(places.values_list("depth", flat=True)), reverse=True):
             _force_delete(Place.objects.filter(under, depth=depth))
         for place in (street, district):
             if place is not None and not Place.objects.filter(parent=place).exists():
                 _force_delete(Place.objects.filter(pk=place.pk))
         audit_record(
-            actor=None,
+            actor=SYSTEM,
             action=AuditAction.DELETE,
             target_type="places.place",
             target_id=community.pk,

@@ -5,9 +5,14 @@ use, so each one has its full timeline, audit rows and notifications. The servic
 transition with the current time and most take no `now=`; to give the demo sixty days of
 history whose timelines agree with the cases' own timestamps, the build runs a small
 discrete-event simulation: every case's life is a generator that yields the moment of its
-next step, the steps run in time order, and `django.utils.timezone.now` answers the
-simulated moment while they run. The SLA sweep and the unrated auto-close run in the same
+next step, the steps run in time order, and the services' clock (`gridgov.core.clock`) stands
+at the simulated moment while they run. The SLA sweep and the unrated auto-close run in the same
 simulation (hourly and daily), so overdue cases are escalated by the real sweep.
+
+Fields stamped by Django itself (`auto_now_add`) keep the real time: the audit trail is
+append-only and honestly says when the demo wrote it. Notifications are the exception: the
+inbox sorts and dates by `created_at`, so after each step the rows it made are given the
+step's moment (one indexed UPDATE), or every demo inbox would say "just now".
 
 Nothing is left in the future: a step due after the real "now" is simply not taken, which is
 what leaves the recent cases open.
@@ -21,23 +26,25 @@ import itertools
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
+from gridgov.accounts.scope import SYSTEM, below_q
 from gridgov.cases import policy
 from gridgov.cases import services as cs
 from gridgov.cases.models import OPEN_STATES, ApiKey, Case, Category, Channel, Level, Priority, SlaUnit, State
 from gridgov.cases.tasks import close_after_days
+from gridgov.core import clock
 from gridgov.core.errors import Forbidden, NotFound
 from gridgov.demo import case_texts as words
+from gridgov.notifications.models import Notification
 from gridgov.people.models import Gender, Relation, Resident
 from gridgov.places.models import Place
 
@@ -147,6 +154,10 @@ OVERDUE_PROBE = (
     f"SELECT 1 FROM {Case._meta.db_table} WHERE sla_flagged_at IS NULL AND ("
     "(state = %s AND due_accept_at < %s) OR (state IN (%s, %s) AND due_resolve_at < %s)) LIMIT 1"
 )
+# Notification.created_at is auto_now_add; the rows a step wrote (ids above the last seen) get
+# the step's moment. Raw SQL for the same reason as the probe: it runs once per step.
+RESTAMP_NOTIFICATIONS = f"UPDATE {Notification._meta.db_table} SET created_at = %s WHERE id > %s"
+LAST_NOTIFICATION = f"SELECT MAX(id) FROM {Notification._meta.db_table}"
 HOUR = dt.timedelta(hours=1)
 MINUTE = dt.timedelta(minutes=1)
 Life = Generator[dt.datetime, None, Any]
@@ -176,33 +187,19 @@ class Plan:
     pk: int | None = None
 
 
-class _Clock:
-    def __init__(self, moment: dt.datetime) -> None:
-        self.now = moment
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-@contextmanager
-def _simulated(clock: _Clock) -> Iterator[None]:
-    with mock.patch.object(timezone, "now", clock):
-        yield
-
-
 def configure(*, orgs: dict[str, Any], street: Place, estates: list[Place]) -> dict[str, Category]:
     """Subcategories, SLAs and routing rules for the demo, through the configuration services."""
     categories = {c.code: c for c in Category.objects.all()}
     for code, name, parent in SUBCATEGORIES:
         if code not in categories:
-            categories[code] = cs.category_create(by=None, name=name, code=code, parent=categories[parent])
+            categories[code] = cs.category_create(by=SYSTEM, name=name, code=code, parent=categories[parent])
     for code, category in categories.items():
         if category.parent_id is None and code not in dict(CATEGORY_WEIGHTS):
             continue  # an administrator's own category: leave its SLA alone
         for priority, default in ((Priority.NORMAL, NORMAL_SLA), (Priority.URGENT, URGENT_SLA)):
             accept, resolve, unit = SLA_OVERRIDES.get((code, priority), default)
             cs.sla_set(
-                by=None,
+                by=SYSTEM,
                 category=category,
                 priority=priority,
                 accept_within=accept,
@@ -238,7 +235,7 @@ def configure(*, orgs: dict[str, Any], street: Place, estates: list[Place]) -> d
     for category, place, level, organisation, note in rules:
         if not category.routing_rules.filter(place=place, level=level).exists():
             cs.routing_rule_create(
-                by=None, category=category, place=place, level=level, organisation=organisation, note=note
+                by=SYSTEM, category=category, place=place, level=level, organisation=organisation, note=note
             )
     return categories
 
@@ -247,9 +244,9 @@ class _Sim:
     def __init__(self, builder: _Builder, tree: dict[str, Any], *, scale: float, seed: int) -> None:
         self.rng = random.Random(f"{seed}-cases")
         self.tree = tree
-        self.end = timezone.now().replace(microsecond=0)
+        self.end = clock.now().replace(microsecond=0)
         self.start = self.end - dt.timedelta(days=DAYS)
-        self.clock = _Clock(self.start)
+        self.replay = clock.Replay(self.start)
         self.heap: list[tuple[dt.datetime, int, Life]] = []
         self.seq = itertools.count()
         self.failures: Counter[str] = Counter()
@@ -299,7 +296,7 @@ class _Sim:
             ApiKey.objects.filter(name="12345政务服务便民热线").first()
             or (
                 cs.apikey_create(
-                    by=None, name="12345政务服务便民热线", rate_per_minute=120, place=tree["community"]
+                    by=SYSTEM, name="12345政务服务便民热线", rate_per_minute=120, place=tree["community"]
                 )[0]
             )
         )
@@ -307,7 +304,7 @@ class _Sim:
             ApiKey.objects.filter(name="Open311演示客户端").first()
             or (
                 cs.apikey_create(
-                    by=None, name="Open311演示客户端", rate_per_minute=60, place=tree["community"]
+                    by=SYSTEM, name="Open311演示客户端", rate_per_minute=60, place=tree["community"]
                 )[0]
             )
         )
@@ -318,7 +315,7 @@ class _Sim:
 
     @property
     def now(self) -> dt.datetime:
-        return self.clock.now
+        return self.replay.moment
 
     def after(self, lo_hours: float, hi_hours: float, *, daytime: bool = True) -> dt.datetime:
         moment = self.now + dt.timedelta(hours=self.rng.uniform(lo_hours, hi_hours))
@@ -356,10 +353,12 @@ class _Sim:
         heapq.heappush(self.heap, (at, next(self.seq), life))
 
     def run(self) -> None:
-        with _simulated(self.clock):
+        notified = self.last_notification()
+        with clock.frozen_at(self.start) as replay:
+            self.replay = replay
             while self.heap:
                 at, _, life = heapq.heappop(self.heap)
-                self.clock.now = at
+                replay.move_to(at)
                 try:
                     wake = next(life)
                 except StopIteration:
@@ -369,10 +368,25 @@ class _Sim:
                     self.failures[type(exc).__name__] += 1
                     logger.debug("demo case step refused at %s: %r", at, exc, exc_info=True)
                     continue
+                finally:
+                    notified = self.restamp_notifications(notified, at)
                 if wake is None or wake >= self.end:
                     life.close()
                     continue
                 self.spawn(max(wake, at + dt.timedelta(seconds=1)), life)
+
+    def last_notification(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(LAST_NOTIFICATION)
+            return cursor.fetchone()[0] or 0
+
+    def restamp_notifications(self, after_id: int, at: dt.datetime) -> int:
+        """Date the notifications written since `after_id` at `at`; returns the new last id."""
+        with connection.cursor() as cursor:
+            cursor.execute(RESTAMP_NOTIFICATIONS, [connection.ops.adapt_datetimefield_value(at), after_id])
+            if not cursor.rowcount:
+                return after_id
+        return self.last_notification()
 
     def periodic(self, job: Callable[[], object], every: dt.timedelta, first: dt.datetime) -> None:
         def life() -> Life:
@@ -472,7 +486,8 @@ class _Sim:
             kwargs["api_key"] = self.hotline_key if channel == Channel.EXTERNAL_API else self.open311_key
             if person is not None:
                 kwargs["reporter_phone"] = person.phone
-        case = cs.case_submit(by=plan.by, **kwargs)
+        # No account behind the report: the anonymous public (the service turns keys into SYSTEM).
+        case = cs.case_submit(by=plan.by or AnonymousUser(), **kwargs)
         plan.pk = case.pk
         return case
 
@@ -584,7 +599,7 @@ class _Sim:
         if by is None and not case.reporter_phone_last4:
             return False
         cs.case_rate(
-            by=by,
+            by=by or AnonymousUser(),
             case=case,
             rating=rating,
             comment=self.rng.choice(comments),
@@ -1092,7 +1107,7 @@ def build_cases(builder: _Builder, tree: dict[str, Any], *, scale: float, seed: 
 
 def case_counts(community: Place) -> dict[str, int]:
     rows = (
-        Case.objects.filter(place_path__startswith=community.path + ".")
+        Case.objects.filter(below_q(community, "place_path"))
         .values_list("state")
         .order_by()
         .annotate(n=Count("id"))

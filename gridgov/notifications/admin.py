@@ -7,18 +7,31 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from gridgov.core.forms import SafeModelForm
 from gridgov.notifications import services
 from gridgov.notifications.models import GroupRobot, Notification, OutboundMessage, OutboundStatus
 
 
-class GroupRobotAdminForm(forms.ModelForm):
+class GroupRobotAdminForm(SafeModelForm):
     class Meta:
         model = GroupRobot
         fields = ["name", "channel", "webhook_url", "secret", "is_active", "place"]
-        widgets = {"secret": forms.PasswordInput(render_value=True)}
+        widgets = {"webhook_url": forms.TextInput(attrs={"size": 80}), "secret": forms.PasswordInput()}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Once saved, the key in the address and the secret are never put back in the page.
+            self.initial["webhook_url"] = self.initial["secret"] = ""
+            self.fields["webhook_url"].required = False
+            self.fields["webhook_url"].help_text = f"当前：{self.instance.webhook_masked}；留空表示不变"
+            self.fields["secret"].help_text = "留空表示不变" if self.instance.secret else ""
 
     def clean(self):
         data = super().clean()
+        if self.instance.pk:
+            data["webhook_url"] = data.get("webhook_url") or self.instance.webhook_url
+            data["secret"] = data.get("secret") or self.instance.secret
         # Same rules as the settings page, so the two ways in cannot disagree.
         try:
             services._clean_robot(

@@ -7,6 +7,8 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from gridgov.core.bounds import MAX_OFFSET
+from gridgov.core.http import api_user
 from gridgov.notifications import selectors, services
 
 router = Router(tags=["notifications"])
@@ -32,7 +34,8 @@ class NotificationPage(Schema):
 class ListParams(Schema):
     unread: bool = False
     limit: int = Field(20, ge=1, le=100)
-    offset: int = Field(0, ge=0)
+    # Bounded: an offset past 64 bits cannot be bound to the query's OFFSET (a 500, not a page).
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class ReadAllOut(Schema):
@@ -42,20 +45,20 @@ class ReadAllOut(Schema):
 
 @router.get("/notifications", response=NotificationPage, summary="我的通知")
 def list_notifications(request: HttpRequest, params: Query[ListParams]):
-    qs = selectors.notifications_for(request.user, unread_only=params.unread)
+    qs = selectors.notifications_for(api_user(request), unread_only=params.unread)
     return {
         "count": qs.count(),
-        "unread": selectors.unread_count(request.user),
+        "unread": selectors.unread_count(api_user(request)),
         "items": list(qs[params.offset : params.offset + params.limit]),
     }
 
 
 @router.post("/notifications/read-all", response=ReadAllOut, summary="全部标为已读")
 def read_all(request: HttpRequest):
-    updated = services.notifications_mark_all_read(by=request.user)
-    return {"updated": updated, "unread": selectors.unread_count(request.user)}
+    updated = services.notifications_mark_all_read(by=api_user(request))
+    return {"updated": updated, "unread": selectors.unread_count(api_user(request))}
 
 
 @router.post("/notifications/{notification_id}/read", response=NotificationOut, summary="标为已读")
 def read_one(request: HttpRequest, notification_id: int):
-    return services.notification_mark_read(by=request.user, notification_id=notification_id)
+    return services.notification_mark_read(by=api_user(request), notification_id=notification_id)

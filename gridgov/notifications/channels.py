@@ -60,7 +60,7 @@ def absolute_link(link: str) -> str:
         return ""
     if link.startswith(("http://", "https://")):
         return link
-    base = getattr(settings, "GRIDGOV_PUBLIC_URL", "").rstrip("/")
+    base = settings.GRIDGOV_PUBLIC_URL.rstrip("/")
     return f"{base}{link}" if base else ""
 
 
@@ -96,16 +96,62 @@ def sms_backend() -> SmsBackend:
 
 # --- HTTP ------------------------------------------------------------------------------------
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(scheme: str, host: str, port: int | None) -> tuple[str, str, int | None]:
+    return scheme.lower(), host.lower().rstrip("."), port or _DEFAULT_PORTS.get(scheme.lower())
+
+
+def _allowed_origins() -> set[tuple[str, str, int | None]]:
+    origins = set()
+    for entry in settings.GRIDGOV_ROBOT_HOSTS:
+        # A bare host means https on 443; "http://10.1.2.3:8080" names scheme and port itself.
+        parts = urllib.parse.urlsplit(entry if "://" in entry else f"https://{entry}")
+        try:
+            port = parts.port
+        except ValueError:
+            continue
+        if parts.scheme in _DEFAULT_PORTS and parts.hostname:
+            origins.add(_origin(parts.scheme, parts.hostname, port))
+    return origins
+
+
+def webhook_problem(url: str) -> str:
+    """Why a robot may not post to `url` ("" when it may): only the hosts of GRIDGOV_ROBOT_HOSTS,
+    on their scheme and port, with no credentials in the address. Checked on save and on send."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    allowed = parts.scheme in _DEFAULT_PORTS and bool(parts.hostname) and port != -1
+    allowed = allowed and not (parts.username or parts.password)
+    if allowed and _origin(parts.scheme, parts.hostname or "", port) in _allowed_origins():
+        return ""
+    hosts = "、".join(settings.GRIDGOV_ROBOT_HOSTS) or "（未配置）"
+    return f"Webhook地址不在允许的机器人地址之内（允许：{hosts}；只写主机名的须用https）"
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect would take the request (and its key) to a host nobody checked.
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> None:
+        raise DeliveryError(f"Webhook返回重定向（HTTP {code}），未跟随", permanent=True)
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
 
 def post_json(url: str, body: dict[str, Any], *, timeout: float | None = None) -> dict[str, Any]:
-    """POST a JSON body and return the JSON answer; every way this can fail becomes a DeliveryError."""
+    """POST a JSON body and return the JSON answer; every way this can fail becomes a DeliveryError.
+    Redirects are not followed."""
     timeout = settings.GRIDGOV_NOTIFY_TIMEOUT if timeout is None else timeout
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(
         url, data=data, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _opener.open(request, timeout=timeout) as response:
             raw = response.read(64 * 1024)
     except urllib.error.HTTPError as exc:
         # 4xx means the request itself is wrong (bad key, removed robot); retrying cannot help,
@@ -186,6 +232,10 @@ class RobotChannel(Channel):
             raise DeliveryError("群机器人已删除", permanent=True)
         if not robot.is_active:
             raise DeliveryError(f"群机器人“{robot.name}”已停用", permanent=True)
+        # Again at send time: the allow-list may have shrunk since the robot was saved.
+        problem = webhook_problem(robot.webhook_url)
+        if problem:
+            raise DeliveryError(problem, permanent=True)
         return robot
 
 

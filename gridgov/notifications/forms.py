@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 
+from gridgov.core.forms import SafeForm, set_label_from_instance
 from gridgov.notifications.models import RobotChannel
 
+if TYPE_CHECKING:
+    from gridgov.places.models import Place
 
-class RobotForm(forms.Form):
+
+class RobotForm(SafeForm):
     name = forms.CharField(
         label="名称",
         max_length=60,
@@ -36,7 +42,7 @@ class RobotForm(forms.Form):
 
 
 class RobotCreateForm(RobotForm):
-    place = forms.ModelChoiceField(
+    place: forms.ModelChoiceField[Place] = forms.ModelChoiceField(
         label="所属地点",
         queryset=None,
         error_messages={"required": "请选择所属地点", "invalid_choice": "所属地点无效或无权配置"},
@@ -44,5 +50,17 @@ class RobotCreateForm(RobotForm):
 
     def __init__(self, *args, places, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["place"].queryset = places
-        self.fields["place"].label_from_instance = lambda place: f"{place.get_kind_display()}·{place.name}"
+        self.model_choice_field("place").queryset = places
+        set_label_from_instance(
+            self.model_choice_field("place"), lambda place: f"{place.get_kind_display()}·{place.name}"
+        )
+
+
+class RobotEditForm(RobotForm):
+    """Editing a saved robot: its address is never put back in the page (the key is in it)."""
+
+    def __init__(self, *args, masked: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["webhook_url"]
+        field.required = False
+        field.help_text = f"当前：{masked}；留空表示不变"

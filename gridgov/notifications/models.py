@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from gridgov.core.fields import EncryptedTextField
+
 
 class Notification(models.Model):
     """One in-app message to one user; read_at is None while it is unread."""
@@ -62,9 +64,11 @@ class GroupRobot(models.Model):
 
     name = models.CharField("名称", max_length=60, unique=True)
     channel = models.CharField("平台", max_length=16, choices=RobotChannel.choices)
-    webhook_url = models.CharField("Webhook地址", max_length=500)
+    # The key (WeCom `key=`, DingTalk `access_token=`) is in the URL: both are credentials, kept
+    # encrypted at rest and shown masked (`webhook_masked`) once saved.
+    webhook_url = EncryptedTextField("Webhook地址")
     # DingTalk "加签": with a secret set, every request carries timestamp+sign.
-    secret = models.CharField("加签密钥", max_length=200, blank=True)
+    secret = EncryptedTextField("加签密钥", blank=True)
     is_active = models.BooleanField("启用", default=True)
     place = models.ForeignKey(
         "places.Place", verbose_name="所属地点", on_delete=models.PROTECT, related_name="group_robots"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import has_capability, scope_q
+from gridgov.accounts.scope import scope_q
 from gridgov.core.errors import NotFound
 from gridgov.notifications.models import GroupRobot, Notification, OutboundMessage
 
@@ -58,7 +58,10 @@ def robot_for(user: User, robot_id: int) -> GroupRobot:
 
 
 def can_manage_robots(user: User) -> bool:
-    return has_capability(user, ROBOTS_CAPABILITY)
+    """The robots page's entry in the page table (ROBOTS_CAPABILITY held anywhere)."""
+    from gridgov.accounts.pages import can_open
+
+    return can_open(user, "notifications:robots")
 
 
 def robot_messages_for(user: User, *, limit: int = 30) -> list[OutboundMessage]:

@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
-from gridgov.accounts.scope import require
+from gridgov.accounts.scope import is_unrestricted, require, require_actor
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_diff, audit_record
+from gridgov.core import clock
 from gridgov.core.errors import field_error
 from gridgov.core.masking import mask_phone
 from gridgov.notifications import channels as ch
@@ -38,6 +38,7 @@ from gridgov.notifications.selectors import ROBOTS_CAPABILITY, notification_for
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
+    from gridgov.accounts.scope import Actor
     from gridgov.places.models import Place
 
 logger = logging.getLogger("gridgov.notifications")
@@ -200,7 +201,7 @@ def backoff_seconds(attempts: int) -> float:
 def outbound_deliver(message_id: int) -> tuple[OutboundMessage | None, float | None]:
     """Make one delivery attempt. Returns the message (None when it was not ours to send: already
     sent, given up, or held by another worker) and the delay before a retry, if one is due."""
-    now = timezone.now()
+    now = clock.now()
     # The conditional UPDATE is the claim: of two workers racing for one message exactly one
     # matches the row; a sent message never matches again, which makes the task idempotent.
     claimed = (
@@ -223,7 +224,7 @@ def outbound_deliver(message_id: int) -> tuple[OutboundMessage | None, float | N
         # last_error is kept: "sent on the 3rd try after errcode 45009" is worth knowing.
         OutboundMessage.objects.filter(pk=message_id).update(
             status=OutboundStatus.SENT,
-            sent_at=timezone.now(),
+            sent_at=clock.now(),
             leased_until=None,
             next_attempt_at=None,
         )
@@ -236,7 +237,7 @@ def outbound_deliver(message_id: int) -> tuple[OutboundMessage | None, float | N
         status=OutboundStatus.FAILED if give_up else OutboundStatus.PENDING,
         last_error=f"第{message.attempts}次：{error}"[:2000],
         leased_until=None,
-        next_attempt_at=None if delay is None else timezone.now() + dt.timedelta(seconds=delay),
+        next_attempt_at=None if delay is None else clock.now() + dt.timedelta(seconds=delay),
     )
     logger.warning("outbound message %s attempt %s failed: %s", message_id, message.attempts, error)
     message.refresh_from_db()
@@ -246,7 +247,7 @@ def outbound_deliver(message_id: int) -> tuple[OutboundMessage | None, float | N
 def outbound_due_ids(*, now: dt.datetime | None = None) -> list[int]:
     """Pending messages whose retry time has come and that nobody holds — for `gridgov notify_retry`,
     which catches messages whose task was lost (a worker killed between two attempts)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     return list(
         OutboundMessage.objects.filter(status=OutboundStatus.PENDING)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
@@ -257,11 +258,12 @@ def outbound_due_ids(*, now: dt.datetime | None = None) -> list[int]:
 
 
 @transaction.atomic
-def outbound_resend(*, by: User | None, message: OutboundMessage) -> OutboundMessage:
+def outbound_resend(*, by: Actor, message: OutboundMessage) -> OutboundMessage:
     """Put a failed message back in the queue (after fixing a robot's key, say)."""
-    if message.robot_id is not None:
+    require_actor(by)
+    if message.robot is not None:
         require(by, ROBOTS_CAPABILITY, message.robot.place)
-    elif by is not None and not by.is_superuser:
+    elif not is_unrestricted(by):
         from gridgov.core.errors import Forbidden
 
         raise Forbidden("只有系统管理员可以重发短信")
@@ -286,7 +288,7 @@ def notification_mark_read(*, by: User, notification_id: int) -> Notification:
     notification = notification_for(by, notification_id)
     if notification.read_at is None:
         # Filtered on read_at so a double click keeps the first reading time.
-        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=clock.now())
         notification.refresh_from_db(fields=["read_at"])
     return notification
 
@@ -294,7 +296,7 @@ def notification_mark_read(*, by: User, notification_id: int) -> Notification:
 @transaction.atomic
 def notifications_mark_all_read(*, by: User) -> int:
     return Notification.objects.filter(recipient_id=by.pk, read_at__isnull=True).update(
-        read_at=timezone.now()
+        read_at=clock.now()
     )
 
 
@@ -315,6 +317,11 @@ def _clean_robot(*, name: str, channel: str, webhook_url: str, secret: str) -> t
     parts = urlsplit(webhook_url)
     if parts.scheme not in {"http", "https"} or not parts.netloc or len(webhook_url) > 500:
         raise field_error("webhook_url", "Webhook地址须为完整的http(s)地址")
+    # Only WeCom's and DingTalk's hosts (GRIDGOV_ROBOT_HOSTS): the server posts wherever this
+    # says, so any other address would let a robot's owner probe the internal network.
+    problem = ch.webhook_problem(webhook_url)
+    if problem:
+        raise field_error("webhook_url", problem)
     secret = (secret or "").strip()
     if secret and channel != RobotChannel.DINGTALK:
         raise field_error("secret", "只有钉钉机器人使用加签密钥")
@@ -339,7 +346,7 @@ def _robot_state(robot: GroupRobot) -> dict[str, object]:
 @transaction.atomic
 def robot_create(
     *,
-    by: User | None,
+    by: Actor,
     place: Place,
     name: str,
     channel: str,
@@ -369,22 +376,23 @@ def robot_create(
 @transaction.atomic
 def robot_update(
     *,
-    by: User | None,
+    by: Actor,
     robot: GroupRobot,
     name: str,
     channel: str,
-    webhook_url: str,
+    webhook_url: str | None = None,
     secret: str | None = None,
     is_active: bool = True,
 ) -> GroupRobot:
-    """`secret=None` keeps the stored secret (forms never echo it back); "" clears it."""
+    """`webhook_url=None` (or "") keeps the stored address and `secret=None` the stored secret:
+    pages never echo either back once saved; `secret=""` clears the secret."""
     robot = GroupRobot.objects.select_for_update().select_related("place").get(pk=robot.pk)
     require(by, ROBOTS_CAPABILITY, robot.place)
     keep_secret = secret is None
     name, webhook_url, secret = _clean_robot(
         name=name,
         channel=channel,
-        webhook_url=webhook_url,
+        webhook_url=webhook_url or robot.webhook_url,
         secret=robot.secret if keep_secret and channel == RobotChannel.DINGTALK else (secret or ""),
     )
     if GroupRobot.objects.filter(name=name).exclude(pk=robot.pk).exists():
@@ -407,7 +415,7 @@ def robot_update(
 
 
 @transaction.atomic
-def robot_send_test(*, by: User | None, robot: GroupRobot) -> OutboundMessage:
+def robot_send_test(*, by: Actor, robot: GroupRobot) -> OutboundMessage:
     """Send a test message through a robot, stored and delivered like any other."""
     require(by, ROBOTS_CAPABILITY, robot.place)
     title = "网格治理：群机器人测试消息"

@@ -29,6 +29,7 @@ def deliver_outbound(message_id: int) -> str:
 def _schedule_retry(message_id: int, delay: float, when: dt.datetime | None) -> None:
     backend = deliver_outbound.get_backend()
     if backend.supports_defer:
+        # The queue's worker waits on the real clock, whatever moment a replay stands at.
         run_after = when or timezone.now() + dt.timedelta(seconds=delay)
         deliver_outbound.using(run_after=run_after).enqueue(message_id)
         return

@@ -15,8 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gridgov.accounts.scope import capabilities_anywhere
 from gridgov.core.errors import NotFound
+from gridgov.core.http import AuthedHttpRequest
 from gridgov.notifications import selectors, services
-from gridgov.notifications.forms import RobotCreateForm, RobotForm
+from gridgov.notifications.forms import RobotCreateForm, RobotEditForm
 from gridgov.places.models import PlaceKind
 from gridgov.places.selectors import places_for
 
@@ -24,7 +25,7 @@ PER_PAGE = 20
 ROBOT_PLACE_KINDS = (PlaceKind.DISTRICT, PlaceKind.STREET, PlaceKind.COMMUNITY, PlaceKind.GRID)
 
 
-def _mobile(request: HttpRequest) -> bool:
+def _mobile(request: AuthedHttpRequest) -> bool:
     # Residents and volunteers have no PC workbench (as core.home decides); anyone may ask for
     # the phone layout explicitly.
     if request.GET.get("m") in {"0", "1"}:
@@ -34,7 +35,7 @@ def _mobile(request: HttpRequest) -> bool:
 
 @login_required
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthedHttpRequest) -> HttpResponse:
     unread_only = request.GET.get("unread") == "1"
     qs = selectors.notifications_for(request.user, unread_only=unread_only)
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
@@ -52,13 +53,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def badge(request: HttpRequest) -> HttpResponse:
+def badge(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "notifications/_badge.html")
 
 
 @login_required
 @require_GET
-def open_notification(request: HttpRequest, notification_id: int) -> HttpResponse:
+def open_notification(request: AuthedHttpRequest, notification_id: int) -> HttpResponse:
     """Opening a notification reads it, like opening a letter, then follows its link."""
     notification = services.notification_mark_read(by=request.user, notification_id=notification_id)
     link = notification.link
@@ -72,7 +73,7 @@ def open_notification(request: HttpRequest, notification_id: int) -> HttpRespons
 
 @login_required
 @require_POST
-def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+def mark_read(request: AuthedHttpRequest, notification_id: int) -> HttpResponse:
     notification = services.notification_mark_read(by=request.user, notification_id=notification_id)
     if request.headers.get("HX-Request"):
         response = render(
@@ -93,7 +94,7 @@ def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
+def mark_all_read(request: AuthedHttpRequest) -> HttpResponse:
     count = services.notifications_mark_all_read(by=request.user)
     messages.success(request, f"已将{count}条通知标为已读" if count else "没有未读通知")
     return redirect(_back(request))
@@ -109,7 +110,7 @@ def _back(request: HttpRequest) -> str:
 # --- Robot settings --------------------------------------------------------------------------
 
 
-def _robot_places(request: HttpRequest):
+def _robot_places(request: AuthedHttpRequest):
     return places_for(request.user, selectors.ROBOTS_CAPABILITY).filter(kind__in=ROBOT_PLACE_KINDS)
 
 
@@ -122,7 +123,7 @@ def _apply_errors(form: Any, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def _robots_page(request: HttpRequest, form: RobotCreateForm, status: int = 200) -> HttpResponse:
+def _robots_page(request: AuthedHttpRequest, form: RobotCreateForm, status: int = 200) -> HttpResponse:
     return render(
         request,
         "notifications/robots.html",
@@ -137,7 +138,7 @@ def _robots_page(request: HttpRequest, form: RobotCreateForm, status: int = 200)
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def robots(request: HttpRequest) -> HttpResponse:
+def robots(request: AuthedHttpRequest) -> HttpResponse:
     if not selectors.can_manage_robots(request.user):
         raise NotFound()
     if request.method == "GET":
@@ -156,19 +157,15 @@ def robots(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def robot_edit(request: HttpRequest, robot_id: int) -> HttpResponse:
+def robot_edit(request: AuthedHttpRequest, robot_id: int) -> HttpResponse:
     robot = selectors.robot_for(request.user, robot_id)
     if request.method == "GET":
-        form = RobotForm(
-            initial={
-                "name": robot.name,
-                "channel": robot.channel,
-                "webhook_url": robot.webhook_url,
-                "is_active": robot.is_active,
-            }
+        form = RobotEditForm(
+            initial={"name": robot.name, "channel": robot.channel, "is_active": robot.is_active},
+            masked=robot.webhook_masked,
         )
         return render(request, "notifications/robot_edit.html", {"robot": robot, "form": form})
-    form = RobotForm(request.POST)
+    form = RobotEditForm(request.POST, masked=robot.webhook_masked)
     if form.is_valid():
         data = dict(form.cleaned_data)
         # An empty secret field means "unchanged"; the clear box removes it on purpose.
@@ -185,7 +182,7 @@ def robot_edit(request: HttpRequest, robot_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def robot_test(request: HttpRequest, robot_id: int) -> HttpResponse:
+def robot_test(request: AuthedHttpRequest, robot_id: int) -> HttpResponse:
     robot = selectors.robot_for(request.user, robot_id)
     message = services.robot_send_test(by=request.user, robot=robot)
     message.refresh_from_db()
@@ -200,7 +197,7 @@ def robot_test(request: HttpRequest, robot_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def message_resend(request: HttpRequest, message_id: int) -> HttpResponse:
+def message_resend(request: AuthedHttpRequest, message_id: int) -> HttpResponse:
     message = selectors.robot_message_for(request.user, message_id)
     try:
         services.outbound_resend(by=request.user, message=message)

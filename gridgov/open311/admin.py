@@ -10,4 +10,4 @@ class Open311RequestAdmin(admin.ModelAdmin):
     list_display = ("case", "media_url", "device_id", "created_at")
     raw_id_fields = ("case",)
     exclude = ("email_enc",)
-    search_fields = ("case__tracking_code",)
+    search_fields = ("case__tracking_code", "case__public_id")

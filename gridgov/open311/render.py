@@ -13,6 +13,8 @@ from typing import Any
 
 from django.http import HttpResponse
 
+from gridgov.core.text import strip_unwritable
+
 XML_TYPE = "text/xml; charset=utf-8"
 JSON_TYPE = "application/json"
 FORMATS = ("xml", "json")
@@ -33,7 +35,9 @@ def _text(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
         return value.isoformat(timespec="seconds")
-    return str(value)
+    # ElementTree writes a control character as it is, and then no XML parser reads the document:
+    # a row stored before the boundary refused them must not break the whole feed.
+    return strip_unwritable(str(value))
 
 
 def _fill(element: ET.Element, value: Any) -> None:

@@ -1,16 +1,22 @@
 """Reads behind GeoReport v2: categories as services, cases as public service requests, and
 the mapping of a client's location (lat/long, address text, place id) to one of our places.
 
-A service request shows only public data: the status collapsed to open/closed with the public
-notes, the place (never the room), the handling unit, the deadlines. Reporter fields are never
-read here, and phone or ID numbers a reporter typed into the text are masked.
+GET requests needs no key, so a service request shows only what the community publishes:
+- `service_request_id` is the case's random `public_id`: the tracking code is a secret (with
+  the last four digits of a phone it opens the case and its rating) and is never written here;
+- `description` is the summary staff published (`case_publish_summary`), or empty: the
+  reporter's own words (names, rooms, phone numbers, neighbours' doings) are never shown;
+- `status_notes` is the state in plain words, not the staff's result or reasons;
+- `address` stops at the estate or lane (小区/街巷), never the building, unit or room, and
+  `address_id` is that place; `lat`/`long` are that place's, or else the case's, rounded to
+  three decimals (about 100 m), so a report cannot be traced to a door;
+- `media_url` is left out: a photo may show people, and nobody has chosen to publish it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +24,12 @@ from django.conf import settings
 from django.db.models import F, Q, QuerySet, Value
 from django.utils import timezone
 
-from gridgov.cases.models import OPEN_STATES, Case, Category, Level
-from gridgov.cases.selectors import categories, key_place, key_places, public_cases, public_status
+from gridgov.accounts.scope import place_q, within
+from gridgov.cases.models import OPEN_STATES, Case, Category, Level, State
+from gridgov.cases.selectors import categories, key_place, key_places, public_cases
+from gridgov.core import clock
 from gridgov.core.errors import NotFound, field_error
+from gridgov.core.masking import mask_numbers_in_text
 from gridgov.places.models import Household, Place, PlaceKind
 
 if TYPE_CHECKING:
@@ -29,17 +38,22 @@ if TYPE_CHECKING:
 DEFAULT_DAYS = 90
 MAX_REQUESTS = 1000
 MAX_IDS = 200
-# Place kinds that make a readable public address (the grid is an office notion, not an address).
-ADDRESS_KINDS = (PlaceKind.COMMUNITY, PlaceKind.ESTATE, PlaceKind.LANE, PlaceKind.BUILDING, PlaceKind.UNIT)
+# Place kinds a public address is made of (the grid is an office notion, not an address; a
+# building of a few dozen households, with a category and a date, can point to one family).
+ADDRESS_KINDS = (PlaceKind.COMMUNITY, PlaceKind.ESTATE, PlaceKind.LANE)
+# Never named, even where the tree has nothing of the kinds above.
+PRIVATE_KINDS = (PlaceKind.GROUP, PlaceKind.BUILDING, PlaceKind.UNIT)
+COORDINATE_DECIMALS = 3
+PUBLIC_ID_LENGTH = 16
+# Public words for a state: never the staff's result, reason or the other case's code.
+_STATUS_NOTES = {
+    State.MERGED: "已与同类反映合并处理",
+    State.REJECTED: "不予受理",
+    State.CLOSED: "已办结",  # "已评价" would tell the world the reporter has rated it
+}
 
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-
-
-def redact(text: str) -> str:
-    """Mask mobile and ID-card numbers a reporter wrote into a public text."""
-    text = _ID_NUMBER.sub("******************", text)
-    return _MOBILE.sub(r"\1****\2", text)
+# Kept for callers of the old name: masking lives with the other masks now.
+redact = mask_numbers_in_text
 
 
 # --- services -----------------------------------------------------------------------------------
@@ -79,7 +93,7 @@ def services() -> list[dict[str, Any]]:
 
 def service_for(code: str) -> Category:
     category = categories().filter(code=(code or "").strip()).first()
-    if category is None or (category.parent_id and not category.parent.is_active):
+    if category is None or (category.parent is not None and not category.parent.is_active):
         raise NotFound()
     return category
 
@@ -123,9 +137,9 @@ def place_by_address(api_key: ApiKey, address: str) -> Place:
         raise field_error("address_string", "地址为空")
     scope = key_places(api_key)
     scope_paths = Q()
-    if api_key.place_id:
+    if api_key.place is not None:
         root = api_key.place.path
-        scope_paths = Q(place__path=root) | Q(place__path__startswith=root + ".")
+        scope_paths = place_q(root)
     household = (
         Household.objects.filter(scope_paths, address__iexact=text)
         .select_related("place")
@@ -145,7 +159,7 @@ def place_by_address(api_key: ApiKey, address: str) -> Place:
     paths = [path for _pk, path, _depth in matches]
 
     def spelled(path: str) -> int:
-        return sum(1 for other in paths if path == other or path.startswith(other + "."))
+        return sum(1 for other in paths if within(path, [other]))
 
     ranked = sorted(((spelled(path), depth, pk) for pk, path, depth in matches), reverse=True)
     if len(ranked) > 1 and ranked[0][:2] == ranked[1][:2]:
@@ -190,6 +204,10 @@ def locate(
 # --- service requests ---------------------------------------------------------------------------
 
 
+def _public_id(value: str) -> str:
+    return (value or "").strip().lower()
+
+
 def requests_for(
     *,
     codes: list[str] | None = None,
@@ -198,28 +216,29 @@ def requests_for(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
 ) -> QuerySet[Case]:
-    """GET requests: by tracking codes (the other filters are then ignored, as the spec says),
+    """GET requests: by public ids (the other filters are then ignored, as the spec says),
     or by service, status and date range — the last 90 days by default, 1000 at most."""
     if codes:
-        cleaned = [c.strip().upper() for c in codes if c.strip()][:MAX_IDS]
-        qs = public_cases().filter(tracking_code__in=cleaned)
+        cleaned = [_public_id(c) for c in codes if c.strip()][:MAX_IDS]
+        qs = public_cases().filter(public_id__in=cleaned)
     else:
         if start is None:
-            start = (end or timezone.now()) - dt.timedelta(days=DEFAULT_DAYS)
+            start = (end or clock.now()) - dt.timedelta(days=DEFAULT_DAYS)
         wanted = set(statuses or ())
         status = None if not wanted or wanted >= {"open", "closed"} else next(iter(wanted))
         qs = public_cases(category=service_code or None, status=status, since=start, until=end)
     return qs.select_related("level_place", "handler_org", "merged_into")[:MAX_REQUESTS]
 
 
-def request_for(code: str) -> Case:
-    code = (code or "").strip().upper()
+def request_for(public_id: str) -> Case:
+    """One case by its Open311 id (`Case.public_id`, never the tracking code)."""
+    public_id = _public_id(public_id)
     case = (
         public_cases()
-        .filter(tracking_code=code)
+        .filter(public_id=public_id)
         .select_related("level_place", "handler_org", "merged_into")
         .first()
-        if code and len(code) <= 12
+        if public_id and len(public_id) <= PUBLIC_ID_LENGTH
         else None
     )
     if case is None:
@@ -232,46 +251,70 @@ def _when(moment: dt.datetime | None) -> str | None:
 
 
 def _agency(case: Case) -> str:
-    if case.handler_org_id:
+    if case.handler_org is not None:
         return case.handler_org.name
     name = case.level_place.name
     return f"{name}楼栋长" if case.level == Level.BUILDING else name
 
 
-def request_rows(cases: list[Case]) -> list[dict[str, Any]]:
-    """Public GeoReport fields for `cases`, with the addresses and media looked up in bulk."""
-    from gridgov.open311.models import Open311Request
+def _status(case: Case) -> tuple[str, str]:
+    """("open" | "closed", the state in public words)."""
+    state = case.state
+    if state == State.MERGED and case.merged_into is not None:
+        state = case.merged_into.state
+    status = "open" if state in OPEN_STATES else "closed"
+    return status, _STATUS_NOTES.get(case.state, case.get_state_display())
 
+
+def _rounded(lat: float | None, lng: float | None) -> tuple[float | None, float | None]:
+    if lat is None or lng is None:
+        return None, None
+    return round(lat, COORDINATE_DECIMALS), round(lng, COORDINATE_DECIMALS)
+
+
+def _located(place: Place | None) -> bool:
+    return place is not None and place.latitude is not None and place.longitude is not None
+
+
+def request_rows(cases: list[Case]) -> list[dict[str, Any]]:
+    """Public GeoReport fields for `cases` (see the module docstring for what is left out),
+    with the places looked up in bulk."""
     wanted = {path for case in cases for path in case.place.ancestor_paths()}
     chain = {
         p.path: p
-        for p in Place.objects.filter(path__in=wanted).only("path", "name", "kind", "latitude", "longitude")
+        for p in Place.objects.filter(path__in=wanted).only(
+            "pk", "path", "name", "kind", "latitude", "longitude"
+        )
     }
-    media = dict(
-        Open311Request.objects.filter(case__in=[c.pk for c in cases])
-        .exclude(media_url="")
-        .values_list("case_id", "media_url")
-    )
     rows = []
     for case in cases:
         places = [chain[p] for p in case.place.ancestor_paths() if p in chain]
-        address = "".join(p.name for p in places if p.kind in ADDRESS_KINDS) or case.place.name
-        lat, lng = case.latitude, case.longitude
-        if lat is None or lng is None:
-            located = next(
-                (p for p in reversed(places) if p.latitude is not None and p.longitude is not None), None
-            )
-            lat, lng = (located.latitude, located.longitude) if located else (None, None)
-        status, notes = public_status(case)
+        public_places = [p for p in places if p.kind in ADDRESS_KINDS]
+        shown = (
+            public_places[-1]
+            if public_places
+            # The tree root is always in `places`: a case's own place is in its ancestor paths.
+            else next((p for p in reversed(places) if p.kind not in PRIVATE_KINDS), places[0])
+        )
+        address = "".join(p.name for p in public_places) or shown.name
+        if _located(shown):
+            lat, lng = shown.latitude, shown.longitude
+        elif case.latitude is not None and case.longitude is not None:
+            lat, lng = case.latitude, case.longitude
+        else:
+            nearest = next((p for p in reversed(places) if _located(p)), None)
+            lat, lng = (nearest.latitude, nearest.longitude) if nearest else (None, None)
+        lat, lng = _rounded(lat, lng)
+        status, notes = _status(case)
         category = case.subcategory or case.category
         rows.append(
             {
-                "service_request_id": case.tracking_code,
+                "service_request_id": case.public_id,
                 "status": status,
-                "status_notes": redact(notes),
+                "status_notes": notes,
                 "service_name": category.name,
                 "service_code": category.code,
-                "description": redact(case.text),
+                "description": mask_numbers_in_text(case.public_summary),
                 "agency_responsible": _agency(case),
                 "service_notice": (
                     f"预计{timezone.localtime(case.due_resolve_at):%Y-%m-%d %H:%M}前办结"
@@ -282,18 +325,18 @@ def request_rows(cases: list[Case]) -> list[dict[str, Any]]:
                 "updated_datetime": _when(case.updated_at),
                 "expected_datetime": _when(case.due_resolve_at) if case.state in OPEN_STATES else None,
                 "address": address,
-                "address_id": case.place_id,
+                "address_id": shown.pk,
                 "zipcode": None,
                 "lat": lat,
                 "long": lng,
-                "media_url": media.get(case.pk),
+                "media_url": None,
             }
         )
     return rows
 
 
 def token_for(token: str) -> Case:
-    """Requests are filed synchronously, so a token is the tracking code itself."""
+    """Requests are filed synchronously, so a token is the request's public id itself."""
     return request_for(token)
 
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.cases.models import Channel
 from gridgov.cases.services import SubmitResult, case_submit_result
 from gridgov.core import crypto
@@ -62,7 +63,7 @@ def request_submit(
     # Chinese order: family name first.
     name = f"{(last_name or '').strip()}{(first_name or '').strip()}"
     result = case_submit_result(
-        by=None,
+        by=SYSTEM,
         text=description,
         channel=Channel.OPEN311,
         place=place,

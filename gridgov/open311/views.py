@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from gridgov.cases.services import ApiKeyInvalid, RateLimited, apikey_use
 from gridgov.core.errors import error_items
+from gridgov.core.text import text_problem
 from gridgov.open311 import selectors, services
 from gridgov.open311.render import FORMATS, errors, respond
 
@@ -97,9 +98,10 @@ def endpoint(*methods: str) -> Callable[[Callable[..., HttpResponse]], Callable[
 
 
 def _params(request: HttpRequest) -> dict[str, str]:
-    """GET query, or a POST form (urlencoded / multipart) or JSON object, as plain strings."""
+    """GET query, or a POST form (urlencoded / multipart) or JSON object, as plain strings, each
+    refused (400, naming the parameter) if it carries control, bidi or zero-width characters."""
     if request.method == "GET":
-        return {key: value for key, value in request.GET.items()}
+        return _checked({key: value for key, value in request.GET.items()})
     if (request.content_type or "") == "application/json":
         try:
             data = json.loads(request.body or b"{}")
@@ -107,10 +109,19 @@ def _params(request: HttpRequest) -> dict[str, str]:
             raise Open311Error(400, "请求体不是有效的JSON") from None
         if not isinstance(data, dict):
             raise Open311Error(400, "请求体须为JSON对象")
-        return {str(k): "" if v is None else str(v) for k, v in data.items()}
+        return _checked({str(k): "" if v is None else str(v) for k, v in data.items()})
     merged = {key: value for key, value in request.GET.items()}
     merged.update({key: value for key, value in request.POST.items()})
-    return merged
+    return _checked(merged)
+
+
+def _checked(params: dict[str, str]) -> dict[str, str]:
+    for key, value in params.items():
+        # The description is free text (line breaks allowed); every other parameter is one line.
+        problem = text_problem(value, key, multiline=key == "description")
+        if problem:
+            raise Open311Error(400, problem)
+    return params
 
 
 def _check_jurisdiction(value: str) -> None:
@@ -219,10 +230,11 @@ def _create(request: HttpRequest, params: dict[str, str], fmt: str) -> HttpRespo
         media=request.FILES.getlist("media") if request.method == "POST" and request.FILES else (),
         client_key=params.get("client_key", ""),
     )
-    row = selectors.request_rows([selectors.request_for(result.case.tracking_code)])[0]
+    row = selectors.request_rows([selectors.request_for(result.case.public_id)])[0]
     body = [
         {
-            "service_request_id": result.case.tracking_code,
+            # The public id: the tracking code is the reporter's secret, even towards the client.
+            "service_request_id": result.case.public_id,
             "service_notice": row["service_notice"],
             "account_id": params.get("account_id") or None,
         }
@@ -241,5 +253,5 @@ def request_detail(
 @endpoint("GET")
 def token(request: HttpRequest, params: dict[str, str], token_id: str, *, fmt: str) -> HttpResponse:
     case = selectors.token_for(token_id)
-    body = [{"service_request_id": case.tracking_code, "token": token_id}]
+    body = [{"service_request_id": case.public_id, "token": token_id}]
     return respond(fmt, body, root="service_requests", item="request")

@@ -38,7 +38,7 @@ class OrganisationAdmin(ReadOnlyAdmin):
         "party_level",
         "leader",
         "contact_name",
-        "contact_phone",
+        "contact_phone_masked",
         "address",
         "description",
         "is_active",

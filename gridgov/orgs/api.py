@@ -7,10 +7,14 @@ from ninja import Query, Router, Status
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.selectors import staff_member_for
+from gridgov.accounts.services import client_ip
+from gridgov.core.http import api_user
 from gridgov.core.paging import paged
 from gridgov.orgs import selectors, services
 from gridgov.orgs.models import Organisation
 from gridgov.orgs.schemas import (
+    ContactRevealIn,
+    ContactRevealOut,
     OrganisationCreateIn,
     OrganisationDetailOut,
     OrganisationFilter,
@@ -26,18 +30,17 @@ router = Router(tags=["组织"])
 
 
 def _detail(request: HttpRequest, organisation_id: int) -> Organisation:
-    organisation = selectors.organisation_for(request.user, organisation_id)
+    organisation = selectors.organisation_for(api_user(request), organisation_id)
     # Organisation.members is the reverse relation (all stays); the detail lists current ones.
-    organisation.current_members = list(selectors.organisation_members(organisation).order_by("id"))
+    organisation.api_members = list(selectors.organisation_members(organisation).order_by("id"))
     return organisation
 
 
 @router.get("/organisations", response=list[OrganisationOut], summary="组织列表")
 @paged
 def organisation_list(request: HttpRequest, filters: Query[OrganisationFilter]):
-    return selectors.organisation_search(request.user, kind=filters.kind or "", q=filters.q).select_related(
-        "leader"
-    )
+    user = api_user(request)
+    return selectors.organisation_search(user, kind=filters.kind or "", q=filters.q).select_related("leader")
 
 
 @router.get("/organisations/{organisation_id}", response=OrganisationDetailOut, summary="组织详情与成员")
@@ -47,7 +50,7 @@ def organisation_detail(request: HttpRequest, organisation_id: int):
 
 @router.post("/organisations", response={201: OrganisationDetailOut}, summary="新增组织")
 def organisation_create(request: HttpRequest, payload: OrganisationCreateIn):
-    user = request.user
+    user = api_user(request)
     organisation = services.organisation_create(
         by=user,
         kind=payload.kind,
@@ -67,7 +70,7 @@ def organisation_create(request: HttpRequest, payload: OrganisationCreateIn):
 
 @router.patch("/organisations/{organisation_id}", response=OrganisationDetailOut, summary="修改组织")
 def organisation_update(request: HttpRequest, organisation_id: int, payload: OrganisationPatchIn):
-    user = request.user
+    user = api_user(request)
     organisation = selectors.organisation_for(user, organisation_id)
     fields = payload.dict(exclude_unset=True)
     if "places" in fields:
@@ -80,7 +83,7 @@ def organisation_update(request: HttpRequest, organisation_id: int, payload: Org
 
 @router.post("/organisations/{organisation_id}/members", response={201: OrgMemberOut}, summary="添加成员")
 def organisation_add_member(request: HttpRequest, organisation_id: int, payload: OrgMemberIn):
-    user = request.user
+    user = api_user(request)
     organisation = selectors.organisation_for(user, organisation_id)
     member = services.organisation_add_member(
         by=user,
@@ -91,3 +94,16 @@ def organisation_add_member(request: HttpRequest, organisation_id: int, payload:
         joined_on=payload.joined_on,
     )
     return Status(201, member)
+
+
+@router.post(
+    "/organisations/{organisation_id}/reveal",
+    response=ContactRevealOut,
+    summary="查看完整联系电话（须填写用途，记入审计）",
+)
+def organisation_reveal(request: HttpRequest, organisation_id: int, payload: ContactRevealIn):
+    organisation = selectors.organisation_for(api_user(request), organisation_id)
+    phone = services.organisation_reveal_contact(
+        by=api_user(request), organisation=organisation, purpose=payload.purpose, ip=client_ip(request)
+    )
+    return {"contact_phone": phone}

@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from gridgov.core.forms import SafeForm
 from gridgov.core.forms import text_field as _text
 from gridgov.orgs.models import Organisation, OrgKind, PartyLevel
 from gridgov.places.models import Place
@@ -23,7 +24,7 @@ class PlaceMultipleChoiceField(forms.ModelMultipleChoiceField):
         return f"{'　' * obj.depth}{obj.name}（{obj.get_kind_display()}）"
 
 
-class OrganisationCreateForm(forms.Form):
+class OrganisationCreateForm(SafeForm):
     kind = forms.ChoiceField(
         label="类型",
         choices=OrgKind.choices,
@@ -59,12 +60,12 @@ class OrganisationCreateForm(forms.Form):
 
     def __init__(self, *args, places: QuerySet[Place], parents: QuerySet[Organisation], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["place"].queryset = places
-        self.fields["places"].queryset = places
-        self.fields["parent"].queryset = parents
+        self.model_choice_field("place").queryset = places
+        self.model_choice_field("places").queryset = places
+        self.model_choice_field("parent").queryset = parents
 
 
-class OrganisationEditForm(forms.Form):
+class OrganisationEditForm(SafeForm):
     name = _text("名称", 100, required=True)
     places = OrganisationCreateForm.base_fields["places"]
     leader = forms.ModelChoiceField(
@@ -82,11 +83,11 @@ class OrganisationEditForm(forms.Form):
 
     def __init__(self, *args, places: QuerySet[Place], leaders: QuerySet, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["places"].queryset = places
-        self.fields["leader"].queryset = leaders
+        self.model_choice_field("places").queryset = places
+        self.model_choice_field("leader").queryset = leaders
 
 
-class MemberAddForm(forms.Form):
+class MemberAddForm(SafeForm):
     resident = forms.IntegerField(
         widget=forms.HiddenInput,
         error_messages={"required": "请先搜索并选择居民", "invalid": "请先搜索并选择居民"},
@@ -111,7 +112,7 @@ class MemberAddForm(forms.Form):
         return joined_on
 
 
-class MemberRemoveForm(forms.Form):
+class MemberRemoveForm(SafeForm):
     left_on = forms.DateField(
         label="退出日期",
         widget=forms.DateInput(attrs={"type": "date"}),

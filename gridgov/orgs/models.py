@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from gridgov.core.masking import mask_phone
+
 
 class OrgKind(models.TextChoices):
     DEPARTMENT = "department", "部门"
@@ -60,12 +62,18 @@ class Organisation(models.Model):
         related_name="+",
     )
     contact_name = models.CharField("联系人", max_length=50, blank=True)
-    contact_phone = models.CharField("联系电话", max_length=30, blank=True)
+    # The contact's number is personal data like a resident's phone (a merchant's is their own
+    # mobile): encrypted, shown masked, in full only through the audited reveal.
+    contact_phone_enc = models.TextField("联系电话（加密）", blank=True)
+    contact_phone_last4 = models.CharField("联系电话后四位", max_length=4, blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
     description = models.TextField("简介", blank=True)
     is_active = models.BooleanField("有效", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Not a column: set by orgs.api for the detail answer.
+    api_members: list[OrgMember]
 
     class Meta:
         verbose_name = "组织"
@@ -75,6 +83,10 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def contact_phone_masked(self) -> str:
+        return mask_phone(self.contact_phone_last4)
 
 
 class OrgMember(models.Model):

@@ -31,7 +31,7 @@ class OrganisationOut(Schema):
     leader_id: int | None
     leader_name: str
     contact_name: str
-    contact_phone: str
+    contact_phone_masked: str = Field(description="脱敏联系电话；完整号码须经 reveal 接口查看并留痕")
     address: str
     description: str
     is_active: bool
@@ -46,7 +46,7 @@ class OrganisationOut(Schema):
 
     @staticmethod
     def resolve_leader_name(obj: Organisation) -> str:
-        return obj.leader.name if obj.leader_id else ""
+        return obj.leader.name if obj.leader is not None else ""
 
 
 class OrgMemberOut(Schema):
@@ -73,7 +73,7 @@ class OrganisationDetailOut(OrganisationOut):
 
     @staticmethod
     def resolve_members(obj: Organisation) -> list:
-        return obj.current_members
+        return obj.api_members
 
 
 class OrganisationFilter(Schema):
@@ -113,3 +113,11 @@ class OrgMemberIn(Schema):
     user: int | None = Field(None, description="账号成员（工作人员）")
     role: str = Field("成员", max_length=40)
     joined_on: dt.date | None = None
+
+
+class ContactRevealIn(Schema):
+    purpose: str = Field(max_length=200, description="查看用途，记入审计日志")
+
+
+class ContactRevealOut(Schema):
+    contact_phone: str

@@ -4,18 +4,23 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import require
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_diff, audit_record
+from gridgov.core import crypto
 from gridgov.core.errors import field_error
+from gridgov.core.masking import mask_value
+from gridgov.core.validation import normalize_phone
 from gridgov.orgs.models import PARTY_LEVEL_RANK, Organisation, OrgKind, OrgMember, PartyLevel
 from gridgov.places.models import Place, PlaceKind
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
+    from gridgov.accounts.scope import Actor
     from gridgov.people.models import Resident
 
 
@@ -45,10 +50,23 @@ def _validate(
             raise field_error("places", f"物业公司只能绑定小区或楼栋：{'、'.join(wrong)}")
 
 
+def contact_phone_columns(raw: str) -> dict[str, str]:
+    """The stored form of a contact number: validated, encrypted, last four digits for display.
+    Raises ValidationError on "contact_phone" for a number that is not one."""
+    raw = (raw or "").strip()
+    if not raw:
+        return {"contact_phone_enc": "", "contact_phone_last4": ""}
+    try:
+        phone = normalize_phone(raw)
+    except ValidationError as exc:
+        raise field_error("contact_phone", f"联系电话：{exc.messages[0]}") from None
+    return {"contact_phone_enc": crypto.encrypt(phone), "contact_phone_last4": phone[-4:]}
+
+
 @transaction.atomic
 def organisation_create(
     *,
-    by: User | None,
+    by: Actor,
     kind: str,
     name: str,
     place: Place,
@@ -77,7 +95,7 @@ def organisation_create(
         party_level=party_level,
         leader=leader,
         contact_name=contact_name,
-        contact_phone=contact_phone,
+        **contact_phone_columns(contact_phone),
         address=address,
         description=description,
     )
@@ -88,21 +106,39 @@ def organisation_create(
         target=organisation,
         place_path=place.path,
         changes=audit_diff(
-            {}, {"kind": kind, "name": name, "parent": parent, "places": [p.name for p in served]}
+            {},
+            {
+                "kind": kind,
+                "name": name,
+                "parent": parent,
+                "places": [p.name for p in served],
+                "contact_phone": organisation.contact_phone_masked or None,
+            },
         ),
     )
     return organisation
 
 
 @transaction.atomic
-def organisation_update(*, by: User | None, organisation: Organisation, **fields: Any) -> Organisation:
+def organisation_update(*, by: Actor, organisation: Organisation, **fields: Any) -> Organisation:
     require(by, caps.ORGS_MANAGE, organisation.place, visible_with=caps.ORGS_VIEW)
     served = fields.pop("places", None)
-    allowed = {"name", "leader", "contact_name", "contact_phone", "address", "description", "is_active"}
+    phone = fields.pop("contact_phone", None)
+    allowed = {"name", "leader", "contact_name", "address", "description", "is_active"}
     unknown = set(fields) - allowed
     if unknown:
         raise field_error("__all__", f"不能修改字段：{', '.join(sorted(unknown))}")
     before: dict[str, Any] = {field: getattr(organisation, field) for field in fields}
+    phone_diff: dict[str, Any] = {}
+    if phone is not None:
+        columns = contact_phone_columns(phone)
+        new_plain = crypto.decrypt(columns["contact_phone_enc"])
+        if new_plain != crypto.decrypt(organisation.contact_phone_enc):
+            # The audit trail keeps masked numbers only.
+            before["contact_phone"] = organisation.contact_phone_masked or None
+            phone_diff["contact_phone"] = mask_value(new_plain) or None
+            for name, value in columns.items():
+                setattr(organisation, name, value)
     if served is not None:
         served = list(served)
         _validate(
@@ -117,6 +153,7 @@ def organisation_update(*, by: User | None, organisation: Organisation, **fields
         fields_for_diff = {**fields, "places": [p.name for p in served]}
     else:
         fields_for_diff = dict(fields)
+    fields_for_diff.update(phone_diff)
     for field, value in fields.items():
         setattr(organisation, field, value)
     organisation.save()
@@ -133,7 +170,7 @@ def organisation_update(*, by: User | None, organisation: Organisation, **fields
 @transaction.atomic
 def organisation_add_member(
     *,
-    by: User | None,
+    by: Actor,
     organisation: Organisation,
     resident: Resident | None = None,
     user: User | None = None,
@@ -160,7 +197,7 @@ def organisation_add_member(
 
 
 @transaction.atomic
-def organisation_remove_member(*, by: User | None, member: OrgMember, left_on: dt.date) -> OrgMember:
+def organisation_remove_member(*, by: Actor, member: OrgMember, left_on: dt.date) -> OrgMember:
     organisation = member.organisation
     require(by, caps.ORGS_MANAGE, organisation.place, visible_with=caps.ORGS_VIEW)
     if member.left_on is not None:
@@ -175,3 +212,27 @@ def organisation_remove_member(*, by: User | None, member: OrgMember, left_on: d
         changes={"members": [f"{member.resident or member.user}（{member.role}）", None]},
     )
     return member
+
+
+@transaction.atomic
+def organisation_reveal_contact(
+    *, by: Actor, organisation: Organisation, purpose: str, ip: str | None = None
+) -> str:
+    """The organisation's full contact number, for a stated purpose; `by` must hold registry.pii
+    at the organisation's place. Always audited, like a resident's reveal."""
+    require(by, caps.REGISTRY_PII, organisation.place, visible_with=caps.ORGS_VIEW)
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise field_error("purpose", "查看完整号码须填写用途")
+    if len(purpose) > 200:
+        raise field_error("purpose", "用途不能超过200个字")
+    audit_record(
+        actor=by,
+        action=AuditAction.VIEW_PII,
+        target=organisation,
+        place_path=organisation.place.path,
+        changes={"字段": "联系电话"},
+        purpose=purpose,
+        ip=ip,
+    )
+    return crypto.decrypt(organisation.contact_phone_enc)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("party/", views.party_tree, name="party_tree"),
     path("<int:org_id>/", views.organisation_detail, name="detail"),
     path("<int:org_id>/edit/", views.organisation_edit, name="edit"),
+    path("<int:org_id>/reveal/", views.organisation_reveal, name="reveal"),
     path("<int:org_id>/members/add/", views.member_add, name="member_add"),
     path("<int:org_id>/members/<int:member_id>/remove/", views.member_remove, name="member_remove"),
 ]

@@ -12,9 +12,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.accounts import capabilities as caps
+from gridgov.accounts.pages import page_access
 from gridgov.accounts.scope import has_capability
+from gridgov.accounts.services import client_ip
 from gridgov.core.errors import Forbidden, NotFound
 from gridgov.core.forms import apply_service_errors
+from gridgov.core.http import AuthedHttpRequest
 from gridgov.orgs import selectors, services
 from gridgov.orgs.forms import MemberAddForm, MemberRemoveForm, OrganisationCreateForm, OrganisationEditForm
 from gridgov.orgs.models import Organisation, OrgKind
@@ -37,9 +40,9 @@ def _require_manage(user, organisation: Organisation) -> None:
         raise Forbidden()
 
 
-@login_required
+@page_access("orgs:list")
 @require_GET
-def organisation_list(request: HttpRequest) -> HttpResponse:
+def organisation_list(request: AuthedHttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if kind not in OrgKind.values:
         kind = ""
@@ -60,10 +63,14 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
-def organisation_detail(request: HttpRequest, org_id: int) -> HttpResponse:
-    organisation = selectors.organisation_for(request.user, org_id)
+def _detail(
+    request: AuthedHttpRequest,
+    organisation: Organisation,
+    *,
+    revealed: str | None = None,
+    reveal_errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     members = list(selectors.organisation_members(organisation, current_only=False).order_by("left_on", "id"))
     return render(
         request,
@@ -75,14 +82,43 @@ def organisation_detail(request: HttpRequest, org_id: int) -> HttpResponse:
             "current": [m for m in members if m.left_on is None],
             "former": [m for m in members if m.left_on is not None],
             "can_manage": has_capability(request.user, caps.ORGS_MANAGE, organisation.place),
+            # The full number is one audited click away for whoever may see personal numbers here.
+            "can_reveal": bool(organisation.contact_phone_last4)
+            and has_capability(request.user, caps.REGISTRY_PII, organisation.place),
+            "revealed": revealed,
+            "reveal_errors": reveal_errors or [],
             "today": timezone.localdate(),
         },
+        status=status,
     )
 
 
 @login_required
+@require_GET
+def organisation_detail(request: AuthedHttpRequest, org_id: int) -> HttpResponse:
+    return _detail(request, selectors.organisation_for(request.user, org_id))
+
+
+@login_required
+@require_POST
+def organisation_reveal(request: AuthedHttpRequest, org_id: int) -> HttpResponse:
+    """The full contact number, after the user states why (audited)."""
+    organisation = selectors.organisation_for(request.user, org_id)
+    try:
+        phone = services.organisation_reveal_contact(
+            by=request.user,
+            organisation=organisation,
+            purpose=request.POST.get("purpose", ""),
+            ip=client_ip(request),
+        )
+    except ValidationError as exc:
+        return _detail(request, organisation, reveal_errors=exc.messages, status=400)
+    return _detail(request, organisation, revealed=phone)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
-def organisation_create(request: HttpRequest) -> HttpResponse:
+def organisation_create(request: AuthedHttpRequest) -> HttpResponse:
     if not has_capability(request.user, caps.ORGS_MANAGE):
         raise Forbidden()
     places = _manageable_places(request.user)
@@ -107,7 +143,7 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def organisation_edit(request: HttpRequest, org_id: int) -> HttpResponse:
+def organisation_edit(request: AuthedHttpRequest, org_id: int) -> HttpResponse:
     organisation = selectors.organisation_for(request.user, org_id)
     _require_manage(request.user, organisation)
     initial = {
@@ -115,7 +151,6 @@ def organisation_edit(request: HttpRequest, org_id: int) -> HttpResponse:
         "places": list(organisation.places.all()),
         "leader": organisation.leader_id,
         "contact_name": organisation.contact_name,
-        "contact_phone": organisation.contact_phone,
         "address": organisation.address,
         "description": organisation.description,
         "is_active": organisation.is_active,
@@ -126,9 +161,15 @@ def organisation_edit(request: HttpRequest, org_id: int) -> HttpResponse:
         places=_manageable_places(request.user),
         leaders=selectors.leader_choices(organisation),
     )
+    if organisation.contact_phone_last4:
+        form.fields["contact_phone"].help_text = f"当前为{organisation.contact_phone_masked}；留空则不修改"
     if request.method == "POST" and form.is_valid():
         try:
-            services.organisation_update(by=request.user, organisation=organisation, **form.cleaned_data)
+            fields = dict(form.cleaned_data)
+            if not fields.get("contact_phone"):
+                # The form never shows the stored number; left empty, it stays as it is.
+                fields.pop("contact_phone", None)
+            services.organisation_update(by=request.user, organisation=organisation, **fields)
         except ValidationError as exc:
             organisation.refresh_from_db()
             apply_service_errors(form, exc)
@@ -141,7 +182,7 @@ def organisation_edit(request: HttpRequest, org_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_add(request: HttpRequest, org_id: int) -> HttpResponse:
+def member_add(request: AuthedHttpRequest, org_id: int) -> HttpResponse:
     organisation = selectors.organisation_for(request.user, org_id)
     _require_manage(request.user, organisation)
     q = request.GET.get("q", "").strip()[:50]
@@ -177,7 +218,7 @@ def member_add(request: HttpRequest, org_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_remove(request: HttpRequest, org_id: int, member_id: int) -> HttpResponse:
+def member_remove(request: AuthedHttpRequest, org_id: int, member_id: int) -> HttpResponse:
     organisation = selectors.organisation_for(request.user, org_id)
     _require_manage(request.user, organisation)
     member = selectors.organisation_member_for(organisation, member_id)
@@ -198,5 +239,5 @@ def member_remove(request: HttpRequest, org_id: int, member_id: int) -> HttpResp
 
 @login_required
 @require_GET
-def party_tree(request: HttpRequest) -> HttpResponse:
+def party_tree(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "orgs/party_tree.html", {"roots": selectors.party_tree(request.user)})

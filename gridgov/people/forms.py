@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from gridgov.core.forms import SafeForm, set_label_from_instance
 from gridgov.core.forms import text_field as _text
 from gridgov.people.models import FloatingReason, Gender, PoliticalStatus, Relation, ResidenceStatus
 from gridgov.places.models import ResidenceKind
 
+if TYPE_CHECKING:
+    from gridgov.places.models import Place
+
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
 
 
-class PageForm(forms.Form):
+class PageForm(SafeForm):
     def fieldsets(self) -> list[tuple[str, list[Any]]]:
         """(title, bound fields) groups for people/_fields.html; one untitled group by default."""
         return [("", list(self.visible_fields()))]
@@ -47,7 +51,7 @@ class SearchForm(PageForm):
     q = _text("关键词", 100, type="search", placeholder="姓名、拼音首字母、手机号、身份证号、后四位或地址")
     tag = _choice("人群标签", [], required=False)
     status = _choice("户籍状态", [("", "全部"), *ResidenceStatus.choices], required=False)
-    place = forms.ModelChoiceField(
+    place: forms.ModelChoiceField[Place] = forms.ModelChoiceField(
         label="范围",
         queryset=None,
         required=False,
@@ -57,9 +61,11 @@ class SearchForm(PageForm):
 
     def __init__(self, *args: Any, tags: list[tuple[str, str]], places: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tag"].choices = [("", "全部"), *tags]
-        self.fields["place"].queryset = places
-        self.fields["place"].label_from_instance = lambda p: f"{p.get_kind_display()} · {p.name}"
+        self.choice_field("tag").choices = [("", "全部"), *tags]
+        self.model_choice_field("place").queryset = places
+        set_label_from_instance(
+            self.model_choice_field("place"), lambda p: f"{p.get_kind_display()} · {p.name}"
+        )
 
 
 class PersonForm(PageForm):
@@ -110,7 +116,7 @@ class RegisterMemberForm(PersonForm):
 
     def __init__(self, *args: Any, tags: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tags"].choices = tags
+        self.choice_field("tags").choices = tags
 
     def clean_moved_in(self) -> dt.date | None:
         moved_in = self.cleaned_data.get("moved_in")
@@ -202,6 +208,7 @@ class FloatingFieldsForm(PageForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Django's clean() returns cleaned_data; the stubs allow None
         registered_on = data.get("registered_on") or dt.date.today()
         if data.get("registered_on") and registered_on > dt.date.today():
             self.add_error("registered_on", "登记日期不能晚于今天")
@@ -226,7 +233,7 @@ class FloatingFieldsForm(PageForm):
 class FloatingNewcomerForm(PersonForm, FloatingFieldsForm):
     relation = _choice("与户主关系", Relation.choices)
     # For a newcomer the employer asked by the registration is their work: one field, not two.
-    employment = None
+    employment = None  # type: ignore[assignment]  # Django's way to drop an inherited field
 
     PERSON = ["name", "id_number", "phone", "gender", "birth_date", "ethnicity", "political_status", "relation"]
     STAY = ["origin", "reason", "employer", "landlord_name", "registered_on", "expected_until", "has_health_file"]
@@ -259,7 +266,7 @@ class FloatingExistingForm(FloatingFieldsForm):
 
     def __init__(self, *args: Any, households: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["household"].choices = [("", "不指定（按所在楼栋）"), *households]
+        self.choice_field("household").choices = [("", "不指定（按所在楼栋）"), *households]
         if households:
             self.fields["household"].initial = households[0][0]
 
@@ -283,7 +290,7 @@ class TagsForm(PageForm):
 
     def __init__(self, *args: Any, tags: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tags"].choices = tags
+        self.choice_field("tags").choices = tags
 
 
 class ScanForm(PageForm):

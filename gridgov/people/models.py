@@ -76,7 +76,13 @@ class Resident(models.Model):
     is_deceased = models.BooleanField("已故", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    tags = models.ManyToManyField("Tag", through="ResidentTag", related_name="residents", blank=True)
+    tags: models.ManyToManyField[Tag, ResidentTag] = models.ManyToManyField(
+        "Tag", through="ResidentTag", related_name="residents", blank=True
+    )
+
+    # Not columns: set by people.selectors (a prefetch to_attr) and people.api.
+    tag_list: list[ResidentTag]
+    can_reveal: bool
 
     class Meta:
         verbose_name = "居民"
@@ -116,6 +122,9 @@ class Membership(models.Model):
     moved_out = models.DateField("迁出日期", null=True, blank=True)
     move_out_reason = models.CharField("迁出原因", max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Not a column: set by people.selectors.household_view for a resident looking at their own.
+    names_only: bool
 
     class Meta:
         verbose_name = "户成员"

@@ -9,25 +9,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.models import RoleAssignment, User
+from gridgov.accounts.models import User
+from gridgov.accounts.scope import holders
+from gridgov.core import clock
 from gridgov.people.models import FloatingRegistration
-
-
-def _nearest_staff(assignments: list[tuple[int, str]], place_path: str) -> set[int]:
-    """Users assigned at the deepest place above `place_path`: the grid's own staff, not every
-    community secretary above them, so one expiring stay is one message to the right people."""
-    covering = [
-        (user_id, path)
-        for user_id, path in assignments
-        if place_path == path or place_path.startswith(path + ".")
-    ]
-    if not covering:
-        return set()
-    deepest = max(len(path) for _user_id, path in covering)
-    return {user_id for user_id, path in covering if len(path) == deepest}
 
 
 @transaction.atomic
@@ -35,7 +22,7 @@ def floating_send_reminders(*, today: dt.date | None = None) -> int:
     """Notify staff once per registration and expected end date; returns registrations reminded."""
     from gridgov.notifications.services import notify
 
-    today = today or timezone.localdate()
+    today = today or clock.today()
     until = today + dt.timedelta(days=settings.GRIDGOV_FLOATING_REMIND_DAYS)
     due = list(
         FloatingRegistration.objects.select_for_update(skip_locked=True)
@@ -45,21 +32,25 @@ def floating_send_reminders(*, today: dt.date | None = None) -> int:
     )
     if not due:
         return 0
-    assignments = [
-        (user_id, path)
-        for user_id, path, capabilities in RoleAssignment.objects.filter(user__is_active=True).values_list(
-            "user_id", "place__path", "role__capabilities"
-        )
-        if caps.FLOATING_MANAGE in (capabilities or ())
-    ]
     per_user: dict[int, list[FloatingRegistration]] = defaultdict(list)
+    # The grid's own staff (the nearest holders), not every secretary above them: one expiring
+    # stay is one message to the right people. One lookup per place, not per registration.
+    staff_at: dict[str, list[int]] = {}
     for registration in due:
-        for user_id in _nearest_staff(assignments, registration.place.path):
+        path = registration.place.path
+        if path not in staff_at:
+            staff_at[path] = list(holders(caps.FLOATING_MANAGE, path, nearest=True).values_list("pk", flat=True))
+        for user_id in staff_at[path]:
             per_user[user_id].append(registration)
     link = reverse("people:floating") + "?tab=expiring"
     users = User.objects.in_bulk(per_user.keys())
     for user_id, registrations in per_user.items():
-        expired = sum(1 for registration in registrations if registration.expected_until < today)
+        expired = sum(
+            1
+            for registration in registrations
+            # (the query took only registrations with an end date)
+            if registration.expected_until is not None and registration.expected_until < today
+        )
         body = (
             f"{len(registrations)}名流动人口的预计居住期限将在{settings.GRIDGOV_FLOATING_REMIND_DAYS}天内到期"
         )

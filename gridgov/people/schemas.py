@@ -19,6 +19,14 @@ from gridgov.people.models import (
 )
 
 
+def _internal(obj: Resident, context: dict | None) -> bool:
+    """Staff see tags, notes and registrations; a resident reading their own card does not."""
+    from gridgov.people.selectors import sees_internal
+
+    request = (context or {}).get("request")
+    return request is not None and sees_internal(request.user, obj)
+
+
 class TagOut(Schema):
     id: int
     code: str
@@ -75,7 +83,9 @@ class ResidentOut(Schema):
         return obj.get_political_status_display()
 
     @staticmethod
-    def resolve_tags(obj: Resident) -> list:
+    def resolve_tags(obj: Resident, context: dict) -> list:
+        if not _internal(obj, context):
+            return []
         return [resident_tag.tag for resident_tag in obj.resident_tags.all()]
 
 
@@ -140,7 +150,7 @@ class FloatingOut(Schema):
 
     @staticmethod
     def resolve_address(obj: FloatingRegistration) -> str:
-        return obj.household.address if obj.household_id else obj.place.name
+        return obj.household.address if obj.household is not None else obj.place.name
 
     @staticmethod
     def resolve_reason_label(obj: FloatingRegistration) -> str:
@@ -148,7 +158,7 @@ class FloatingOut(Schema):
 
     @staticmethod
     def resolve_landlord_name(obj: FloatingRegistration) -> str:
-        return obj.landlord.name if obj.landlord_id else obj.landlord_name
+        return obj.landlord.name if obj.landlord is not None else obj.landlord_name
 
 
 class ResidentDetailOut(ResidentOut):
@@ -158,12 +168,16 @@ class ResidentDetailOut(ResidentOut):
     can_reveal: bool = Field(description="当前用户能否查看完整身份证号和手机号（须说明用途并留痕）")
 
     @staticmethod
+    def resolve_notes(obj: Resident, context: dict) -> str:
+        return obj.notes if _internal(obj, context) else ""
+
+    @staticmethod
     def resolve_stays(obj: Resident) -> list:
         return list(obj.memberships.all())
 
     @staticmethod
-    def resolve_floating(obj: Resident) -> list:
-        return list(obj.floating_registrations.all())
+    def resolve_floating(obj: Resident, context: dict) -> list:
+        return list(obj.floating_registrations.all()) if _internal(obj, context) else []
 
 
 class ResidentFilter(Schema):

@@ -6,17 +6,17 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import is_unrestricted, scope_q
+from gridgov.accounts.scope import has_capability, is_unrestricted, place_q, scope_q
+from gridgov.core import clock
 from gridgov.core.errors import NotFound
 from gridgov.people.models import FloatingRegistration, Membership, Resident, ResidentTag, Tag
 from gridgov.people.services import id_hash, phone_hash
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
-    from gridgov.places.models import Place
+    from gridgov.places.models import Household, Place
 
 _ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
 _PHONE_LIKE = re.compile(r"^1\d{10}$")
@@ -25,19 +25,40 @@ _LATIN = re.compile(r"^[A-Za-z]+$")
 
 
 def residents_for(user: User, capability: str = caps.REGISTRY_VIEW) -> QuerySet[Resident]:
+    """Residents in the user's scope; a resident also finds their own card (never a relative's:
+    the rest of their household they see by name and relation, through `household_view`)."""
     condition = scope_q(user, capability, field="place__path")
-    resident = getattr(user, "resident", None) if user.is_authenticated else None
-    if resident is not None and not is_unrestricted(user):
-        # Residents see the people of their own household (masked), nobody else.
-        household_ids = Membership.objects.filter(resident=resident, moved_out__isnull=True).values(
-            "household_id"
-        )
-        condition |= Q(
-            pk__in=Membership.objects.filter(household_id__in=household_ids, moved_out__isnull=True).values(
-                "resident_id"
-            )
-        )
+    resident_id = getattr(user, "resident_id", None) if user.is_authenticated else None
+    if resident_id and not is_unrestricted(user):
+        condition |= Q(pk=resident_id)
     return Resident.objects.filter(condition)
+
+
+def sees_internal(user: User, resident: Resident) -> bool:
+    """Whether `user` sees `resident` as staff do: tags (矫正对象 …), notes, floating registrations.
+    Only registry view at the resident's place gives that; one's own card does not."""
+    if is_unrestricted(user):
+        return True
+    return resident.place is not None and has_capability(user, caps.REGISTRY_VIEW, resident.place)
+
+
+def household_view(user: User, household: Household) -> tuple[list[Membership], bool]:
+    """The memberships `user` may see of a household fetched through household_for(), and whether
+    they see it as staff. Staff get every stay with tags attached (`with_listing_details`); a
+    resident of the household gets the current members, each reduced to name and relation (an
+    unsaved copy holding only the primary key and name), except their own record, untagged."""
+    memberships = list(household_members(household.pk))
+    if has_capability(user, caps.REGISTRY_VIEW, household.place):
+        with_listing_details([m.resident for m in memberships])
+        return memberships, True
+    own_id = getattr(user, "resident_id", None)
+    current = [m for m in memberships if m.moved_out is None]
+    for membership in current:
+        if membership.resident_id != own_id:
+            membership.resident = Resident(pk=membership.resident_id, name=membership.resident.name)
+        membership.resident.tag_list = []
+        membership.names_only = membership.resident_id != own_id
+    return current, False
 
 
 def resident_for(user: User, resident_id: int, *, for_write: bool = False) -> Resident:
@@ -60,7 +81,7 @@ def resident_search(
     digits, or address — always inside the user's scope."""
     qs = residents_for(user)
     if place is not None:
-        qs = qs.filter(Q(place__path=place.path) | Q(place__path__startswith=place.path + "."))
+        qs = qs.filter(place_q(place))
     if tag:
         qs = qs.filter(resident_tags__tag__code=tag)
     if status:
@@ -116,7 +137,7 @@ def floating_for(
     elif active is False:
         qs = qs.filter(deregistered_on__isnull=False)
     if expiring_within_days is not None:
-        until = timezone.localdate() + dt.timedelta(days=expiring_within_days)
+        until = clock.today() + dt.timedelta(days=expiring_within_days)
         qs = qs.filter(deregistered_on__isnull=True, expected_until__isnull=False, expected_until__lte=until)
     return qs.select_related("resident", "place", "household")
 

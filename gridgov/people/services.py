@@ -1,21 +1,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.urls import reverse
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import require
+from gridgov.accounts.scope import as_user, has_capability, require
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_diff, audit_record
-from gridgov.core import crypto
-from gridgov.core.errors import field_error
+from gridgov.core import clock, crypto
+from gridgov.core.errors import NotFound, field_error
 from gridgov.core.text import pinyin_full, pinyin_initials
 from gridgov.core.validation import normalize_phone, parse_id_number
 from gridgov.people.models import (
@@ -34,6 +36,7 @@ from gridgov.places.models import HOUSEHOLD_PLACE_KINDS, Household, Place
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
+    from gridgov.accounts.scope import Actor
 
 CARD_QR_SALT = "gridgov.service-card"
 EDITABLE_FIELDS = (
@@ -81,7 +84,7 @@ def card_no_from_qr(payload: str) -> str:
         raise ValidationError("服务卡二维码无效或被篡改") from None
 
 
-def _clean_identity(data: dict[str, Any], *, exclude_pk: int | None = None) -> dict[str, Any]:
+def _clean_identity(data: dict[str, Any]) -> dict[str, Any]:
     """Validate and normalise the personal fields; fill birth date and gender from the ID number."""
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
@@ -120,11 +123,6 @@ def _clean_identity(data: dict[str, Any], *, exclude_pk: int | None = None) -> d
                 errors.setdefault("gender", []).append("性别与身份证号不一致")
             cleaned.setdefault("birth_date", info.birth_date)
             cleaned.setdefault("gender", info.gender)
-            duplicate = Resident.objects.filter(id_number_hash=id_hash(info.number))
-            if exclude_pk:
-                duplicate = duplicate.exclude(pk=exclude_pk)
-            if duplicate.exists():
-                errors.setdefault("id_number", []).append("该身份证号已登记，请先查找该居民")
     elif "id_number" in data:
         cleaned["id_number"] = ""
     if "phone" in data:
@@ -154,6 +152,120 @@ def _clean_identity(data: dict[str, Any], *, exclude_pk: int | None = None) -> d
     return cleaned
 
 
+# --- an ID number someone else holds --------------------------------------------------------
+
+# The answer when the holder is outside the caller's scope: it must not confirm that anyone
+# holds the number (the same words as for any number that cannot be registered).
+ID_UNAVAILABLE = "该身份证号无法登记，请联系社区或街道管理员核实"
+
+
+class IdNumberUnavailable(ValidationError):
+    """The ID number belongs to a resident outside the caller's scope. Carries what the staff
+    who can see both records are told, written by `_reports_id_conflicts` once rolled back."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        super().__init__({"id_number": [ValidationError(ID_UNAVAILABLE, code="id_unavailable")]})
+        self.report = report
+
+
+def _refuse_taken_id(
+    *, by: Actor, number: str, place: Place, name: str, resident: Resident | None = None
+) -> None:
+    """Raise unless `number` is free (apart from `resident`, who is being edited).
+
+    A holder the caller can see is named, as a desk needs to find them; any other holder gets
+    ID_UNAVAILABLE and a report to whoever can see both the holder and `place`."""
+    if not number:
+        return
+    same_number = Resident.objects.select_related("place").filter(id_number_hash=id_hash(number))
+    if resident is not None:
+        same_number = same_number.exclude(pk=resident.pk)
+    holder = same_number.first()
+    if holder is None:
+        return
+    if holder.place is not None and has_capability(by, caps.REGISTRY_VIEW, holder.place):
+        raise field_error("id_number", f"该身份证号已登记：{holder.name}（{holder.place.name}），请先查找该居民")
+    raise IdNumberUnavailable(
+        {
+            "actor": str(by),
+            "holder_id": holder.pk,
+            "holder_path": holder.place.path if holder.place is not None else "",
+            "place_id": place.pk,
+            "name": name,
+            "resident_id": resident.pk if resident is not None else None,
+        }
+    )
+
+
+def _common_path(first: str, second: str) -> str:
+    shared: list[str] = []
+    for a, b in zip(first.split("."), second.split("."), strict=False):
+        if a != b:
+            break
+        shared.append(a)
+    return ".".join(shared)
+
+
+@transaction.atomic
+def id_conflict_report(*, report: dict[str, Any]) -> list[Any]:
+    """Tell the registry editors at the lowest place whose subtree holds both residents (the one
+    registered and the one being registered or edited) that a number could not be registered.
+
+    Precondition: outside the transaction that refused the number, which is rolled back."""
+    from gridgov.accounts.scope import holders, unrestricted_users
+    from gridgov.notifications.services import notify
+
+    holder = Resident.objects.select_related("place").filter(pk=report["holder_id"]).first()
+    place = Place.objects.filter(pk=report["place_id"]).first()
+    if holder is None or place is None:
+        return []
+    common = _common_path(holder.place.path, place.path) if holder.place is not None else ""
+    recipients = list(holders(caps.REGISTRY_EDIT, common, nearest=True)) if common else []
+    if not recipients:
+        # No editor's subtree holds both: only system administrators see them together.
+        recipients = list(unrestricted_users())
+    subject = (
+        Resident.objects.filter(pk=report["resident_id"]).first() if report.get("resident_id") else None
+    )
+    attempt = f"把居民“{subject.name}”的身份证号改为" if subject else f"登记居民“{report['name']}”时填写的身份证号"
+    body = (
+        f"{report['actor']}在{place.name}{attempt}（尾号{holder.id_number_last4}）"
+        f"已登记为{holder.place.name if holder.place else '未分配地点'}的居民“{holder.name}”，"
+        f"系统未予登记。请核实是同一人（办理迁移）还是号码填错。"
+    )
+    return notify(
+        recipients=recipients,
+        title="身份证号登记冲突",
+        body=body,
+        link=reverse("people:detail", args=[holder.pk]),
+        kind="id_conflict",
+    )
+
+
+_CONFLICT_DEPTH: ContextVar[int] = ContextVar("gridgov_people_conflict_depth", default=0)
+
+
+def _reports_id_conflicts(func: Any) -> Any:
+    """Write the report of an IdNumberUnavailable once the refused write has rolled back. Put
+    outside `transaction.atomic`: the outermost decorated service (floating_register_newcomer
+    around resident_create, say) writes it, after its own transaction is gone. A caller that
+    wraps the service in a transaction of its own loses the report with its rollback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token = _CONFLICT_DEPTH.set(_CONFLICT_DEPTH.get() + 1)
+        try:
+            return func(*args, **kwargs)
+        except IdNumberUnavailable as exc:
+            if _CONFLICT_DEPTH.get() == 1:
+                id_conflict_report(report=exc.report)
+            raise
+        finally:
+            _CONFLICT_DEPTH.reset(token)
+
+    return wrapper
+
+
 def _apply_identity(resident: Resident, cleaned: dict[str, Any]) -> None:
     for field, value in cleaned.items():
         if field == "id_number":
@@ -179,6 +291,14 @@ def _snapshot(resident: Resident) -> dict[str, Any]:
     return snapshot
 
 
+def _home_of(resident: Resident) -> Place:
+    """The place that scopes `resident`: these services always set one (the column allows none,
+    and `require` would read a missing place as "anywhere")."""
+    if resident.place is None:
+        raise NotFound()
+    return resident.place
+
+
 def _validate_residence_place(place: Place | None, household: Household | None) -> Place:
     if household is not None:
         return household.place
@@ -189,10 +309,11 @@ def _validate_residence_place(place: Place | None, household: Household | None) 
     return place
 
 
+@_reports_id_conflicts
 @transaction.atomic
 def resident_create(
     *,
-    by: User | None,
+    by: Actor,
     name: str,
     household: Household | None = None,
     place: Place | None = None,
@@ -227,23 +348,25 @@ def resident_create(
             "notes": notes,
         }
     )
+    _refuse_taken_id(by=by, number=cleaned.get("id_number", ""), place=home, name=cleaned["name"])
     resident = Resident(place=home, card_no=new_card_no())
     _apply_identity(resident, cleaned)
     try:
         with transaction.atomic():
             resident.save()
     except IntegrityError:
-        # Two desks registering the same ID number at once: the second loses cleanly.
-        raise field_error("id_number", "该身份证号已登记，请先查找该居民") from None
+        # Two desks registering the same ID number at once: the second loses cleanly, in words
+        # that name nobody (the other desk's resident may lie outside this one's scope).
+        raise field_error("id_number", ID_UNAVAILABLE) from None
     if household is not None:
         Membership.objects.create(
             household=household,
             resident=resident,
             relation=relation,
-            moved_in=moved_in or timezone.localdate(),
+            moved_in=moved_in or clock.today(),
         )
     for tag in tags:
-        ResidentTag.objects.create(resident=resident, tag=tag, added_by=by)
+        ResidentTag.objects.create(resident=resident, tag=tag, added_by=as_user(by))
     audit_record(
         actor=by,
         action=AuditAction.CREATE,
@@ -254,9 +377,10 @@ def resident_create(
     return resident
 
 
+@_reports_id_conflicts
 @transaction.atomic
-def resident_update(*, by: User | None, resident: Resident, **fields: Any) -> Resident:
-    require(by, caps.REGISTRY_EDIT, resident.place, visible_with=caps.REGISTRY_VIEW)
+def resident_update(*, by: Actor, resident: Resident, **fields: Any) -> Resident:
+    require(by, caps.REGISTRY_EDIT, _home_of(resident), visible_with=caps.REGISTRY_VIEW)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"不能修改字段：{', '.join(sorted(unknown))}")
@@ -264,9 +388,17 @@ def resident_update(*, by: User | None, resident: Resident, **fields: Any) -> Re
     before = _snapshot(resident)
     if "birth_date" in fields and "id_number" not in fields and resident.id_number_enc:
         fields = {**fields, "id_number": before["id_number"]}
-    cleaned = _clean_identity(fields, exclude_pk=resident.pk)
+    cleaned = _clean_identity(fields)
+    if cleaned.get("id_number") and cleaned["id_number"] != before["id_number"]:
+        _refuse_taken_id(
+            by=by, number=cleaned["id_number"], place=_home_of(resident), name=resident.name, resident=resident
+        )
     _apply_identity(resident, cleaned)
-    resident.save()
+    try:
+        with transaction.atomic():
+            resident.save()
+    except IntegrityError:
+        raise field_error("id_number", ID_UNAVAILABLE) from None
     after = _snapshot(resident)
     changes = audit_diff(before, after)
     if changes:
@@ -274,7 +406,7 @@ def resident_update(*, by: User | None, resident: Resident, **fields: Any) -> Re
             actor=by,
             action=AuditAction.UPDATE,
             target=resident,
-            place_path=resident.place.path,
+            place_path=_home_of(resident).path,
             changes=changes,
         )
     return resident
@@ -295,7 +427,7 @@ def _sync_resident_place(resident: Resident) -> None:
 @transaction.atomic
 def resident_move_in(
     *,
-    by: User | None,
+    by: Actor,
     resident: Resident,
     household: Household,
     relation: str,
@@ -307,7 +439,7 @@ def resident_move_in(
     if Membership.objects.filter(household=household, resident=resident, moved_out__isnull=True).exists():
         raise field_error("household", f"{resident.name}已是该户成员")
     membership = Membership.objects.create(
-        household=household, resident=resident, relation=relation, moved_in=moved_in or timezone.localdate()
+        household=household, resident=resident, relation=relation, moved_in=moved_in or clock.today()
     )
     _sync_resident_place(resident)
     audit_record(
@@ -322,13 +454,13 @@ def resident_move_in(
 
 @transaction.atomic
 def resident_move_out(
-    *, by: User | None, membership: Membership, moved_out: dt.date | None = None, reason: str = ""
+    *, by: Actor, membership: Membership, moved_out: dt.date | None = None, reason: str = ""
 ) -> Membership:
     household = membership.household
     require(by, caps.REGISTRY_EDIT, household.place, visible_with=caps.REGISTRY_VIEW)
     if membership.moved_out is not None:
         raise field_error("moved_out", "该成员已迁出")
-    moved_out = moved_out or timezone.localdate()
+    moved_out = moved_out or clock.today()
     if membership.moved_in and moved_out < membership.moved_in:
         raise field_error("moved_out", "迁出日期不能早于迁入日期")
     membership.moved_out = moved_out
@@ -346,22 +478,25 @@ def resident_move_out(
 
 
 @transaction.atomic
-def resident_set_tags(*, by: User | None, resident: Resident, tags: Iterable[Tag]) -> None:
-    require(by, caps.REGISTRY_EDIT, resident.place, visible_with=caps.REGISTRY_VIEW)
+def resident_set_tags(*, by: Actor, resident: Resident, tags: Iterable[Tag]) -> None:
+    require(by, caps.REGISTRY_EDIT, _home_of(resident), visible_with=caps.REGISTRY_VIEW)
     wanted = {tag.pk: tag for tag in tags}
     current = {rt.tag_id: rt for rt in ResidentTag.objects.filter(resident=resident).select_related("tag")}
     removed = [current[pk].tag.name for pk in current.keys() - wanted.keys()]
     added = [wanted[pk].name for pk in wanted.keys() - current.keys()]
     ResidentTag.objects.filter(resident=resident, tag_id__in=current.keys() - wanted.keys()).delete()
     ResidentTag.objects.bulk_create(
-        [ResidentTag(resident=resident, tag=wanted[pk], added_by=by) for pk in wanted.keys() - current.keys()]
+        [
+            ResidentTag(resident=resident, tag=wanted[pk], added_by=as_user(by))
+            for pk in wanted.keys() - current.keys()
+        ]
     )
     if added or removed:
         audit_record(
             actor=by,
             action=AuditAction.UPDATE,
             target=resident,
-            place_path=resident.place.path,
+            place_path=_home_of(resident).path,
             changes={
                 "tags": [
                     sorted(current_tag.tag.name for current_tag in current.values()),
@@ -376,7 +511,7 @@ def resident_reveal_pii(
     *, by: User, resident: Resident, purpose: str, ip: str | None = None
 ) -> dict[str, str]:
     """Plaintext ID and phone for one resident, for a stated purpose; always audited."""
-    require(by, caps.REGISTRY_PII, resident.place, visible_with=caps.REGISTRY_VIEW)
+    require(by, caps.REGISTRY_PII, _home_of(resident), visible_with=caps.REGISTRY_VIEW)
     purpose = (purpose or "").strip()
     if not purpose:
         raise field_error("purpose", "查看完整信息须填写用途")
@@ -384,7 +519,7 @@ def resident_reveal_pii(
         actor=by,
         action=AuditAction.VIEW_PII,
         target=resident,
-        place_path=resident.place.path,
+        place_path=_home_of(resident).path,
         purpose=purpose,
         ip=ip,
     )
@@ -394,7 +529,7 @@ def resident_reveal_pii(
 @transaction.atomic
 def floating_register(
     *,
-    by: User | None,
+    by: Actor,
     resident: Resident,
     origin: str,
     reason: str = FloatingReason.WORK,
@@ -414,8 +549,8 @@ def floating_register(
         errors["origin"] = ["请填写户籍地或来源地"]
     if reason not in FloatingReason.values:
         errors["reason"] = ["来此事由无效"]
-    registered_on = registered_on or timezone.localdate()
-    if registered_on > timezone.localdate():
+    registered_on = registered_on or clock.today()
+    if registered_on > clock.today():
         errors["registered_on"] = ["登记日期不能晚于今天"]
     if expected_until and expected_until < registered_on:
         errors["expected_until"] = ["预计居住截止日期不能早于登记日期"]
@@ -435,7 +570,7 @@ def floating_register(
         registered_on=registered_on,
         expected_until=expected_until,
         has_health_file=has_health_file,
-        registered_by=by,
+        registered_by=as_user(by),
     )
     if resident.residence_status != ResidenceStatus.FLOATING:
         Resident.objects.filter(pk=resident.pk).update(residence_status=ResidenceStatus.FLOATING)
@@ -461,7 +596,7 @@ def floating_register(
 @transaction.atomic
 def floating_deregister(
     *,
-    by: User | None,
+    by: Actor,
     registration: FloatingRegistration,
     deregistered_on: dt.date | None = None,
     reason: str = "",
@@ -471,7 +606,7 @@ def floating_deregister(
     registration = FloatingRegistration.objects.select_for_update().get(pk=registration.pk)
     if registration.deregistered_on is not None:
         raise field_error("deregistered_on", "该登记已注销")
-    deregistered_on = deregistered_on or timezone.localdate()
+    deregistered_on = deregistered_on or clock.today()
     if deregistered_on < registration.registered_on:
         raise field_error("deregistered_on", "注销日期不能早于登记日期")
     if not (reason or "").strip():
@@ -483,8 +618,9 @@ def floating_deregister(
         for membership in Membership.objects.filter(
             resident=registration.resident, household_id=registration.household_id, moved_out__isnull=True
         ):
+            # The same person moves them out, under the same scope check and in their name.
             resident_move_out(
-                by=None, membership=membership, moved_out=deregistered_on, reason="流动人口注销"
+                by=by, membership=membership, moved_out=deregistered_on, reason="流动人口注销"
             )
     audit_record(
         actor=by,
@@ -500,10 +636,11 @@ def floating_deregister(
 # --- pages: a newcomer registered as floating population in one step ---------------------
 
 
+@_reports_id_conflicts
 @transaction.atomic
 def floating_register_newcomer(
     *,
-    by: User | None,
+    by: Actor,
     household: Household,
     person: dict[str, Any],
     relation: str = Relation.TENANT,

@@ -18,9 +18,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from gridgov.accounts import capabilities as caps
+from gridgov.accounts.pages import page_access, require_page
 from gridgov.accounts.scope import has_capability
 from gridgov.core.errors import Forbidden, NotFound
 from gridgov.core.forms import apply_service_errors
+from gridgov.core.http import AuthedHttpRequest
 from gridgov.people import selectors, services
 from gridgov.people.forms import (
     DeregisterForm,
@@ -58,8 +60,7 @@ def _tag_choices() -> list[tuple[str, str]]:
 
 def _require_staff(request: HttpRequest) -> None:
     # Staff tools (floating register, scanner) are no business of residents and volunteers.
-    if not has_capability(request.user, caps.REGISTRY_VIEW):
-        raise Forbidden()
+    require_page(request.user, "people:floating")
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -99,9 +100,9 @@ def _households_matching(user: Any, q: str, *, limit: int) -> list[Household]:
     return list(household_search(user, q=q).order_by("address")[:limit]) if q else []
 
 
-@login_required
+@page_access("people:search")
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
     places = places_for(user).filter(kind__in=AREA_KINDS).order_by("path")
     form = SearchForm(request.GET, tags=_tag_choices(), places=places)
@@ -126,13 +127,15 @@ def search(request: HttpRequest) -> HttpResponse:
 # --- resident page (一人一卡片) ---------------------------------------------------------------
 
 
-def _detail_context(request: HttpRequest, resident: Resident, **extra: Any) -> dict[str, Any]:
+def _detail_context(request: AuthedHttpRequest, resident: Resident, **extra: Any) -> dict[str, Any]:
     user = request.user
     place = resident.place
     can_edit = place is not None and has_capability(user, caps.REGISTRY_EDIT, place)
     memberships = list(resident.memberships.all())
-    registrations = list(resident.floating_registrations.all())
-    tag_rows = list(resident.resident_tags.all())
+    # A resident reading their own card sees their basic data, not what staff record about them.
+    internal = selectors.sees_internal(user, resident)
+    registrations = list(resident.floating_registrations.all()) if internal else []
+    tag_rows = list(resident.resident_tags.all()) if internal else []
     context = {
         "resident": resident,
         # "聚江苑3栋2单元" rather than a bare "2单元": the unit name alone is ambiguous.
@@ -142,6 +145,7 @@ def _detail_context(request: HttpRequest, resident: Resident, **extra: Any) -> d
         "registrations": registrations,
         "active_registration": next((r for r in registrations if r.deregistered_on is None), None),
         "tag_rows": tag_rows,
+        "internal": internal,
         "can_edit": can_edit,
         "can_reveal": place is not None and has_capability(user, caps.REGISTRY_PII, place),
         "can_floating": place is not None and has_capability(user, caps.FLOATING_MANAGE, place),
@@ -157,7 +161,7 @@ def _detail_context(request: HttpRequest, resident: Resident, **extra: Any) -> d
 
 @login_required
 @require_GET
-def detail(request: HttpRequest, resident_id: int) -> HttpResponse:
+def detail(request: AuthedHttpRequest, resident_id: int) -> HttpResponse:
     resident = selectors.resident_detail(request.user, resident_id)
     return render(request, "people/detail.html", _detail_context(request, resident))
 
@@ -165,7 +169,7 @@ def detail(request: HttpRequest, resident_id: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def reveal(request: HttpRequest, resident_id: int) -> HttpResponse:
+def reveal(request: AuthedHttpRequest, resident_id: int) -> HttpResponse:
     resident = selectors.resident_detail(request.user, resident_id)
     if resident.place is None or not has_capability(request.user, caps.REGISTRY_PII, resident.place):
         raise Forbidden()
@@ -194,7 +198,7 @@ def reveal(request: HttpRequest, resident_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def set_tags(request: HttpRequest, resident_id: int) -> HttpResponse:
+def set_tags(request: AuthedHttpRequest, resident_id: int) -> HttpResponse:
     resident = selectors.resident_for(request.user, resident_id)
     if not has_capability(request.user, caps.REGISTRY_EDIT, resident.place):
         raise Forbidden()
@@ -209,7 +213,7 @@ def set_tags(request: HttpRequest, resident_id: int) -> HttpResponse:
 
 
 @login_required
-def edit(request: HttpRequest, resident_id: int) -> HttpResponse:
+def edit(request: AuthedHttpRequest, resident_id: int) -> HttpResponse:
     resident = selectors.resident_for(request.user, resident_id)
     if not has_capability(request.user, caps.REGISTRY_EDIT, resident.place):
         raise Forbidden()
@@ -243,16 +247,15 @@ def edit(request: HttpRequest, resident_id: int) -> HttpResponse:
 # --- household page (一户一档) ---------------------------------------------------------------
 
 
-def _household_context(request: HttpRequest, household: Household) -> dict[str, Any]:
+def _household_context(request: AuthedHttpRequest, household: Household) -> dict[str, Any]:
     user = request.user
-    memberships = list(selectors.household_members(household.pk))
-    selectors.with_listing_details([m.resident for m in memberships])
+    memberships, is_staff_view = selectors.household_view(user, household)
     return {
         "household": household,
         "breadcrumbs": place_breadcrumbs(household.place),
         "current": [m for m in memberships if m.moved_out is None],
         "past": [m for m in memberships if m.moved_out is not None],
-        "is_staff_view": has_capability(user, caps.REGISTRY_VIEW, household.place),
+        "is_staff_view": is_staff_view,
         "can_edit": has_capability(user, caps.REGISTRY_EDIT, household.place),
         "can_floating": has_capability(user, caps.FLOATING_MANAGE, household.place),
         "move_out_form": MoveOutForm(),
@@ -261,12 +264,12 @@ def _household_context(request: HttpRequest, household: Household) -> dict[str, 
 
 @login_required
 @require_GET
-def household(request: HttpRequest, household_id: int) -> HttpResponse:
+def household(request: AuthedHttpRequest, household_id: int) -> HttpResponse:
     found = household_for(request.user, household_id)
     return render(request, "people/household.html", _household_context(request, found))
 
 
-def _household_for_edit(request: HttpRequest, household_id: int) -> Household:
+def _household_for_edit(request: AuthedHttpRequest, household_id: int) -> Household:
     found = household_for(request.user, household_id)
     if not has_capability(request.user, caps.REGISTRY_EDIT, found.place):
         raise Forbidden()
@@ -274,7 +277,7 @@ def _household_for_edit(request: HttpRequest, household_id: int) -> Household:
 
 
 @login_required
-def household_register(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_register(request: AuthedHttpRequest, household_id: int) -> HttpResponse:
     found = _household_for_edit(request, household_id)
     tags = _tag_choices()
     if request.method == "POST":
@@ -311,7 +314,7 @@ def household_register(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @login_required
-def household_move_in(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_move_in(request: AuthedHttpRequest, household_id: int) -> HttpResponse:
     found = _household_for_edit(request, household_id)
     form = MoveInForm(request.POST or None, initial={"relation": Relation.OTHER})
     if request.method == "POST":
@@ -348,7 +351,7 @@ def household_move_in(request: HttpRequest, household_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def household_move_out(request: HttpRequest, household_id: int, membership_id: int) -> HttpResponse:
+def household_move_out(request: AuthedHttpRequest, household_id: int, membership_id: int) -> HttpResponse:
     found = household_for(request.user, household_id)
     membership = selectors.household_members(found.pk).filter(pk=membership_id).first()
     if membership is None:
@@ -374,7 +377,7 @@ def household_move_out(request: HttpRequest, household_id: int, membership_id: i
     return redirect(f"{reverse('people:household', args=[found.pk])}#member-{membership.pk}")
 
 
-def _resolve_landlord(request: HttpRequest, ref: str) -> Resident:
+def _resolve_landlord(request: AuthedHttpRequest, ref: str) -> Resident:
     ref = ref.replace(" ", "").upper()
     if _ID_NUMBER.match(ref):
         landlord = selectors.resident_search(request.user, q=ref).first()
@@ -391,7 +394,7 @@ def _resolve_landlord(request: HttpRequest, ref: str) -> Resident:
 
 
 @login_required
-def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_edit(request: AuthedHttpRequest, household_id: int) -> HttpResponse:
     found = _household_for_edit(request, household_id)
     initial = {
         "room": found.room,
@@ -432,7 +435,7 @@ FLOATING_TABS = [("active", "在册"), ("expiring", "即将到期"), ("deregiste
 
 @login_required
 @require_GET
-def floating(request: HttpRequest) -> HttpResponse:
+def floating(request: AuthedHttpRequest) -> HttpResponse:
     _require_staff(request)
     user = request.user
     tab = request.GET.get("tab", "active")
@@ -466,7 +469,7 @@ def floating(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def floating_register(request: HttpRequest) -> HttpResponse:
+def floating_register(request: AuthedHttpRequest) -> HttpResponse:
     _require_staff(request)
     user = request.user
     if request.GET.get("household"):
@@ -488,7 +491,7 @@ def _int_param(request: HttpRequest, name: str) -> int:
         raise NotFound() from None
 
 
-def _floating_register_newcomer(request: HttpRequest, household_id: int) -> HttpResponse:
+def _floating_register_newcomer(request: AuthedHttpRequest, household_id: int) -> HttpResponse:
     found = household_for(request.user, household_id)
     if not has_capability(request.user, caps.FLOATING_MANAGE, found.place):
         raise Forbidden()
@@ -513,7 +516,7 @@ def _floating_register_newcomer(request: HttpRequest, household_id: int) -> Http
     return render(request, "people/floating_form.html", {"household": found, "form": form, "newcomer": True})
 
 
-def _floating_register_existing(request: HttpRequest, resident_id: int) -> HttpResponse:
+def _floating_register_existing(request: AuthedHttpRequest, resident_id: int) -> HttpResponse:
     resident = selectors.resident_detail(request.user, resident_id)
     if resident.place is None or not has_capability(request.user, caps.FLOATING_MANAGE, resident.place):
         raise Forbidden()
@@ -543,7 +546,7 @@ def _floating_register_existing(request: HttpRequest, resident_id: int) -> HttpR
 
 @login_required
 @require_POST
-def floating_deregister(request: HttpRequest, registration_id: int) -> HttpResponse:
+def floating_deregister(request: AuthedHttpRequest, registration_id: int) -> HttpResponse:
     registration = selectors.floating_registration_for(request.user, registration_id)
     if not has_capability(request.user, caps.FLOATING_MANAGE, registration.place):
         raise Forbidden()
@@ -570,7 +573,7 @@ def floating_deregister(request: HttpRequest, registration_id: int) -> HttpRespo
 
 @login_required
 @require_GET
-def card(request: HttpRequest, resident_id: int) -> HttpResponse:
+def card(request: AuthedHttpRequest, resident_id: int) -> HttpResponse:
     resident = selectors.resident_card_for(request.user, resident_id)
     qr = segno.make(services.card_qr_payload(resident), error="m")
     return render(
@@ -587,7 +590,7 @@ def card(request: HttpRequest, resident_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def scan(request: HttpRequest) -> HttpResponse:
+def scan(request: AuthedHttpRequest) -> HttpResponse:
     _require_staff(request)
     form = ScanForm(request.GET or None)
     if form.is_valid():

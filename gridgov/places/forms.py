@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from gridgov.core.forms import SafeForm
 from gridgov.places.models import ResidenceKind
 
 
@@ -26,7 +27,7 @@ def _coordinate(label: str, limit: int) -> forms.FloatField:
     )
 
 
-class ChildPlaceForm(forms.Form):
+class ChildPlaceForm(SafeForm):
     kind = forms.ChoiceField(
         label="类型", error_messages={"required": "请选择类型", "invalid_choice": "类型无效"}
     )
@@ -43,7 +44,7 @@ class ChildPlaceForm(forms.Form):
 
     def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = kinds
+        self.choice_field("kind").choices = kinds
 
     def clean(self):
         data = super().clean()
@@ -66,7 +67,7 @@ def _households(bound: str) -> forms.IntegerField:
     )
 
 
-class PlaceEditForm(forms.Form):
+class PlaceEditForm(SafeForm):
     # Each form gets deep copies of these, so sharing them with ChildPlaceForm is safe.
     name = ChildPlaceForm.base_fields["name"]
     code = ChildPlaceForm.base_fields["code"]
@@ -94,7 +95,7 @@ class PlaceEditForm(forms.Form):
         return data
 
 
-class HouseholdForm(forms.Form):
+class HouseholdForm(SafeForm):
     room = forms.CharField(
         label="房号",
         max_length=20,

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
+
+if TYPE_CHECKING:
+    from gridgov.people.models import Membership
 
 # Fixed-width base-36 segments: children of one parent all have paths of the same length,
 # which lets a tree page count a whole level with one GROUP BY on a path prefix.
@@ -53,6 +58,9 @@ class Place(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Not a column: set by places.api for the detail answer.
+    breadcrumbs: list[Place]
+
     class Meta:
         verbose_name = "地点"
         verbose_name_plural = "地点"
@@ -104,6 +112,11 @@ class Household(models.Model):
     notes = models.TextField("备注", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Not columns: set by places.api for the detail answer.
+    members: list[Membership]
+    past_members: list[Membership]
+    # (`member_count` too, as the selectors' annotation: declared here it would clash with it.)
 
     class Meta:
         verbose_name = "户"

@@ -8,6 +8,8 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from gridgov.accounts.capabilities import REGISTRY_VIEW
+from gridgov.accounts.scope import has_capability
 from gridgov.people.models import Membership
 from gridgov.places.models import Household, Place, PlaceKind, ResidenceKind
 
@@ -98,12 +100,18 @@ class HouseholdOut(Schema):
     member_count: int = Field(0, description="现住成员数")
 
     @staticmethod
+    def resolve_notes(obj: Household, context: dict) -> str:
+        # Staff-internal: a resident of the household sees it without (people finding 7).
+        request = (context or {}).get("request")
+        return obj.notes if request is not None and has_capability(request.user, REGISTRY_VIEW, obj.place) else ""
+
+    @staticmethod
     def resolve_residence_kind_label(obj: Household) -> str:
         return obj.get_residence_kind_display()
 
     @staticmethod
     def resolve_landlord_name(obj: Household) -> str:
-        return obj.landlord.name if obj.landlord_id else ""
+        return obj.landlord.name if obj.landlord is not None else ""
 
 
 class MemberOut(Schema):

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import has_capability, is_unrestricted, paths_with, scope_q
+from gridgov.accounts.scope import below_q, has_capability, is_unrestricted, paths_with, place_q, scope_q
 from gridgov.core.errors import NotFound
 from gridgov.places.models import Household, Place, PlaceKind
 
@@ -87,7 +87,7 @@ def children_with_counts(user: User, parent: Place | None) -> list[PlaceCounts]:
         by_length.setdefault(len(child.path), []).append(child)
     household_totals: dict[str, int] = {}
     resident_totals: dict[str, int] = {}
-    child_totals: dict[int, int] = dict(
+    child_totals: dict[int | None, int] = dict(
         Place.objects.filter(parent__in=children)
         .values("parent")
         .annotate(n=Count("id"))
@@ -96,7 +96,7 @@ def children_with_counts(user: User, parent: Place | None) -> list[PlaceCounts]:
     for length, group in by_length.items():
         condition = Q()
         for child in group:
-            condition |= Q(place__path=child.path) | Q(place__path__startswith=child.path + ".")
+            condition |= place_q(child)
         for model, totals in ((Household, household_totals), (Resident, resident_totals)):
             rows = (
                 model.objects.filter(condition)
@@ -147,7 +147,7 @@ def grid_balance(user: User) -> list[GridBalance]:
     if same_length:
         condition = Q()
         for grid in grids:
-            condition |= Q(place__path__startswith=grid.path + ".")
+            condition |= below_q(grid)
         totals = dict(
             Household.objects.filter(condition)
             .annotate(prefix=Substr("place__path", 1, length))
@@ -157,7 +157,7 @@ def grid_balance(user: User) -> list[GridBalance]:
         )
     else:
         totals = {
-            grid.path: Household.objects.filter(place__path__startswith=grid.path + ".").count()
+            grid.path: Household.objects.filter(below_q(grid)).count()
             for grid in grids
         }
     return [
@@ -182,7 +182,7 @@ def households_in(user: User, place: Place) -> QuerySet[Household]:
     """Households at or below `place`, inside the user's scope, with `member_count` (current members)."""
     return (
         households_for(user)
-        .filter(Q(place__path=place.path) | Q(place__path__startswith=place.path + "."))
+        .filter(place_q(place))
         .select_related("place")
         .annotate(member_count=Count("memberships", filter=Q(memberships__moved_out__isnull=True)))
         .order_by("place__path", "room")
@@ -210,7 +210,7 @@ def place_search(
     if kind:
         qs = qs.filter(kind=kind)
     if within is not None:
-        qs = qs.filter(Q(path=within.path) | Q(path__startswith=within.path + "."))
+        qs = qs.filter(place_q(within, "path"))
     return qs.order_by("path")
 
 
@@ -225,7 +225,7 @@ def household_search(user: User, *, place: Place | None = None, q: str = "") -> 
 
     qs = households_for(user)
     if place is not None:
-        qs = qs.filter(Q(place__path=place.path) | Q(place__path__startswith=place.path + "."))
+        qs = qs.filter(place_q(place))
     q = (q or "").strip()
     if q:
         qs = qs.filter(Q(address__icontains=q) | Q(room__icontains=q))
@@ -267,7 +267,7 @@ def public_report_tree(community: Place) -> list[tuple[Place, list[Place]]]:
     """(estate or lane, [its buildings]) under `community`, in tree order: what the picker lists."""
     rows = list(
         Place.objects.filter(
-            path__startswith=community.path + ".",
+            below_q(community, "path"),
             kind__in=(PlaceKind.ESTATE, PlaceKind.LANE, PlaceKind.GROUP, PlaceKind.BUILDING),
         ).order_by("path")
     )
@@ -294,7 +294,7 @@ def public_report_place(place_id: int | str, *, within: Place | None = None) -> 
         raise NotFound() from None
     qs = Place.objects.filter(pk=pk, kind__in=REPORT_PLACE_KINDS)
     if within is not None:
-        qs = qs.filter(path__startswith=within.path + ".")
+        qs = qs.filter(below_q(within, "path"))
     place = qs.first()
     if place is None:
         raise NotFound()
@@ -322,3 +322,9 @@ AREA_KINDS = (
     PlaceKind.LANE,
     PlaceKind.GROUP,
 )
+
+
+def geojson_roots(user: User) -> QuerySet[Place]:
+    """Places the user may load GeoJSON under (places.manage), down to buildings."""
+    kinds = (*AREA_KINDS, PlaceKind.BUILDING)
+    return places_for(user, caps.PLACES_MANAGE).filter(kind__in=kinds).order_by("path")[:2000]

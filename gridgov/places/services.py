@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import require
+from gridgov.accounts.scope import is_unrestricted, place_q, require, require_actor
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_diff, audit_record
 from gridgov.core.errors import field_error
@@ -24,7 +24,7 @@ from gridgov.places.models import (
 )
 
 if TYPE_CHECKING:
-    from gridgov.accounts.models import User
+    from gridgov.accounts.scope import Actor
     from gridgov.people.models import Resident
 
 ADDRESS_KINDS = {PlaceKind.ESTATE, PlaceKind.LANE, PlaceKind.GROUP, PlaceKind.BUILDING, PlaceKind.UNIT}
@@ -71,7 +71,7 @@ def validate_parent_kind(parent: Place | None, kind: str) -> None:
 @transaction.atomic
 def place_create(
     *,
-    by: User | None,
+    by: Actor,
     parent: Place | None,
     kind: str,
     name: str,
@@ -79,11 +79,12 @@ def place_create(
     latitude: float | None = None,
     longitude: float | None = None,
 ) -> Place:
+    require_actor(by)
     name = (name or "").strip()
     if not name:
         raise field_error("name", "请填写名称")
     if parent is None:
-        if by is not None and not by.is_superuser:
+        if not is_unrestricted(by):
             raise field_error("parent", "只有系统管理员可以创建顶级地点")
     else:
         require(by, caps.PLACES_MANAGE, parent, visible_with=caps.REGISTRY_VIEW)
@@ -113,7 +114,7 @@ def place_create(
 
 
 @transaction.atomic
-def place_update(*, by: User | None, place: Place, **fields: Any) -> Place:
+def place_update(*, by: Actor, place: Place, **fields: Any) -> Place:
     require(by, caps.PLACES_MANAGE, place, visible_with=caps.REGISTRY_VIEW)
     allowed = {"name", "code", "latitude", "longitude", "households_min", "households_max", "boundary"}
     unknown = set(fields) - allowed
@@ -152,7 +153,7 @@ def build_address(place: Place, room: str) -> str:
 
 def refresh_addresses(place: Place) -> None:
     """After a rename, rewrite the stored addresses of the households below it."""
-    for household in Household.objects.filter(place__path__startswith=place.path).select_related("place"):
+    for household in Household.objects.filter(place_q(place)).select_related("place"):
         address = build_address(household.place, household.room)
         if address != household.address:
             Household.objects.filter(pk=household.pk).update(address=address)
@@ -174,7 +175,7 @@ def _validate_household_fields(place: Place, room: str, residence_kind: str) -> 
 @transaction.atomic
 def household_create(
     *,
-    by: User | None,
+    by: Actor,
     place: Place,
     room: str,
     residence_kind: str = ResidenceKind.OWNER,
@@ -206,7 +207,7 @@ def household_create(
 
 
 @transaction.atomic
-def household_update(*, by: User | None, household: Household, **fields: Any) -> Household:
+def household_update(*, by: Actor, household: Household, **fields: Any) -> Household:
     require(by, caps.REGISTRY_EDIT, household.place, visible_with=caps.REGISTRY_VIEW)
     allowed = {"room", "residence_kind", "landlord", "area_sqm", "notes"}
     unknown = set(fields) - allowed
@@ -240,7 +241,7 @@ def household_update(*, by: User | None, household: Household, **fields: Any) ->
 
 
 @transaction.atomic
-def place_ensure_child(*, by: User | None, parent: Place, kind: str, name: str) -> tuple[Place, bool]:
+def place_ensure_child(*, by: Actor, parent: Place, kind: str, name: str) -> tuple[Place, bool]:
     """The child of `parent` called `name`, created (and audited) when missing.
 
     Importing a registry file may create its estates, buildings and units, so this needs

@@ -8,6 +8,7 @@ app_name = "places"
 urlpatterns = [
     path("", views.tree, name="tree"),
     path("grid-balance/", views.grid_balance, name="grid_balance"),
+    path("geojson/", views.geojson, name="geojson"),
     path("<int:place_id>/", views.detail, name="detail"),
     path("<int:place_id>/children/", views.tree_children, name="children"),
     path("<int:place_id>/children/new/", views.create_child, name="create_child"),

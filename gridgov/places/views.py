@@ -5,34 +5,39 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.accounts import capabilities as caps
+from gridgov.accounts.pages import page_access
 from gridgov.accounts.scope import has_capability, require
+from gridgov.core.errors import error_items
 from gridgov.core.forms import apply_service_errors
+from gridgov.core.http import AuthedHttpRequest
 from gridgov.places import selectors, services
 from gridgov.places.forms import ChildPlaceForm, HouseholdForm, PlaceEditForm
+from gridgov.places.geojson import GeoReport, geojson_import
 from gridgov.places.models import HOUSEHOLD_PLACE_KINDS, Place, PlaceKind
 
 HOUSEHOLDS_PER_PAGE = 50
 
 
-@login_required
+@page_access("places:tree")
 @require_GET
-def tree(request: HttpRequest) -> HttpResponse:
+def tree(request: AuthedHttpRequest) -> HttpResponse:
     nodes = selectors.children_with_counts(request.user, None)
     return render(request, "places/tree.html", {"nodes": nodes})
 
 
 @login_required
 @require_GET
-def tree_children(request: HttpRequest, place_id: int) -> HttpResponse:
+def tree_children(request: AuthedHttpRequest, place_id: int) -> HttpResponse:
     """One expand of one tree node (htmx): its children with their counts."""
     place = selectors.place_for(request.user, place_id)
     nodes = selectors.children_with_counts(request.user, place)
@@ -69,7 +74,7 @@ def _edit_initial(place: Place) -> dict[str, Any]:
 
 
 def _detail(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     place: Place,
     *,
     child_form: ChildPlaceForm | None = None,
@@ -111,13 +116,13 @@ def _detail(
 
 @login_required
 @require_GET
-def detail(request: HttpRequest, place_id: int) -> HttpResponse:
+def detail(request: AuthedHttpRequest, place_id: int) -> HttpResponse:
     return _detail(request, selectors.place_for(request.user, place_id))
 
 
 @login_required
 @require_POST
-def create_child(request: HttpRequest, place_id: int) -> HttpResponse:
+def create_child(request: AuthedHttpRequest, place_id: int) -> HttpResponse:
     place = selectors.place_for(request.user, place_id)
     # Refuse before validating, so a read-only user gets a plain 403 and not a form they cannot use.
     require(request.user, caps.PLACES_MANAGE, place, visible_with=caps.REGISTRY_VIEW)
@@ -135,7 +140,7 @@ def create_child(request: HttpRequest, place_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def create_household(request: HttpRequest, place_id: int) -> HttpResponse:
+def create_household(request: AuthedHttpRequest, place_id: int) -> HttpResponse:
     place = selectors.place_for(request.user, place_id)
     require(request.user, caps.REGISTRY_EDIT, place, visible_with=caps.REGISTRY_VIEW)
     form = HouseholdForm(request.POST)
@@ -152,7 +157,7 @@ def create_household(request: HttpRequest, place_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def edit(request: HttpRequest, place_id: int) -> HttpResponse:
+def edit(request: AuthedHttpRequest, place_id: int) -> HttpResponse:
     place = selectors.place_for(request.user, place_id)
     require(request.user, caps.PLACES_MANAGE, place, visible_with=caps.REGISTRY_VIEW)
     form = PlaceEditForm(request.POST, is_grid=place.kind == PlaceKind.GRID)
@@ -169,9 +174,9 @@ def edit(request: HttpRequest, place_id: int) -> HttpResponse:
     return _detail(request, place, edit_form=form, status=400)
 
 
-@login_required
+@page_access("places:grid_balance")
 @require_GET
-def grid_balance(request: HttpRequest) -> HttpResponse:
+def grid_balance(request: AuthedHttpRequest) -> HttpResponse:
     rows = selectors.grid_balance(request.user)
     totals = {
         "grids": len(rows),
@@ -181,3 +186,50 @@ def grid_balance(request: HttpRequest) -> HttpResponse:
         "ok": sum(1 for row in rows if row.status == "ok"),
     }
     return render(request, "places/grid_balance.html", {"rows": rows, "totals": totals})
+
+
+def _geojson_page(
+    request: AuthedHttpRequest,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    report: GeoReport | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "places": selectors.geojson_roots(request.user),
+        "errors": errors or [],
+        "report": report,
+        "max_mb": f"{settings.GRIDGOV_UPLOAD_MAX_BYTES // (1024 * 1024)} MB",
+    }
+    return render(request, "places/geojson.html", context, status=status)
+
+
+@page_access("places:geojson")
+@require_http_methods(["GET", "POST"])
+def geojson(request: AuthedHttpRequest) -> HttpResponse:
+    """Boundaries (Polygon/MultiPolygon) and points (Point) from a GeoJSON file, matched by path,
+    code or name under the chosen place."""
+    if request.method == "GET":
+        return _geojson_page(request)
+    try:
+        root_id = int(request.POST.get("root", ""))
+    except ValueError:
+        return _geojson_page(
+            request, errors=[{"field": "root", "message": "请选择GeoJSON对应的上级地点"}], status=400
+        )
+    root = selectors.place_for(request.user, root_id)
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        return _geojson_page(request, errors=[{"field": "file", "message": "请选择GeoJSON文件"}], status=400)
+    limit = settings.GRIDGOV_UPLOAD_MAX_BYTES
+    if uploaded.size is not None and uploaded.size > limit:
+        # Refused before reading it into memory.
+        message = f"文件过大（{uploaded.size / 1024 / 1024:.1f} MB），上限为{limit / 1024 / 1024:.1f} MB"
+        return _geojson_page(request, errors=[{"field": "file", "message": message}], status=400)
+    try:
+        report = geojson_import(
+            by=request.user, root=root, raw=uploaded.read(), source_name=uploaded.name or ""
+        )
+    except ValidationError as exc:
+        return _geojson_page(request, errors=error_items(exc), status=400)
+    return _geojson_page(request, report=report)

@@ -7,11 +7,12 @@ import io
 from typing import Literal
 
 from django.http import FileResponse, HttpRequest
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from gridgov.accounts.services import client_ip
 from gridgov.core.errors import Forbidden
+from gridgov.core.http import api_user
 from gridgov.transfer import columns, selectors, services
 from gridgov.transfer.models import ImportJob
 from gridgov.transfer.views import XLSX
@@ -65,21 +66,34 @@ class ResidentExportFilter(Schema):
     q: str = ""
     tag: str | None = None
     status: str | None = None
-    unmasked: bool = False
-    purpose: str = ""
 
 
 class HouseholdExportFilter(Schema):
     place: int | None = None
-    unmasked: bool = False
-    purpose: str = ""
 
 
 class FloatingExportFilter(Schema):
     place: int | None = None
     active: Literal["active", "inactive", "all"] = "active"
+
+
+class Unmasking(Schema):
+    # Only in a POST body: a full-number export in a URL would sit in logs and browser history,
+    # and a link on any page could make a signed-in browser run one.
     unmasked: bool = False
-    purpose: str = ""
+    purpose: str = Field("", max_length=200, description="导出完整号码的用途（记入审计）")
+
+
+class ResidentExportIn(ResidentExportFilter, Unmasking):
+    pass
+
+
+class HouseholdExportIn(HouseholdExportFilter, Unmasking):
+    pass
+
+
+class FloatingExportIn(FloatingExportFilter, Unmasking):
+    pass
 
 
 def _job_out(job: ImportJob) -> dict:
@@ -100,7 +114,7 @@ def import_template(
     kind: Literal["residents", "buildings"] = "residents",
     format: Literal["xlsx", "csv"] = "xlsx",
 ):
-    if not (selectors.can_import(request.user) or selectors.can_export(request.user)):
+    if not (selectors.can_import(api_user(request)) or selectors.can_export(api_user(request))):
         raise Forbidden("您没有导入人房数据的权限")
     if format == "csv":
         return FileResponse(
@@ -119,7 +133,7 @@ def import_template(
 
 @router.get("/imports", response=list[ImportJobOut], summary="最近的导入任务")
 def import_list(request: HttpRequest):
-    return [_job_out(job) for job in selectors.import_jobs_for(request.user)[:50]]
+    return [_job_out(job) for job in selectors.import_jobs_for(api_user(request))[:50]]
 
 
 @router.post("/imports", response={201: ImportJobOut}, summary="上传导入文件（先逐行检查，不写入）")
@@ -129,69 +143,92 @@ def import_create(
     file: File[UploadedFile],
     kind: Form[Literal["residents", "buildings"]] = "residents",
 ):
-    target = selectors.import_place_for(request.user, place)
-    job = services.import_upload(by=request.user, place=target, kind=kind, uploaded=file)
-    return Status(201, _job_out(selectors.import_job_for(request.user, job.pk)))
+    target = selectors.import_place_for(api_user(request), place)
+    job = services.import_upload(by=api_user(request), place=target, kind=kind, uploaded=file)
+    return Status(201, _job_out(selectors.import_job_for(api_user(request), job.pk)))
 
 
 @router.get("/imports/{job_id}", response=ImportJobOut, summary="导入任务的进度与检查报告")
 def import_status(request: HttpRequest, job_id: int):
-    return _job_out(selectors.import_job_for(request.user, job_id))
+    return _job_out(selectors.import_job_for(api_user(request), job_id))
 
 
 @router.post("/imports/{job_id}/confirm", response=ImportJobOut, summary="选择：只导入正确的行，或全部不导入")
 def import_confirm(request: HttpRequest, job_id: int, payload: ConfirmIn):
-    job = selectors.import_job_for(request.user, job_id)
-    services.import_confirm(by=request.user, job=job, mode=payload.mode)
-    return _job_out(selectors.import_job_for(request.user, job_id))
+    job = selectors.import_job_for(api_user(request), job_id)
+    services.import_confirm(by=api_user(request), job=job, mode=payload.mode)
+    return _job_out(selectors.import_job_for(api_user(request), job_id))
 
 
 def _file(result: services.ExportFile) -> FileResponse:
     return FileResponse(result.handle, as_attachment=True, filename=result.filename, content_type=XLSX)
 
 
-@router.get("/exports/residents", summary="导出居民名单（.xlsx，默认脱敏）")
-def export_residents(request: HttpRequest, filters: Query[ResidentExportFilter]):
-    place = selectors.export_place_for(request.user, filters.place) if filters.place else None
+def _export_residents(request: HttpRequest, filters: ResidentExportFilter, unmasked: bool, purpose: str):
+    place = selectors.export_place_for(api_user(request), filters.place) if filters.place else None
     return _file(
         services.export_residents(
-            by=request.user,
+            by=api_user(request),
             q=filters.q,
             place=place,
             tag=filters.tag,
             status=filters.status,
-            unmasked=filters.unmasked,
-            purpose=filters.purpose,
+            unmasked=unmasked,
+            purpose=purpose,
             ip=client_ip(request),
         )
     )
 
 
-@router.get("/exports/households", summary="导出户信息（.xlsx，默认脱敏）")
-def export_households(request: HttpRequest, filters: Query[HouseholdExportFilter]):
-    place = selectors.export_place_for(request.user, filters.place) if filters.place else None
+def _export_households(request: HttpRequest, filters: HouseholdExportFilter, unmasked: bool, purpose: str):
+    place = selectors.export_place_for(api_user(request), filters.place) if filters.place else None
     return _file(
         services.export_households(
-            by=request.user,
-            place=place,
-            unmasked=filters.unmasked,
-            purpose=filters.purpose,
-            ip=client_ip(request),
+            by=api_user(request), place=place, unmasked=unmasked, purpose=purpose, ip=client_ip(request)
         )
     )
 
 
-@router.get("/exports/floating", summary="导出流动人口（.xlsx，默认脱敏）")
-def export_floating(request: HttpRequest, filters: Query[FloatingExportFilter]):
-    place = selectors.export_place_for(request.user, filters.place) if filters.place else None
+def _export_floating(request: HttpRequest, filters: FloatingExportFilter, unmasked: bool, purpose: str):
+    place = selectors.export_place_for(api_user(request), filters.place) if filters.place else None
     active = {"active": True, "inactive": False, "all": None}[filters.active]
     return _file(
         services.export_floating(
-            by=request.user,
+            by=api_user(request),
             place=place,
             active=active,
-            unmasked=filters.unmasked,
-            purpose=filters.purpose,
+            unmasked=unmasked,
+            purpose=purpose,
             ip=client_ip(request),
         )
     )
+
+
+@router.get("/exports/residents", summary="导出居民名单（.xlsx，脱敏）")
+def export_residents(request: HttpRequest, filters: Query[ResidentExportFilter]):
+    return _export_residents(request, filters, False, "")
+
+
+@router.post("/exports/residents", summary="导出居民名单（.xlsx；unmasked 导出完整号码，须填用途）")
+def export_residents_post(request: HttpRequest, payload: ResidentExportIn):
+    return _export_residents(request, payload, payload.unmasked, payload.purpose)
+
+
+@router.get("/exports/households", summary="导出户信息（.xlsx，脱敏）")
+def export_households(request: HttpRequest, filters: Query[HouseholdExportFilter]):
+    return _export_households(request, filters, False, "")
+
+
+@router.post("/exports/households", summary="导出户信息（.xlsx；unmasked 导出户主完整手机号，须填用途）")
+def export_households_post(request: HttpRequest, payload: HouseholdExportIn):
+    return _export_households(request, payload, payload.unmasked, payload.purpose)
+
+
+@router.get("/exports/floating", summary="导出流动人口（.xlsx，脱敏）")
+def export_floating(request: HttpRequest, filters: Query[FloatingExportFilter]):
+    return _export_floating(request, filters, False, "")
+
+
+@router.post("/exports/floating", summary="导出流动人口（.xlsx；unmasked 导出完整号码，须填用途）")
+def export_floating_post(request: HttpRequest, payload: FloatingExportIn):
+    return _export_floating(request, payload, payload.unmasked, payload.purpose)

@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+from gridgov.core.sheets import csv_row, set_text, xlsx_row
 from gridgov.people.models import PoliticalStatus, Relation, ResidenceStatus
 from gridgov.places.models import ResidenceKind
 from gridgov.transfer.models import ImportKind
@@ -162,7 +163,7 @@ def template_xlsx(kind: str) -> bytes:
     bold = Font(bold=True)
     must = PatternFill("solid", fgColor="FDE68A")
     for index, column in enumerate(columns, start=1):
-        cell = sheet.cell(row=1, column=index, value=column.header)
+        cell = set_text(sheet.cell(row=1, column=index), column.header)
         cell.font = bold
         if column.key in required:
             cell.fill = must
@@ -183,12 +184,15 @@ def template_xlsx(kind: str) -> bytes:
     sheet.freeze_panes = "A2"
 
     guide = workbook.create_sheet("填写说明")
-    guide.append(["列名", "是否必填", "填写说明", "示例"])
+    guide.append(xlsx_row(guide, ["列名", "是否必填", "填写说明", "示例"]))
     for cell in guide[1]:
         cell.font = bold
     for column in columns:
         guide.append(
-            [column.header, "必填" if column.key in required else "选填", column.help, column.example]
+            xlsx_row(
+                guide,
+                [column.header, "必填" if column.key in required else "选填", column.help, column.example],
+            )
         )
     guide.append([])
     notes = [
@@ -201,7 +205,7 @@ def template_xlsx(kind: str) -> bytes:
         "7. 也可以上传CSV文件（UTF-8或GBK编码均可），列名与本表相同。",
     ]
     for line in notes:
-        guide.append([line])
+        guide.append(xlsx_row(guide, [line]))
     guide.column_dimensions["A"].width = 14
     guide.column_dimensions["B"].width = 10
     guide.column_dimensions["C"].width = 70
@@ -216,6 +220,6 @@ def template_xlsx(kind: str) -> bytes:
 
 def template_csv(kind: str) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow([column.header for column in columns_for(kind)])
+    csv.writer(buffer).writerow(csv_row(column.header for column in columns_for(kind)))
     # The BOM makes Excel open the file as UTF-8 instead of the system code page.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -1,4 +1,8 @@
-"""Writing registry lists to .xlsx: openpyxl write-only, rows streamed with .iterator()."""
+"""Writing registry lists to .xlsx: openpyxl write-only, rows streamed with .iterator().
+
+Every row goes through `core.sheets.xlsx_row`: names, notes and addresses are typed text, so a
+resident called "=HYPERLINK(…)" is a name in the export, not a formula.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import IO, Any
 from django.db.models import QuerySet
 
 from gridgov.core import crypto
+from gridgov.core.sheets import xlsx_row
 from gridgov.people.models import Membership, PoliticalStatus, Relation, ResidenceStatus, ResidentTag
 from gridgov.places.models import PlaceKind, ResidenceKind
 from gridgov.transfer import columns as cols
@@ -102,7 +107,7 @@ def _workbook(title: str, headers: list[str]) -> tuple[Any, Any]:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
     sheet.freeze_panes = "A2"
-    sheet.append(headers)
+    sheet.append(xlsx_row(sheet, headers))
     return workbook, sheet
 
 
@@ -153,30 +158,36 @@ def write_residents(handle: IO[bytes], queryset: QuerySet[Any], *, unmasked: boo
             stay = stays.get(resident.pk)
             levels = names.levels(resident.place.path if resident.place_id else None)
             sheet.append(
-                [
-                    levels["grid"],
-                    levels["estate"],
-                    levels["building"],
-                    levels["unit"],
-                    stay.household.room if stay else "",
-                    ResidenceKind(stay.household.residence_kind).label if stay else "",
-                    resident.name,
-                    resident.get_gender_display(),
-                    _pii(
-                        resident.id_number_enc, resident.id_number_last4, resident.id_number_masked, unmasked
-                    ),
-                    _pii(resident.phone_enc, resident.phone_last4, resident.phone_masked, unmasked),
-                    resident.ethnicity,
-                    Relation(stay.relation).label if stay else "",
-                    ResidenceStatus(resident.residence_status).label,
-                    PoliticalStatus(resident.political_status).label,
-                    resident.employment,
-                    "、".join(tags.get(resident.pk, [])),
-                    stay.moved_in.isoformat() if stay and stay.moved_in else "",
-                    resident.notes,
-                    resident.birth_date.isoformat() if resident.birth_date else "",
-                    resident.card_no,
-                ]
+                xlsx_row(
+                    sheet,
+                    [
+                        levels["grid"],
+                        levels["estate"],
+                        levels["building"],
+                        levels["unit"],
+                        stay.household.room if stay else "",
+                        ResidenceKind(stay.household.residence_kind).label if stay else "",
+                        resident.name,
+                        resident.get_gender_display(),
+                        _pii(
+                            resident.id_number_enc,
+                            resident.id_number_last4,
+                            resident.id_number_masked,
+                            unmasked,
+                        ),
+                        _pii(resident.phone_enc, resident.phone_last4, resident.phone_masked, unmasked),
+                        resident.ethnicity,
+                        Relation(stay.relation).label if stay else "",
+                        ResidenceStatus(resident.residence_status).label,
+                        PoliticalStatus(resident.political_status).label,
+                        resident.employment,
+                        "、".join(tags.get(resident.pk, [])),
+                        stay.moved_in.isoformat() if stay and stay.moved_in else "",
+                        resident.notes,
+                        resident.birth_date.isoformat() if resident.birth_date else "",
+                        resident.card_no,
+                    ],
+                )
             )
             rows += 1
     workbook.save(handle)
@@ -200,19 +211,22 @@ def write_households(handle: IO[bytes], queryset: QuerySet[Any], *, unmasked: bo
             levels = names.levels(household.place.path)
             head = heads.get(household.pk)
             sheet.append(
-                [
-                    levels["grid"],
-                    levels["estate"],
-                    levels["building"],
-                    levels["unit"],
-                    household.room,
-                    household.address,
-                    household.get_residence_kind_display(),
-                    household.member_count,
-                    head.name if head else "",
-                    _pii(head.phone_enc, head.phone_last4, head.phone_masked, unmasked) if head else "",
-                    household.landlord.name if household.landlord_id else "",
-                ]
+                xlsx_row(
+                    sheet,
+                    [
+                        levels["grid"],
+                        levels["estate"],
+                        levels["building"],
+                        levels["unit"],
+                        household.room,
+                        household.address,
+                        household.get_residence_kind_display(),
+                        household.member_count,
+                        head.name if head else "",
+                        _pii(head.phone_enc, head.phone_last4, head.phone_masked, unmasked) if head else "",
+                        household.landlord.name if household.landlord_id else "",
+                    ],
+                )
             )
             rows += 1
     workbook.save(handle)
@@ -229,26 +243,32 @@ def write_floating(handle: IO[bytes], queryset: QuerySet[Any], *, unmasked: bool
             resident = registration.resident
             landlord = registration.landlord.name if registration.landlord else registration.landlord_name
             sheet.append(
-                [
-                    resident.name,
-                    resident.get_gender_display(),
-                    _pii(
-                        resident.id_number_enc, resident.id_number_last4, resident.id_number_masked, unmasked
-                    ),
-                    _pii(resident.phone_enc, resident.phone_last4, resident.phone_masked, unmasked),
-                    names.levels(registration.place.path)["grid"],
-                    registration.household.address if registration.household else registration.place.name,
-                    registration.origin,
-                    registration.get_reason_display(),
-                    landlord,
-                    registration.employer,
-                    registration.registered_on.isoformat(),
-                    registration.expected_until.isoformat() if registration.expected_until else "",
-                    "是" if registration.has_health_file else "否",
-                    "在册" if registration.deregistered_on is None else "已注销",
-                    registration.deregistered_on.isoformat() if registration.deregistered_on else "",
-                    registration.deregistration_reason,
-                ]
+                xlsx_row(
+                    sheet,
+                    [
+                        resident.name,
+                        resident.get_gender_display(),
+                        _pii(
+                            resident.id_number_enc,
+                            resident.id_number_last4,
+                            resident.id_number_masked,
+                            unmasked,
+                        ),
+                        _pii(resident.phone_enc, resident.phone_last4, resident.phone_masked, unmasked),
+                        names.levels(registration.place.path)["grid"],
+                        registration.household.address if registration.household else registration.place.name,
+                        registration.origin,
+                        registration.get_reason_display(),
+                        landlord,
+                        registration.employer,
+                        registration.registered_on.isoformat(),
+                        registration.expected_until.isoformat() if registration.expected_until else "",
+                        "是" if registration.has_health_file else "否",
+                        "在册" if registration.deregistered_on is None else "已注销",
+                        registration.deregistered_on.isoformat() if registration.deregistered_on else "",
+                        registration.deregistration_reason,
+                    ],
+                )
             )
             rows += 1
     workbook.save(handle)

@@ -37,7 +37,7 @@ class ImportJob(models.Model):
     )
     original_name = models.CharField("文件名", max_length=255)
     file_path = models.CharField(max_length=500, blank=True)
-    file_format = models.CharField(max_length=8)  # xlsx / csv
+    file_format = models.CharField(max_length=8, blank=True)  # xlsx / csv, found by the worker
     encoding = models.CharField(max_length=16, blank=True)
     file_size = models.PositiveBigIntegerField(default=0)
     # Filled by the check; `processed_rows` and the result counters move during the import.
@@ -102,3 +102,52 @@ class ImportRowError(models.Model):
 
     def __str__(self) -> str:
         return f"第{self.row}行 {self.column}：{self.message}"
+
+
+class CaseListStatus(models.TextChoices):
+    PENDING = "pending", "等待处理"
+    RUNNING = "running", "正在检查和导入"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class CaseListJob(models.Model):
+    """One uploaded problem list (物业问题清单) for cases bulk intake, read and filed by the worker.
+
+    It lives here with the other spreadsheet jobs; the rows become cases through
+    gridgov.cases.bulk, which keeps what it filed as case ids (no foreign key into cases)."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        "状态", max_length=12, choices=CaseListStatus.choices, default=CaseListStatus.PENDING
+    )
+    original_name = models.CharField("文件名", max_length=255)
+    file_path = models.CharField(max_length=500, blank=True)
+    file_size = models.PositiveBigIntegerField(default=0)
+    all_or_nothing = models.BooleanField("有错误行时全部不导入", default=True)
+    # The day of the upload (Asia/Shanghai): part of each row's idempotency key, so a list
+    # uploaded twice the same day files nothing twice, and next month's same item is a new case.
+    upload_date = models.DateField("上传日期")
+    total_rows = models.PositiveIntegerField(default=0)
+    created_ids = models.JSONField(default=list, blank=True)
+    existing_ids = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True)  # [{"row", "field", "message"}]
+    written = models.BooleanField(default=False)
+    message = models.TextField("说明", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "问题清单导入"
+        verbose_name_plural = "问题清单导入"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"问题清单 {self.original_name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (CaseListStatus.PENDING, CaseListStatus.RUNNING)

@@ -1,6 +1,10 @@
 """Reading import files as a stream of rows: .xlsx (openpyxl read-only) or CSV (UTF-8/GBK).
 
-Nothing here loads a whole file into memory: a 20,000-row sheet is read row by row.
+Nothing here loads a whole file into memory: a 20,000-row sheet is read row by row, from the
+sealed (encrypted) copy on disk. Every read is bounded before it starts: at most
+GRIDGOV_IMPORT_MAX_ROWS rows and GRIDGOV_IMPORT_MAX_COLUMNS columns, and a run of EMPTY_RUN
+empty rows ends the sheet (an .xlsx can declare millions of empty formatted rows in a few
+hundred kilobytes). Only `check_head` runs in the request; the rest runs in the worker.
 """
 
 from __future__ import annotations
@@ -8,19 +12,28 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import BinaryIO
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
 
 from gridgov.core.errors import field_error
+from gridgov.core.sheets import unescape
 from gridgov.transfer import columns as cols
 
 HEADER_SEARCH_ROWS = 10
 GUIDE_SHEET = "填写说明"
+# This many empty rows in a row end the sheet: past the data, only formatting is left.
+EMPTY_RUN = 50
+# Parts of an .xlsx that openpyxl reads whole (shared strings, styles) may not unpack to more
+# than this; the worksheets themselves are streamed. Guards against a "zip bomb".
+MAX_XLSX_PART = 64 * 1024 * 1024
 _CHUNK = 256 * 1024
+
+Opener = Callable[[], BinaryIO]
 
 
 class FileProblem(Exception):
@@ -33,10 +46,25 @@ class Sniffed:
     encoding: str = ""
 
 
-def _decodes(path: Path, encoding: str) -> bool:
+def check_head(head: bytes, original_name: str) -> None:
+    """What the request may check without parsing: the first bytes. Raises ValidationError."""
+    name = original_name.lower()
+    if not head:
+        raise field_error("file", "文件是空的，请选择填好数据的文件")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise field_error("file", "这是旧版Excel（.xls）文件，请在Excel中“另存为”.xlsx格式后再上传")
+    if head.startswith(b"PK\x03\x04"):
+        return
+    if name.endswith((".xlsx", ".xlsm", ".xls")):
+        raise field_error("file", "文件已损坏或不是有效的Excel（.xlsx）文件")
+    if b"\x00" in head:
+        raise field_error("file", "无法识别的文件：只支持 .xlsx 和 .csv 文件")
+
+
+def _decodes(opener: Opener, encoding: str) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)()
     try:
-        with path.open("rb") as handle:
+        with opener() as handle:
             while chunk := handle.read(_CHUNK):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
@@ -45,34 +73,23 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def sniff(path: Path, original_name: str) -> Sniffed:
-    """Tell .xlsx from CSV by content (not by the name) and find a CSV's encoding."""
-    size = path.stat().st_size
-    if size == 0:
-        raise field_error("file", "文件是空的，请选择填好数据的文件")
-    with path.open("rb") as handle:
+def sniff(opener: Opener) -> Sniffed:
+    """Tell .xlsx from CSV by content (not by the name) and find a CSV's encoding (worker)."""
+    with opener() as handle:
         head = handle.read(4096)
-    name = original_name.lower()
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise field_error("file", "这是旧版Excel（.xls）文件，请在Excel中“另存为”.xlsx格式后再上传")
-    if head.startswith(b"PK\x03\x04"):
-        if not zipfile.is_zipfile(path):
-            raise field_error("file", "文件已损坏，不是有效的Excel（.xlsx）文件")
-        return Sniffed("xlsx")
-    if name.endswith((".xlsx", ".xlsm", ".xls")):
-        raise field_error("file", "文件已损坏或不是有效的Excel（.xlsx）文件")
-    if b"\x00" in head:
-        raise field_error("file", "无法识别的文件：只支持 .xlsx 和 .csv 文件")
+        if head.startswith(b"PK\x03\x04"):
+            handle.seek(0)
+            if not zipfile.is_zipfile(handle):
+                raise FileProblem("文件已损坏，不是有效的Excel（.xlsx）文件")
+            return Sniffed("xlsx")
     if head.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    elif _decodes(path, "utf-8"):
-        encoding = "utf-8"
-    elif _decodes(path, "gb18030"):
+        return Sniffed("csv", "utf-8-sig")
+    if _decodes(opener, "utf-8"):
+        return Sniffed("csv", "utf-8")
+    if _decodes(opener, "gb18030"):
         # GB 18030 is a superset of GBK, which is what Excel in China saves CSV as.
-        encoding = "gb18030"
-    else:
-        raise field_error("file", "无法识别CSV文件的编码，请另存为UTF-8或GBK编码的CSV")
-    return Sniffed("csv", encoding)
+        return Sniffed("csv", "gb18030")
+    raise FileProblem("无法识别CSV文件的编码，请另存为UTF-8或GBK编码的CSV")
 
 
 def cell_text(value: object) -> str:
@@ -86,37 +103,63 @@ def cell_text(value: object) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value).replace("\u3000", " ").strip()
+    return unescape(str(value).replace("\u3000", " ").strip())
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, tuple[object, ...]]]:
+def _max_rows() -> int:
+    return settings.GRIDGOV_IMPORT_MAX_ROWS
+
+
+def _max_columns() -> int:
+    return settings.GRIDGOV_IMPORT_MAX_COLUMNS
+
+
+def _check_parts(handle: BinaryIO) -> None:
+    with zipfile.ZipFile(handle) as archive:
+        for info in archive.infolist():
+            streamed = info.filename.startswith("xl/worksheets/")
+            if not streamed and info.file_size > MAX_XLSX_PART:
+                raise FileProblem("Excel文件内部数据过大，无法读取；请删除多余的格式和内容后另存再上传")
+    handle.seek(0)
+
+
+def _xlsx_rows(opener: Opener, max_rows: int, max_columns: int) -> Iterator[tuple[int, tuple[object, ...]]]:
     from openpyxl import load_workbook
 
+    handle = opener()
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken package
-        raise FileProblem("文件已损坏或不是有效的Excel（.xlsx）文件") from exc
-    try:
-        sheets = [sheet for sheet in workbook.worksheets if sheet.title != GUIDE_SHEET]
-        if not sheets:
-            raise FileProblem("Excel文件中没有可导入的工作表")
-        sheet = sheets[0]
-        # The template's "@" format reaches thousands of empty rows; the dimension lies anyway.
         try:
-            yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+            _check_parts(handle)
+            workbook = load_workbook(handle, read_only=True, data_only=True)
         except FileProblem:
             raise
-        except Exception as exc:
-            raise FileProblem("Excel文件内容已损坏，无法读取") from exc
+        except Exception as exc:  # openpyxl raises many kinds for a broken package
+            raise FileProblem("文件已损坏或不是有效的Excel（.xlsx）文件") from exc
+        try:
+            sheets = [sheet for sheet in workbook.worksheets if sheet.title != GUIDE_SHEET]
+            if not sheets:
+                raise FileProblem("Excel文件中没有可导入的工作表")
+            # The declared dimension lies (the template's "@" format reaches thousands of empty
+            # rows), so it is not trusted: the bounds go to the parser, which stops there.
+            # EMPTY_RUN more rows than the limit decide whether anything lies past it.
+            rows = sheets[0].iter_rows(max_row=max_rows + EMPTY_RUN, max_col=max_columns, values_only=True)
+            try:
+                yield from enumerate(rows, start=1)
+            except FileProblem:
+                raise
+            except Exception as exc:
+                raise FileProblem("Excel文件内容已损坏，无法读取") from exc
+        finally:
+            workbook.close()
     finally:
-        workbook.close()
+        handle.close()
 
 
-def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, tuple[object, ...]]]:
-    with path.open(encoding=encoding, newline="") as handle:
+def _csv_rows(opener: Opener, encoding: str, max_columns: int) -> Iterator[tuple[int, tuple[object, ...]]]:
+    with io.TextIOWrapper(opener(), encoding=encoding, newline="") as handle:
         sample = handle.read(8192)
         handle.seek(0)
-        if encoding == "utf-8-sig" and sample.startswith("\ufeff"):
+        if sample.startswith("\ufeff"):
             sample = sample[1:]
         try:
             dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -125,16 +168,48 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, tuple[object, ..
         reader = csv.reader(handle, dialect)
         try:
             for row in reader:
+                if row and row[0].startswith("\ufeff"):
+                    row[0] = row[0][1:]
                 # Row numbers as a spreadsheet shows them (a quoted multi-line cell counts once).
-                yield reader.line_num, tuple(row)
+                yield reader.line_num, tuple(row[:max_columns])
         except csv.Error as exc:
             raise FileProblem(f"CSV文件第{reader.line_num}行格式有误，无法读取") from exc
 
 
-def raw_rows(path: Path, file_format: str, encoding: str = "") -> Iterator[tuple[int, tuple[object, ...]]]:
+def _bounded(
+    rows: Iterator[tuple[int, tuple[object, ...]]], max_rows: int
+) -> Iterator[tuple[int, tuple[object, ...]]]:
+    empty = 0
+    try:
+        for count, (number, row) in enumerate(rows, start=1):
+            filled = any(cell_text(value) for value in row)
+            if count > max_rows and filled:
+                raise FileProblem(f"表格超过{max_rows}行的上限，请拆分成几个文件后分别上传")
+            if filled:
+                empty = 0
+            else:
+                empty += 1
+                if empty >= EMPTY_RUN:
+                    return
+            yield number, row
+    finally:
+        rows.close()
+
+
+def raw_rows(
+    opener: Opener,
+    file_format: str,
+    encoding: str = "",
+    *,
+    max_rows: int | None = None,
+    max_columns: int | None = None,
+) -> Iterator[tuple[int, tuple[object, ...]]]:
+    """Rows of the first sheet (or the CSV) with their numbers, within the configured bounds."""
+    max_rows = max_rows or _max_rows()
+    max_columns = max_columns or _max_columns()
     if file_format == "xlsx":
-        return _xlsx_rows(path)
-    return _csv_rows(path, encoding or "utf-8")
+        return _bounded(_xlsx_rows(opener, max_rows, max_columns), max_rows)
+    return _bounded(_csv_rows(opener, encoding or "utf-8", max_columns), max_rows)
 
 
 @dataclass
@@ -183,10 +258,10 @@ def find_header(rows: Iterator[tuple[int, tuple[object, ...]]], kind: str) -> Ta
 
 
 def data_rows(
-    path: Path, file_format: str, encoding: str, kind: str
+    opener: Opener, file_format: str, encoding: str, kind: str
 ) -> tuple[Table, Iterator[tuple[int, dict[str, object]]]]:
     """The header, then each non-empty data row as {key: raw value} with its row number."""
-    rows = raw_rows(path, file_format, encoding)
+    rows = raw_rows(opener, file_format, encoding)
     try:
         table = find_header(rows, kind)
     except BaseException:
@@ -206,14 +281,3 @@ def data_rows(
             rows.close()
 
     return table, generate()
-
-
-def check_structure(path: Path, file_format: str, encoding: str, kind: str) -> tuple[Table, bool]:
-    """Read the header and the first data row: enough to reject a wrong file at upload."""
-    try:
-        table, rows = data_rows(path, file_format, encoding, kind)
-        has_data = next(rows, None) is not None
-        rows.close()
-    except FileProblem as exc:
-        raise ValidationError({"file": [str(exc)]}) from None
-    return table, has_data

@@ -7,13 +7,15 @@ is exactly a row the import writes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
+from gridgov.core import clock
+from gridgov.core.text import text_problem
 from gridgov.people.models import Gender, PoliticalStatus, Relation, ResidenceStatus
 from gridgov.people.services import id_hash, resident_clean_for_import
 from gridgov.places.models import HOUSEHOLD_PLACE_KINDS, KIND_LEVEL, Place, PlaceKind, ResidenceKind
@@ -122,11 +124,17 @@ class RowParser:
             self.tags[tag.name] = tag.pk
             self.tags[tag.code] = tag.pk
         self.tag_names = "、".join(tag.name for tag in tags[:12])
-        self.today = timezone.localdate()
+        self.today = clock.today()
 
     def parse(self, number: int, record: dict[str, object]) -> tuple[RowData | None, list[Problem]]:
         problems: list[Problem] = []
         text = {key: cell_text(value) for key, value in record.items()}
+        for key, value in text.items():
+            # The same boundary as the forms and the API: no control, bidi or zero-width characters.
+            column = cols.BY_KEY[key]
+            problem = text_problem(value, column.header, multiline=key == "notes")
+            if problem:
+                problems.append((column.header, problem))
         steps = self._steps(text, problems)
         room = text.get("room", "")
         if len(room) > 20:
@@ -310,3 +318,45 @@ class PlaceResolver:
             node = Pending(kind, name)
         self.nodes[steps] = node
         return node
+
+
+# --- the spool: checked rows kept between the check and the import (sealed JSON lines) --------
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    raise TypeError(f"cannot spool {type(value).__name__}")
+
+
+def _decode(obj: dict[str, object]) -> object:
+    if set(obj) == {"$date"}:
+        return dt.date.fromisoformat(str(obj["$date"]))
+    return obj
+
+
+def row_to_json(data: RowData) -> str:
+    """One line of the spool. JSON, not pickle: the spool is data, never code to run."""
+    return json.dumps(
+        {
+            "row": data.row,
+            "steps": data.steps,
+            "room": data.room,
+            "residence_kind": data.residence_kind,
+            "household_notes": data.household_notes,
+            "name": data.name,
+            "person": data.person,
+            "id_hash": data.id_hash,
+            "relation": data.relation,
+            "moved_in": data.moved_in,
+            "tag_ids": data.tag_ids,
+        },
+        ensure_ascii=False,
+        default=_encode,
+    )
+
+
+def row_from_json(line: str) -> RowData:
+    raw = json.loads(line, object_hook=_decode)
+    raw["steps"] = tuple((str(kind), str(name)) for kind, name in raw["steps"])
+    return RowData(**raw)

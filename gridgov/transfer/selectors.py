@@ -5,13 +5,13 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Q, QuerySet
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import has_capability, scope_q
+from gridgov.accounts.scope import has_capability, place_q, scope_q
 from gridgov.core.errors import NotFound
 from gridgov.people.models import FloatingRegistration, Resident
 from gridgov.people.selectors import floating_for, resident_search
 from gridgov.places.models import Household, Place, PlaceKind
 from gridgov.places.selectors import AREA_KINDS, households_for, places_for
-from gridgov.transfer.models import ImportJob, ImportRowError
+from gridgov.transfer.models import CaseListJob, ImportJob, ImportRowError
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
@@ -86,7 +86,7 @@ def resident_places_by_id_hash(hashes: list[str]) -> dict[str, str | None]:
 def _subtree(place: Place | None, field: str = "place__path") -> Q:
     if place is None:
         return Q()
-    return Q(**{field: place.path}) | Q(**{f"{field}__startswith": place.path + "."})
+    return place_q(place, field)
 
 
 def residents_to_export(
@@ -128,3 +128,17 @@ def places_by_path(paths: set[str]) -> dict[str, tuple[str, str]]:
         path: (kind, name)
         for path, kind, name in Place.objects.filter(path__in=paths).values_list("path", "kind", "name")
     }
+
+
+def case_list_jobs_for(user: User) -> QuerySet[CaseListJob]:
+    """A user's own problem-list uploads: a list is the uploader's business, nobody else's."""
+    if not (user and user.is_authenticated and user.pk):
+        return CaseListJob.objects.none()
+    return CaseListJob.objects.filter(created_by_id=user.pk)
+
+
+def case_list_job_for(user: User, job_id: int) -> CaseListJob:
+    job = case_list_jobs_for(user).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound()
+    return job

@@ -1,12 +1,13 @@
-"""Writes of the transfer app: import jobs (check → choose → import), exports, GeoJSON boundaries."""
+"""Writes of the transfer app: import jobs (check → choose → import) and exports.
+
+GeoJSON boundaries moved to gridgov.places.geojson.
+"""
 
 from __future__ import annotations
 
-import json
+import datetime as dt
+import io
 import logging
-import math
-import pickle
-import secrets
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,27 +16,44 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import has_capability, is_unrestricted, paths_with, require, scope_q
+from gridgov.accounts.scope import (
+    SYSTEM,
+    SystemActor,
+    has_capability,
+    is_unrestricted,
+    paths_with,
+    require,
+    scope_q,
+    within,
+)
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_diff, audit_entry, audit_record
+from gridgov.core import clock
 from gridgov.core.errors import Forbidden, field_error
 from gridgov.core.masking import mask_value
-from gridgov.core.text import pinyin_full, pinyin_initials
+from gridgov.core.sealed import SealedFileError, SealedWriter, open_sealed
+from gridgov.core.text import pinyin_full, pinyin_initials, strip_unwritable
 from gridgov.people.models import Membership, Relation, ResidenceStatus, Resident, ResidentTag
 from gridgov.people.selectors import active_tags
 from gridgov.people.services import new_card_nos, phone_hash, resident_apply_identity
 from gridgov.places.models import HOUSEHOLD_PLACE_KINDS, Household, Place, ResidenceKind
-from gridgov.places.services import build_address, place_update
-from gridgov.transfer import exports, readers
+from gridgov.places.services import build_address
+from gridgov.transfer import exports, readers, uploads
 from gridgov.transfer.bulk import insert_plain
-from gridgov.transfer.models import ImportJob, ImportKind, ImportRowError, ImportStatus
-from gridgov.transfer.rows import Pending, PlaceResolver, RowData, RowParser
+from gridgov.transfer.models import (
+    CaseListJob,
+    CaseListStatus,
+    ImportJob,
+    ImportKind,
+    ImportRowError,
+    ImportStatus,
+)
+from gridgov.transfer.rows import Pending, PlaceResolver, RowData, RowParser, row_from_json, row_to_json
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -44,31 +62,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 BATCH_ROWS = 1000
-# Files this small are checked and imported right after the request commits, so a desk clerk
-# with a 50-row sheet is not left waiting for a background worker; bigger files go to the queue.
-INLINE_BYTES_DEFAULT = 64 * 1024
-
-
-def _inline_bytes() -> int:
-    return int(getattr(settings, "GRIDGOV_IMPORT_INLINE_BYTES", INLINE_BYTES_DEFAULT))
-
-
-def _upload_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB"
-
-
-def check_upload_size(uploaded: UploadedFile) -> None:
-    limit = settings.GRIDGOV_UPLOAD_MAX_BYTES
-    if uploaded.size is not None and uploaded.size > limit:
-        raise field_error("file", f"文件过大（{_megabytes(uploaded.size)}），上限为{_megabytes(limit)}")
-    if not uploaded.size:
-        raise field_error("file", "文件是空的，请选择填好数据的文件")
 
 
 # --- import: upload -----------------------------------------------------------------------
@@ -76,89 +69,57 @@ def check_upload_size(uploaded: UploadedFile) -> None:
 
 @transaction.atomic
 def import_upload(*, by: User, place: Place, kind: str, uploaded: UploadedFile) -> ImportJob:
-    """Store the file, reject a wrong one at once (format, columns, empty), then queue the check."""
+    """Seal the upload on disk, refuse one that is too big or not a spreadsheet by its first
+    bytes, and queue the check. Parses nothing: columns and rows are the worker's job."""
     require(by, caps.REGISTRY_IMPORT, place, visible_with=caps.REGISTRY_VIEW)
     if kind not in ImportKind.values:
         raise field_error("kind", "导入内容无效，可选：居民、楼栋和户")
-    if uploaded is None:
-        raise field_error("file", "请选择要导入的文件")
-    check_upload_size(uploaded)
-    original_name = Path(uploaded.name or "upload").name[:255]
-    path = _upload_dir() / f"{secrets.token_hex(16)}.upload"
-    written = 0
-    with path.open("wb") as handle:
-        for chunk in uploaded.chunks():
-            written += len(chunk)
-            if written > settings.GRIDGOV_UPLOAD_MAX_BYTES:
-                handle.close()
-                path.unlink(missing_ok=True)
-                raise field_error("file", f"文件过大，上限为{_megabytes(settings.GRIDGOV_UPLOAD_MAX_BYTES)}")
-            handle.write(chunk)
+    stored = uploads.store(uploaded)
     try:
-        sniffed = readers.sniff(path, original_name)
-        # openpyxl goes by the file name's extension, so the stored copy carries the real one.
-        path = path.rename(path.with_suffix("." + sniffed.file_format))
-        table, has_data = readers.check_structure(path, sniffed.file_format, sniffed.encoding, kind)
-        if not has_data:
-            raise field_error("file", "文件中只有表头，没有数据行")
-    except ValidationError:
-        path.unlink(missing_ok=True)
+        job = ImportJob.objects.create(
+            created_by=by,
+            place=place,
+            kind=kind,
+            original_name=stored.original_name,
+            file_path=str(stored.path),
+            file_size=stored.size,
+        )
+    except BaseException:
+        uploads.remove(stored.path)
         raise
-    warnings = []
-    if table.unknown:
-        warnings.append(f"以下列不在模板中，已忽略：{'、'.join(table.unknown[:20])}")
-    job = ImportJob.objects.create(
-        created_by=by,
-        place=place,
-        kind=kind,
-        original_name=original_name,
-        file_path=str(path),
-        file_format=sniffed.file_format,
-        encoding=sniffed.encoding,
-        file_size=written,
-        warnings=warnings,
-    )
+    # Should the caller's transaction roll back, the orphaned file goes with the periodic sweep.
     _after_commit(job, "validate")
     return job
 
 
 def _after_commit(job: ImportJob, step: str) -> None:
-    job_id, inline = job.pk, job.file_size <= _inline_bytes()
+    """Queue the next step once the job row is committed. Always the worker: even a 50-row
+    sheet can declare a million empty rows, so no file is read inside a request."""
+    from gridgov.transfer import tasks
 
-    def start() -> None:
-        if inline:
-            try:
-                (import_validate if step == "validate" else import_execute)(job_id=job_id)
-            except Exception:
-                # Already recorded on the job as failed; the upload request itself must not 500.
-                logger.exception("import job %s failed", job_id)
-            return
-        from gridgov.transfer import tasks
-
-        (tasks.validate_import if step == "validate" else tasks.run_import).enqueue(job_id)
-
-    transaction.on_commit(start)
+    task = tasks.validate_import if step == "validate" else tasks.run_import
+    job_id = job.pk
+    transaction.on_commit(lambda: task.enqueue(job_id))
 
 
 def _fail(job_id: int, message: str) -> None:
     ImportJob.objects.filter(pk=job_id).update(
-        status=ImportStatus.FAILED, message=message, finished_at=timezone.now()
+        status=ImportStatus.FAILED, message=message, finished_at=clock.now()
     )
     job = ImportJob.objects.get(pk=job_id)
     _remove_file(job)
 
 
 def _remove_file(job: ImportJob) -> None:
-    # The upload and its checked rows hold plaintext ID numbers: keep them only while needed.
+    # The upload and its checked rows hold ID numbers: keep them only while needed.
     if job.file_path:
-        Path(job.file_path).unlink(missing_ok=True)
-        _spool_path(job).unlink(missing_ok=True)
+        uploads.remove(job.file_path, _spool_path(job))
 
 
 def _in_scope(paths: list[str] | None, path: str | None) -> bool:
     if paths is None or not path:
         return True
-    return any(path == root or path.startswith(root + ".") for root in paths)
+    return within(path, paths)
 
 
 def _import_paths(user: User | None) -> list[str] | None:
@@ -185,7 +146,7 @@ def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 def import_validate(*, job_id: int) -> ImportJob:
     """Check every row; record each problem (row, column, reason). Writes no registry row."""
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.PENDING).update(
-        status=ImportStatus.VALIDATING, started_at=timezone.now()
+        status=ImportStatus.VALIDATING, started_at=clock.now()
     )
     job = ImportJob.objects.select_related("place", "created_by").get(pk=job_id)
     if not claimed:
@@ -194,16 +155,20 @@ def import_validate(*, job_id: int) -> ImportJob:
         total, bad = _check_rows(job)
     except readers.FileProblem as exc:
         _fail(job.pk, str(exc))
+    except SealedFileError:
+        _fail(job.pk, "上传的文件已损坏或丢失，请重新上传")
     except Exception:
         _fail(job.pk, "检查文件时发生意外错误，请确认文件内容后重新上传")
         raise
     else:
         if total == 0:
-            _fail(job.pk, "文件中没有数据行")
+            _fail(job.pk, "文件中只有表头，没有数据行")
         else:
             ImportJob.objects.filter(pk=job.pk).update(
                 status=ImportStatus.READY, total_rows=total, bad_rows=bad, checked_rows=total
             )
+            # The good rows are in the spool now; the upload itself is not needed any more.
+            uploads.remove(job.file_path)
     job.refresh_from_db()
     return job
 
@@ -214,9 +179,18 @@ def _check_rows(job: ImportJob) -> tuple[int, int]:
     scope_paths = _import_paths(job.created_by)
     seen_ids: dict[str, int] = {}
     seen_unnamed: dict[tuple[Any, ...], int] = {}
-    _, rows = readers.data_rows(Path(job.file_path), job.file_format, job.encoding, job.kind)
+    source = uploads.opener(job.file_path)
+    sniffed = readers.sniff(source)
+    table, rows = readers.data_rows(source, sniffed.file_format, sniffed.encoding, job.kind)
+    warnings = list(job.warnings)
+    if table.unknown:
+        names = "、".join(strip_unwritable(name)[:40] for name in table.unknown[:20])
+        warnings.append(f"以下列不在模板中，已忽略：{names}")
+    ImportJob.objects.filter(pk=job.pk).update(
+        file_format=sniffed.file_format, encoding=sniffed.encoding, warnings=warnings
+    )
     total = bad = 0
-    with _spool_path(job).open("wb") as spool:
+    with SealedWriter(_spool_path(job)) as spool:
         for batch in _batched(rows, BATCH_ROWS):
             errors: list[ImportRowError] = []
             parsed: list[RowData] = []
@@ -235,9 +209,16 @@ def _check_rows(job: ImportJob) -> tuple[int, int]:
                         if first != number:
                             problems = [("姓名", f"与第{first}行是同一户的同名居民，且都没有身份证号")]
                 if problems:
-                    name = readers.cell_text(record.get("name"))[:50]
+                    # Messages quote the cells: nothing the database or a report cannot hold.
+                    name = strip_unwritable(readers.cell_text(record.get("name")))[:50]
                     errors.extend(
-                        ImportRowError(job=job, row=number, column=column, message=message[:300], name=name)
+                        ImportRowError(
+                            job=job,
+                            row=number,
+                            column=column,
+                            message=strip_unwritable(message)[:300],
+                            name=name,
+                        )
                         for column, message in problems
                     )
                     bad += 1
@@ -247,7 +228,7 @@ def _check_rows(job: ImportJob) -> tuple[int, int]:
                 outside = _check_existing(job, parsed, scope_paths, errors)
                 bad += len(outside)
                 parsed = [data for data in parsed if data.row not in outside]
-            pickle.dump(parsed, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            spool.write("".join(row_to_json(data) + "\n" for data in parsed).encode())
             ImportRowError.objects.bulk_create(errors, batch_size=500)
             total += len(batch)
             ImportJob.objects.filter(pk=job.pk).update(checked_rows=F("checked_rows") + len(batch))
@@ -255,22 +236,19 @@ def _check_rows(job: ImportJob) -> tuple[int, int]:
 
 
 def _spool_path(job: ImportJob) -> Path:
-    """The checked good rows, parsed, beside the upload.
+    """The checked good rows, parsed, beside the upload: sealed JSON lines, one row a line.
 
     The import reads these instead of parsing the spreadsheet a second time: the XML of a
-    20,000-row sheet costs more to read than the rows cost to write. Written by this process
-    only, deleted with the upload.
+    20,000-row sheet costs more to read than the rows cost to write. Sealed like the upload
+    (they hold the same ID numbers), deleted when the import ends, is cancelled or expires.
     """
     return Path(job.file_path).with_suffix(".rows")
 
 
 def _spooled(job: ImportJob) -> Iterator[RowData]:
-    with _spool_path(job).open("rb") as handle:
-        while True:
-            try:
-                yield from pickle.load(handle)
-            except EOFError:
-                return
+    with io.TextIOWrapper(open_sealed(_spool_path(job)), encoding="utf-8") as handle:
+        for line in handle:
+            yield row_from_json(line)
 
 
 def _check_place(resolver: PlaceResolver, data: RowData) -> list[tuple[str, str]]:
@@ -306,7 +284,7 @@ def _check_existing(
                     job=job,
                     row=data.row,
                     column="身份证号",
-                    message="该居民已登记在您的辖区之外，不能通过导入迁入，请联系其所在社区办理迁出",
+                    message="该身份证号无法登记，请联系社区或街道管理员核实",
                     name=data.name,
                 )
             )
@@ -328,7 +306,7 @@ def import_confirm(*, by: User, job: ImportJob, mode: str) -> ImportJob:
         raise field_error("status", f"该导入当前状态为“{job.get_status_display()}”，不能再选择")
     if mode == "nothing":
         job.status = ImportStatus.CANCELLED
-        job.finished_at = timezone.now()
+        job.finished_at = clock.now()
         job.message = "已选择全部不导入，没有写入任何数据"
         job.save(update_fields=["status", "finished_at", "message"])
         audit_record(
@@ -390,7 +368,7 @@ def import_execute(*, job_id: int) -> ImportJob:
                 ImportJob.objects.filter(pk=job.pk).update(
                     **{name: F(name) + value for name, value in counts.items() if value}
                 )
-    except (OSError, pickle.UnpicklingError):
+    except (OSError, ValueError, SealedFileError):
         _fail(job.pk, "检查结果文件已丢失，请重新上传（已导入的部分再次导入不会重复）")
         return ImportJob.objects.get(pk=job_id)
     except IntegrityError:
@@ -402,7 +380,7 @@ def import_execute(*, job_id: int) -> ImportJob:
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().select_related("place").get(pk=job_id)
         job.status = ImportStatus.DONE
-        job.finished_at = timezone.now()
+        job.finished_at = clock.now()
         job.message = "导入完成"
         job.save(update_fields=["status", "finished_at", "message"])
         audit_record(
@@ -444,7 +422,7 @@ class _Writer:
         self.households: dict[tuple[int, str], _Household] = {}
         self.prefixes: dict[int, str] = {}
         self.households_with_rows: set[int] = set()
-        self.today = timezone.localdate()
+        self.today = clock.today()
         # Names repeat (王芳, 张伟 …); pinyin is the slowest part of building a resident.
         self.pinyin = lru_cache(maxsize=50_000)(lambda name: (pinyin_full(name), pinyin_initials(name)))
 
@@ -517,7 +495,7 @@ class _Writer:
                 )
             elif known is not None and data.residence_kind and data.residence_kind != known.residence_kind:
                 Household.objects.filter(pk=known.pk).update(
-                    residence_kind=data.residence_kind, updated_at=timezone.now()
+                    residence_kind=data.residence_kind, updated_at=clock.now()
                 )
                 entries.append(
                     audit_entry(
@@ -629,7 +607,7 @@ class _Writer:
                 self._error(
                     data.row,
                     "身份证号",
-                    "该居民已登记在您的辖区之外，不能通过导入迁入，请联系其所在社区办理迁出",
+                    "该身份证号无法登记，请联系社区或街道管理员核实",
                     data.name,
                 )
                 counts.add("skipped_rows")
@@ -662,7 +640,7 @@ class _Writer:
                 ]
                 if resident.place_id != household.place.pk:
                     resident.place = household.place
-                    resident.updated_at = timezone.now()
+                    resident.updated_at = clock.now()
                     updating.setdefault("place", []).append(resident)
             added = [tag_id for tag_id in data.tag_ids if (resident.pk, tag_id) not in tags_held]
             if added:
@@ -748,7 +726,7 @@ class _Writer:
         if not changed:
             return {}
         resident_apply_identity(resident, changed)
-        resident.updated_at = timezone.now()
+        resident.updated_at = clock.now()
         for name in changed:
             updating.setdefault(name, []).append(resident)
         after = {name: value for name, value in changed.items()}
@@ -840,7 +818,7 @@ def _export(
             purpose=purpose,
             ip=ip,
         )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    stamp = timezone.localtime(clock.now()).strftime("%Y%m%d-%H%M")
     return ExportFile(handle=handle, filename=f"{label}_{stamp}.xlsx", rows=rows)
 
 
@@ -921,177 +899,126 @@ def export_floating(
     )
 
 
-# --- GeoJSON boundaries ------------------------------------------------------------------------
+# --- uploads nobody came back for ------------------------------------------------------------
 
 
-@dataclass
-class GeoReport:
-    features: int = 0
-    matched: list[tuple[Place, str]] = field(default_factory=list)
-    unmatched: list[tuple[int, str, str]] = field(default_factory=list)  # (number, label, reason)
-    invalid: list[tuple[int, str, str]] = field(default_factory=list)
+def _keep_cutoff() -> dt.datetime:
+    return clock.now() - dt.timedelta(hours=settings.GRIDGOV_IMPORT_KEEP_HOURS)
 
 
-def _position_problem(position: Any) -> str | None:
-    if not isinstance(position, list | tuple) or len(position) < 2:
-        return "坐标应为[经度, 纬度]"
-    lon, lat = position[0], position[1]
-    if not all(isinstance(value, int | float) and not isinstance(value, bool) for value in (lon, lat)):
-        return "坐标须为数字"
-    if not (math.isfinite(lon) and math.isfinite(lat)) or not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        return f"坐标超出范围（经度{lon}，纬度{lat}）"
-    return None
+def uploads_expire(*, by: SystemActor = SYSTEM) -> dict[str, int]:
+    """The periodic sweep (system only): imports not confirmed within GRIDGOV_IMPORT_KEEP_HOURS
+    are cancelled (audited) and their files deleted; case lists no worker picked up likewise;
+    then any file in the upload folders that no live job refers to and is as old goes too."""
+    cutoff = _keep_cutoff()
+    hours = f"{settings.GRIDGOV_IMPORT_KEEP_HOURS:g}"
+    waiting = (ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.READY)
+    expired = 0
+    stale = ImportJob.objects.filter(status__in=waiting, created_at__lt=cutoff)
+    for job_id in list(stale.values_list("pk", flat=True)):
+        with transaction.atomic():
+            job = (
+                ImportJob.objects.select_for_update()
+                .select_related("place")
+                .filter(pk=job_id, status__in=waiting)
+                .first()
+            )
+            if job is None:  # confirmed meanwhile
+                continue
+            job.status = ImportStatus.CANCELLED
+            job.finished_at = clock.now()
+            job.message = f"上传后超过{hours}小时没有确认，已自动取消，上传的文件已删除；需要时请重新上传"
+            job.save(update_fields=["status", "finished_at", "message"])
+            audit_record(
+                actor=by,
+                action=AuditAction.IMPORT,
+                target=job,
+                place_path=job.place.path,
+                changes=_job_summary(job, chosen="超时未确认，自动取消"),
+            )
+            transaction.on_commit(lambda job=job: _remove_file(job))
+        expired += 1
+    lists = 0
+    for job in CaseListJob.objects.filter(status=CaseListStatus.PENDING, created_at__lt=cutoff):
+        if case_list_fail(job_id=job.pk, message=f"上传后超过{hours}小时仍未处理，文件已删除；请重新上传"):
+            lists += 1
+    live_imports = ImportJob.objects.filter(status__in=(*waiting, ImportStatus.IMPORTING))
+    keep: list[str] = []
+    for path in live_imports.values_list("file_path", flat=True):
+        keep += [path, str(Path(path).with_suffix(".rows"))]
+    orphans = uploads.sweep_orphans(uploads.IMPORTS, cutoff, keep)
+    live_lists = CaseListJob.objects.filter(status__in=(CaseListStatus.PENDING, CaseListStatus.RUNNING))
+    orphans += uploads.sweep_orphans(
+        uploads.CASE_LISTS, cutoff, live_lists.values_list("file_path", flat=True)
+    )
+    return {"imports": expired, "case_lists": lists, "orphans": orphans}
 
 
-def _polygon_problem(rings: Any) -> str | None:
-    if not isinstance(rings, list) or not rings:
-        return "多边形没有坐标"
-    for ring in rings:
-        if not isinstance(ring, list) or len(ring) < 4:
-            return "多边形的每个环至少需要4个坐标点"
-        for position in ring:
-            problem = _position_problem(position)
-            if problem:
-                return problem
-        if list(ring[0][:2]) != list(ring[-1][:2]):
-            return "多边形没有闭合（首尾坐标不同）"
-    return None
-
-
-def geometry_problem(geometry: Any) -> str | None:
-    """Why a GeoJSON geometry cannot be stored, in Chinese; None when it is usable."""
-    if not isinstance(geometry, dict) or not geometry.get("type"):
-        return "要素没有几何图形"
-    kind, coordinates = geometry.get("type"), geometry.get("coordinates")
-    if kind == "Point":
-        return _position_problem(coordinates)
-    if kind == "Polygon":
-        return _polygon_problem(coordinates)
-    if kind == "MultiPolygon":
-        if not isinstance(coordinates, list) or not coordinates:
-            return "多边形集合没有坐标"
-        for polygon in coordinates:
-            problem = _polygon_problem(polygon)
-            if problem:
-                return problem
-        return None
-    return f"不支持的几何类型“{kind}”，只支持Polygon、MultiPolygon和Point"
-
-
-def parse_geojson(raw: bytes) -> list[dict[str, Any]]:
-    if not raw:
-        raise field_error("file", "文件是空的")
-    if len(raw) > settings.GRIDGOV_UPLOAD_MAX_BYTES:
-        raise field_error(
-            "file",
-            f"文件过大（{_megabytes(len(raw))}），上限为{_megabytes(settings.GRIDGOV_UPLOAD_MAX_BYTES)}",
-        )
-    try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        raise field_error("file", "不是有效的GeoJSON文件（JSON格式错误或编码不是UTF-8）") from None
-    if isinstance(data, dict) and data.get("type") == "FeatureCollection":
-        features = data.get("features")
-        if not isinstance(features, list):
-            raise field_error("file", "FeatureCollection缺少features列表")
-    elif isinstance(data, dict) and data.get("type") == "Feature":
-        features = [data]
-    else:
-        raise field_error("file", "GeoJSON顶层须为FeatureCollection或Feature")
-    if not features:
-        raise field_error("file", "文件中没有要素（features为空）")
-    return features
-
-
-def _feature_label(properties: dict[str, Any]) -> str:
-    for key in ("path", "code", "name"):
-        if properties.get(key):
-            return f"{key}={properties[key]}"
-    return "（无名称）"
-
-
-def _match_feature(root: Place, properties: dict[str, Any]) -> tuple[Place | None, str]:
-    subtree = Place.objects.filter(Q(pk=root.pk) | Q(path__startswith=root.path + "."))
-    path = str(properties.get("path") or "").strip()
-    if path:
-        if all(len(part) == 4 and part.isalnum() and part.upper() == part for part in path.split(".")):
-            place = subtree.filter(path=path).first()
-            return place, "" if place else f"导入目标“{root.name}”下没有路径为{path}的地点"
-        node: Place | None = root
-        parts = [
-            part.strip() for part in path.replace("／", "/").replace(">", "/").split("/") if part.strip()
-        ]
-        if parts and parts[0] == root.name and not Place.objects.filter(parent=root, name=parts[0]).exists():
-            parts = parts[1:]
-        for part in parts:
-            node = Place.objects.filter(parent=node, name=part).first()
-            if node is None:
-                return None, f"在“{root.name}”下找不到“{part}”（path={path}）"
-        return node, ""
-    code = str(properties.get("code") or "").strip()
-    if code:
-        found = list(subtree.filter(code=code)[:2])
-        if len(found) == 1:
-            return found[0], ""
-        if found:
-            return None, f"编码“{code}”在导入目标下对应多个地点"
-        return None, f"导入目标“{root.name}”下没有编码为“{code}”的地点"
-    name = str(properties.get("name") or "").strip()
-    if name:
-        found = list(subtree.filter(name=name)[:3])
-        if len(found) == 1:
-            return found[0], ""
-        if found:
-            return None, f"名称“{name}”在导入目标下有多个地点，请改用path或code属性"
-        return None, f"导入目标“{root.name}”下没有名为“{name}”的地点"
-    return None, "要素没有path、code或name属性，无法对应到地点"
+# --- cases bulk lists: the job rows (cases.bulk reads the file and files the cases) -----------
 
 
 @transaction.atomic
-def geojson_import(*, by: User | None, root: Place, raw: bytes, source_name: str = "") -> GeoReport:
-    """Set boundaries (Polygon/MultiPolygon) and points (Point) of places under `root`."""
-    require(by, caps.PLACES_MANAGE, root, visible_with=caps.REGISTRY_VIEW)
-    features = parse_geojson(raw)
-    report = GeoReport(features=len(features))
-    for number, feature in enumerate(features, start=1):
-        if not isinstance(feature, dict):
-            report.invalid.append((number, "", "不是有效的要素（Feature）"))
-            continue
-        properties = feature.get("properties") or {}
-        if not isinstance(properties, dict):
-            properties = {}
-        label = _feature_label(properties)
-        geometry = feature.get("geometry")
-        problem = geometry_problem(geometry)
-        if problem:
-            report.invalid.append((number, label, problem))
-            continue
-        place, reason = _match_feature(root, properties)
-        if place is None:
-            report.unmatched.append((number, label, reason))
-            continue
-        if geometry["type"] == "Point":
-            lon, lat = geometry["coordinates"][:2]
-            place_update(by=by, place=place, latitude=float(lat), longitude=float(lon))
-            report.matched.append((place, f"位置 {lat:.6f}, {lon:.6f}"))
-        else:
-            place_update(
-                by=by,
-                place=place,
-                boundary={"type": geometry["type"], "coordinates": geometry["coordinates"]},
-            )
-            report.matched.append((place, "边界" if geometry["type"] == "Polygon" else "边界（多块）"))
-    audit_record(
-        actor=by,
-        action=AuditAction.IMPORT,
-        target=root,
-        place_path=root.path,
-        changes={
-            "GeoJSON": source_name,
-            "要素数": report.features,
-            "已对应": len(report.matched),
-            "未对应": len(report.unmatched),
-            "几何无效": len(report.invalid),
-        },
+def case_list_create(*, by: User, uploaded: UploadedFile | None, all_or_nothing: bool) -> CaseListJob:
+    """Seal an uploaded problem list for the worker; `by` must hold cases.intake somewhere (the
+    caller, cases.bulk, queues the task). Only the size and the first bytes are checked here."""
+    if not has_capability(by, caps.CASES_INTAKE):
+        raise Forbidden("您没有登记事件的权限")
+    stored = uploads.store(uploaded, folder=uploads.CASE_LISTS)
+    try:
+        return CaseListJob.objects.create(
+            created_by=by,
+            original_name=stored.original_name,
+            file_path=str(stored.path),
+            file_size=stored.size,
+            all_or_nothing=all_or_nothing,
+            upload_date=clock.today(),
+        )
+    except BaseException:
+        uploads.remove(stored.path)
+        raise
+
+
+def case_list_start(*, job_id: int) -> CaseListJob | None:
+    """Claim a pending list for this worker; None when another one has it (or it is over)."""
+    claimed = CaseListJob.objects.filter(pk=job_id, status=CaseListStatus.PENDING).update(
+        status=CaseListStatus.RUNNING, started_at=clock.now()
     )
-    return report
+    if not claimed:
+        return None
+    return CaseListJob.objects.select_related("created_by").get(pk=job_id)
+
+
+def case_list_finish(
+    *,
+    job_id: int,
+    total_rows: int,
+    created_ids: list[int],
+    existing_ids: list[int],
+    errors: list[dict[str, Any]],
+    written: bool,
+) -> None:
+    """Record what the list filed, and delete the file."""
+    job = CaseListJob.objects.get(pk=job_id)
+    CaseListJob.objects.filter(pk=job_id).update(
+        status=CaseListStatus.DONE,
+        total_rows=total_rows,
+        created_ids=created_ids,
+        existing_ids=existing_ids,
+        errors=[{**error, "message": strip_unwritable(str(error["message"]))[:300]} for error in errors],
+        written=written,
+        finished_at=clock.now(),
+        file_path="",
+    )
+    uploads.remove(job.file_path)
+
+
+def case_list_fail(*, job_id: int, message: str) -> bool:
+    """Mark an unfinished list failed with a message for the user, and delete the file."""
+    job = CaseListJob.objects.filter(pk=job_id).first()
+    if job is None:
+        return False
+    changed = CaseListJob.objects.filter(
+        pk=job_id, status__in=(CaseListStatus.PENDING, CaseListStatus.RUNNING)
+    ).update(status=CaseListStatus.FAILED, message=message, finished_at=clock.now(), file_path="")
+    uploads.remove(job.file_path)
+    return bool(changed)

@@ -14,5 +14,5 @@ urlpatterns = [
     path("imports/<int:job_id>/confirm/", views.job_confirm, name="job_confirm"),
     path("imports/<int:job_id>/errors.xlsx", views.job_errors, name="job_errors"),
     re_path(r"^exports/(?P<what>residents|households|floating)/$", views.export, name="export"),
-    path("geojson/", views.geojson, name="geojson"),
+    path("geojson/", views.geojson_moved, name="geojson"),  # now /places/geojson/
 ]

@@ -14,9 +14,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.accounts import capabilities as caps
+from gridgov.accounts.pages import require_page
 from gridgov.accounts.scope import has_capability
 from gridgov.accounts.services import client_ip
 from gridgov.core.errors import Forbidden, error_items
+from gridgov.core.http import AuthedHttpRequest
+from gridgov.core.sheets import xlsx_row
 from gridgov.people.models import ResidenceStatus
 from gridgov.people.selectors import active_tags
 from gridgov.transfer import columns, selectors, services
@@ -34,20 +37,14 @@ def _int(value: Any) -> int | None:
 
 
 def _require_transfer_user(request: HttpRequest) -> None:
-    user = request.user
-    if not (
-        selectors.can_import(user) or selectors.can_export(user) or has_capability(user, caps.PLACES_MANAGE)
-    ):
-        raise Forbidden("您没有导入或导出人房数据的权限")
+    require_page(request.user, "transfer:index")
 
 
 def _index(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     *,
     upload_errors: list[dict[str, str]] | None = None,
     export_errors: list[dict[str, str]] | None = None,
-    geo_errors: list[dict[str, str]] | None = None,
-    geo_report: services.GeoReport | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
@@ -61,7 +58,6 @@ def _index(
         "can_unmask": selectors.can_export_unmasked(user),
         "import_places": selectors.place_choices(user, caps.REGISTRY_IMPORT) if can_import else [],
         "export_places": selectors.place_choices(user, caps.REGISTRY_EXPORT) if can_export else [],
-        "geo_places": selectors.place_choices(user, caps.PLACES_MANAGE) if can_geo else [],
         "jobs": selectors.import_jobs_for(user)[:20] if can_import else [],
         "kinds": ImportKind.choices,
         "tags": active_tags(),
@@ -70,8 +66,6 @@ def _index(
         "required": set(columns.REQUIRED[ImportKind.RESIDENTS]),
         "upload_errors": upload_errors or [],
         "export_errors": export_errors or [],
-        "geo_errors": geo_errors or [],
-        "geo_report": geo_report,
         "form": request.POST if request.method == "POST" else request.GET,
         "max_mb": f"{settings.GRIDGOV_UPLOAD_MAX_BYTES // (1024 * 1024)} MB",
     }
@@ -80,14 +74,14 @@ def _index(
 
 @login_required
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthedHttpRequest) -> HttpResponse:
     _require_transfer_user(request)
     return _index(request)
 
 
 @login_required
 @require_GET
-def template_download(request: HttpRequest) -> HttpResponse:
+def template_download(request: AuthedHttpRequest) -> HttpResponse | FileResponse:
     _require_transfer_user(request)
     kind = request.GET.get("kind", ImportKind.RESIDENTS)
     if kind not in ImportKind.values:
@@ -106,7 +100,7 @@ def template_download(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthedHttpRequest) -> HttpResponse:
     place_id = _int(request.POST.get("place"))
     if place_id is None:
         return _index(
@@ -125,7 +119,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     return redirect("transfer:job", job.pk)
 
 
-def _job_context(request: HttpRequest, job_id: int) -> dict[str, Any]:
+def _job_context(request: AuthedHttpRequest, job_id: int) -> dict[str, Any]:
     job = selectors.import_job_for(request.user, job_id)
     errors = selectors.job_errors(job)
     return {
@@ -138,20 +132,20 @@ def _job_context(request: HttpRequest, job_id: int) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def job(request: HttpRequest, job_id: int) -> HttpResponse:
+def job(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
     return render(request, "transfer/job.html", _job_context(request, job_id))
 
 
 @login_required
 @require_GET
-def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_status(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
     """The polled part of the job page (htmx): progress while running, the report after."""
     return render(request, "transfer/_job_status.html", _job_context(request, job_id))
 
 
 @login_required
 @require_POST
-def job_confirm(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_confirm(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
     job = selectors.import_job_for(request.user, job_id)
     try:
         job = services.import_confirm(by=request.user, job=job, mode=request.POST.get("mode", ""))
@@ -165,16 +159,17 @@ def job_confirm(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def job_errors(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_errors(request: AuthedHttpRequest, job_id: int) -> HttpResponse | FileResponse:
     """Every bad row as a spreadsheet, for fixing the file in Excel."""
     from openpyxl import Workbook
 
     job = selectors.import_job_for(request.user, job_id)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("错误报告")
-    sheet.append(["行号", "姓名", "列", "原因"])
+    sheet.append(xlsx_row(sheet, ["行号", "姓名", "列", "原因"]))
     for error in selectors.job_errors(job).iterator(chunk_size=2000):
-        sheet.append([error.row, error.name, error.column, error.message])
+        # The name and the message quote the uploaded cell: text, never a formula.
+        sheet.append(xlsx_row(sheet, [error.row, error.name, error.column, error.message]))
     buffer = io.BytesIO()
     workbook.save(buffer)
     buffer.seek(0)
@@ -189,9 +184,11 @@ def _flag(value: Any) -> bool:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def export(request: HttpRequest, what: str) -> HttpResponse:
-    """Download a registry list as .xlsx; masked unless the user may and asks (with a purpose)."""
+def export(request: AuthedHttpRequest, what: str) -> HttpResponse | FileResponse:
+    """Download a registry list as .xlsx; masked unless the user may and asks (with a purpose),
+    which only a POST from the page (CSRF-checked) can: a GET link is always masked."""
     params = request.POST if request.method == "POST" else request.GET
+    unmasked = request.method == "POST" and _flag(params.get("unmasked"))
     place = None
     if params.get("place"):
         place_id = _int(params.get("place"))
@@ -201,8 +198,8 @@ def export(request: HttpRequest, what: str) -> HttpResponse:
     common = {
         "by": request.user,
         "place": place,
-        "unmasked": _flag(params.get("unmasked")),
-        "purpose": params.get("purpose", ""),
+        "unmasked": unmasked,
+        "purpose": params.get("purpose", "") if unmasked else "",
         "ip": client_ip(request),
     }
     try:
@@ -229,24 +226,7 @@ def export(request: HttpRequest, what: str) -> HttpResponse:
     return FileResponse(result.handle, as_attachment=True, filename=result.filename, content_type=XLSX)
 
 
-@login_required
-@require_POST
-def geojson(request: HttpRequest) -> HttpResponse:
-    _require_transfer_user(request)
-    place_id = _int(request.POST.get("root"))
-    if place_id is None:
-        return _index(
-            request, geo_errors=[{"field": "root", "message": "请选择GeoJSON对应的上级地点"}], status=400
-        )
-    root = selectors.import_place_for(request.user, place_id)
-    uploaded = request.FILES.get("file")
-    if uploaded is None:
-        return _index(request, geo_errors=[{"field": "file", "message": "请选择GeoJSON文件"}], status=400)
-    try:
-        services.check_upload_size(uploaded)
-        report = services.geojson_import(
-            by=request.user, root=root, raw=uploaded.read(), source_name=uploaded.name or ""
-        )
-    except ValidationError as exc:
-        return _index(request, geo_errors=error_items(exc), status=400)
-    return _index(request, geo_report=report)
+def geojson_moved(request: HttpRequest) -> HttpResponse:
+    """GeoJSON boundaries moved to the places app (/places/geojson/); 308 keeps a POST a POST,
+    so an old bookmark or a script posting here still imports."""
+    return redirect("places:geojson", permanent=True, preserve_request=True)

@@ -1,14 +1,29 @@
 """The rule set every deployment starts with (loaded by migration 0002); administrators edit it in the admin.
 
 One rule a line: `text weight`. A leading `@` makes it a keyword (must equal a whole jieba token),
-otherwise it is a phrase (found anywhere in the report). Weights: 4 = decides on its own,
-3 = strong, 2 = typical, 1 = weak hint; negative = counter-evidence.
+otherwise it is a phrase (found anywhere in the report). Weights: 4 = strong, 3 = clear, 2 = typical,
+1 = weak hint; negative = counter-evidence. Rules vote with the learned model (each point worth the
+nats training chose); rules adding up to engine.RULE_DECISIVE points with a clear lead decide alone.
+Urgency is decided mainly by the concept groups (concepts.py); the urgency rules here add to them.
+
+Deployments that already ran 0002 get changes to this file only through a data migration (0006 is the
+second edition): edit both.
 """
 
 from __future__ import annotations
 
 _RULES: dict[str, str] = {
     "sanitation": """
+        泔水 3
+        潲水 3
+        蛆 3
+        扫一下 2
+        没人扫 3
+        冇人扫 3
+        冇人收 3
+        瓶瓶罐罐 2
+        油漆 1
+        泥浆 2
         垃圾没人清 4
         垃圾没人收 4
         垃圾没清 4
@@ -102,6 +117,24 @@ _RULES: dict[str, str] = {
         卫生 2
     """,
     "facility": """
+        道闸 3
+        地砖 3
+        扶手 2
+        排风 2
+        信号 2
+        电压 3
+        松动 2
+        翘起 2
+        卷帘门 3
+        门锁坏 3
+        闭门器 3
+        对讲 2
+        井盖松 3
+        灯坏 3
+        修一修 2
+        锈 1
+        宽带 2
+        有线电视 2
         路灯不亮 4
         路灯坏 4
         路灯 3
@@ -188,6 +221,29 @@ _RULES: dict[str, str] = {
         掀掉 2
     """,
     "safety": """
+        过期 3
+        变质 3
+        检疫 3
+        健康证 3
+        地沟油 4
+        腐烂 2
+        三无 3
+        拉肚子 3
+        吃出 3
+        食品安全 4
+        上吐下泻 3
+        转钱 3
+        安全账户 4
+        假药 4
+        骗老 3
+        撬 3
+        抢 3
+        砸车 3
+        拿刀 4
+        斧头 3
+        掉到水里 4
+        栏杆外 3
+        精神不太正常 2
         消防通道堵塞 4
         消防通道 4
         堵塞消防 4
@@ -298,6 +354,14 @@ _RULES: dict[str, str] = {
         电动车 1
     """,
     "dispute": """
+        房租 3
+        造谣 3
+        道歉 2
+        分家 3
+        兄弟 2
+        扯皮 2
+        不让 1
+        护短 3
         邻居 2
         邻里 3
         纠纷 4
@@ -500,6 +564,22 @@ _RULES: dict[str, str] = {
         放音乐 2
     """,
     "welfare": """
+        流浪汉 3
+        桥洞 2
+        自闭症 3
+        康复 2
+        助学 3
+        学费 2
+        家里困难 3
+        冇得着落 3
+        拿药 2
+        出不得门 3
+        下不了楼 2
+        坐轮椅 2
+        陪护 3
+        护理 2
+        上门理发 3
+        送饭 2
         独居老人 4
         孤寡老人 4
         空巢老人 4
@@ -594,6 +674,13 @@ _RULES: dict[str, str] = {
         胸口疼 3
     """,
     "inquiry": """
+        么时候发 2
+        能报吗 3
+        能不能报 3
+        要钱吗 2
+        收不收钱 2
+        怎么处罚 3
+        有冇得政策 3
         咨询 3
         请问 3
         问一下 3
@@ -703,15 +790,9 @@ _RULES: dict[str, str] = {
         应该 2
         最好 2
         合理化 3
-        点赞 4
-        表扬 4
-        感谢 3
-        谢谢 2
-        锦旗 4
         延长 2
         可以考虑 3
         考虑 2
-        点个赞 4
         加装电梯 4
         能不能多 3
         多开 2
@@ -723,6 +804,40 @@ _RULES: dict[str, str] = {
         太少了 2
     """,
     "other": """
+        点赞 3
+        点个赞 3
+        表扬 3
+        感谢 2
+        谢谢 1
+        锦旗 3
+        辛苦了 2
+        报喜 3
+        新年快乐 3
+        处理得很满意 3
+        撤回 3
+        小程序 3
+        登不上 3
+        密码 2
+        听得到吗 3
+        转发 2
+        欢迎大家 2
+        拼车 3
+        出租 2
+        求购 3
+        有冇得人要 3
+        有人要 2
+        发错了 3
+        忽略 2
+        在吗 3
+        真人 2
+        机器人 2
+        记者 3
+        招不招 2
+        好吃 2
+        推荐一下 2
+        天气 2
+        打招呼 3
+        走访 1
         测试 2
         打错了 3
         没事了 3

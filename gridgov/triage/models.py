@@ -83,6 +83,8 @@ class Correction(models.Model):
     suggested_confidence = models.FloatField("建议置信度")
     matched = models.JSONField("命中规则", default=list, blank=True)
     category = models.CharField("确定分类", max_length=40, choices=CATEGORIES, db_index=True)
+    # The subcategory staff chose, when the caller passes it (cases' codes, e.g. "lift").
+    subcategory = models.CharField("确定子分类", max_length=40, blank=True, default="")
     urgency = models.CharField("确定紧急程度", max_length=8, choices=URGENCIES)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

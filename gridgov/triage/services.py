@@ -14,16 +14,18 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from gridgov.accounts import capabilities as caps
+from gridgov.accounts.scope import SYSTEM, as_user, has_capability, require_actor
 from gridgov.audit.services import AuditAction, audit_record
 from gridgov.core.errors import Forbidden, field_error
 from gridgov.triage import engine, learning
-from gridgov.triage.categories import CATEGORY_NAMES, URGENCY_CODES, URGENT
+from gridgov.triage.categories import CATEGORY_NAMES, URGENCY_CODES
 from gridgov.triage.engine import Suggestion
 from gridgov.triage.evaluation import Evaluation, score
 from gridgov.triage.models import Correction, RuleKind, TriageModel, TriageRule, normalize
 
 if TYPE_CHECKING:
-    from gridgov.accounts.models import User
+    from gridgov.accounts.scope import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -56,18 +58,14 @@ def tokens(text: str) -> list[str]:
     return engine.tokens(text)
 
 
-def may_edit_rules(user: User | None) -> bool:
-    """Rules are global configuration: superusers and staff granted the model permissions in the admin."""
-    if user is None:
-        return True
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and (user.is_superuser or (user.is_staff and user.has_perm("triage.change_triagerule")))
-    )
+def may_edit_rules(user: Actor | None) -> bool:
+    """Rules and the model are global configuration: holders of TRIAGE_CONFIGURE (anywhere),
+    system administrators and the system actor."""
+    return user is not None and has_capability(user, caps.TRIAGE_CONFIGURE)
 
 
-def _require_rule_editor(user: User | None) -> None:
+def _require_rule_editor(user: Actor) -> None:
+    require_actor(user)
     if not may_edit_rules(user):
         raise Forbidden("只有系统管理员可以修改分类规则")
 
@@ -93,7 +91,7 @@ def _save_rule(rule: TriageRule) -> None:
 @transaction.atomic
 def rule_create(
     *,
-    by: User | None,
+    by: Actor,
     target: str,
     text: str,
     weight: float = 2.0,
@@ -109,7 +107,7 @@ def rule_create(
         weight=weight,
         is_active=is_active,
         note=note,
-        created_by=by if by is not None and by.pk else None,
+        created_by=as_user(by),
     )
     _save_rule(rule)
     audit_record(actor=by, action=AuditAction.CREATE, target=rule, changes={"after": _rule_state(rule)})
@@ -118,7 +116,7 @@ def rule_create(
 
 
 @transaction.atomic
-def rule_update(*, by: User | None, rule: TriageRule, **changes: Any) -> TriageRule:
+def rule_update(*, by: Actor, rule: TriageRule, **changes: Any) -> TriageRule:
     _require_rule_editor(by)
     unknown = set(changes) - set(RULE_FIELDS)
     if unknown:
@@ -143,7 +141,7 @@ def rule_update(*, by: User | None, rule: TriageRule, **changes: Any) -> TriageR
 
 
 @transaction.atomic
-def rule_delete(*, by: User | None, rule: TriageRule) -> None:
+def rule_delete(*, by: Actor, rule: TriageRule) -> None:
     _require_rule_editor(by)
     state = _rule_state(rule)
     audit_record(actor=by, action=AuditAction.DELETE, target=rule, changes={"before": state})
@@ -158,16 +156,19 @@ def record_correction(
     suggested: Suggestion,
     category: str,
     urgency: str,
-    by: User | None,
+    by: Actor,
     case_id: int | None = None,
+    subcategory: str | None = None,
 ) -> Correction:
-    """Store what staff chose for a report next to what was suggested (agreeing or not).
+    """Store what staff chose for a report next to what was suggested (agreeing or not); every
+    one is training data for the next model (see `learning.assemble` for how much each counts).
 
     The caller — the cases service that confirms or re-classifies a case — has already checked
     that `by` may dispatch that case; this only refuses anonymous actors and bad values. Every
     TRIAGE_RETRAIN_AFTER (20) corrections it enqueues a retraining, after commit.
     """
-    if by is not None and not (by.is_authenticated and by.is_active):
+    require_actor(by)
+    if not (by.is_authenticated and by.is_active):
         raise Forbidden()
     text = (text or "").strip()
     if not text:
@@ -178,6 +179,8 @@ def record_correction(
         raise field_error("category", f"分类代码“{category}”无效（应为不超过 40 个字符的英文代码）")
     if urgency not in URGENCY_CODES:
         raise field_error("urgency", "紧急程度只能是一般（normal）或紧急（urgent）")
+    if subcategory and (not isinstance(subcategory, str) or not _CODE.fullmatch(subcategory)):
+        raise field_error("subcategory", f"子分类代码“{subcategory}”无效（应为不超过 40 个字符的英文代码）")
     correction = Correction.objects.create(
         text=text[:TEXT_LIMIT],
         suggested_category=suggested.category,
@@ -185,8 +188,9 @@ def record_correction(
         suggested_confidence=suggested.confidence,
         matched=list(suggested.matched),
         category=category,
+        subcategory=subcategory or "",
         urgency=urgency,
-        by=by if by is not None and by.pk else None,
+        by=as_user(by),
         case_id=case_id,
     )
     audit_record(
@@ -213,7 +217,7 @@ KEEP_PARAMETERS = 5
 
 
 def retrain_after() -> int:
-    return max(1, int(getattr(settings, "TRIAGE_RETRAIN_AFTER", 20)))
+    return max(1, settings.TRIAGE_RETRAIN_AFTER)
 
 
 def _new_corrections() -> int:
@@ -247,7 +251,7 @@ def retrain_if_due(*, min_new_corrections: int = 0) -> TriageModel | None:
     """The task's body: train when there are enough new corrections (0 = always)."""
     if min_new_corrections and _new_corrections() < min_new_corrections:
         return None
-    return train_model(by=None, skip_if_current=True).model
+    return train_model(by=SYSTEM, skip_if_current=True).model
 
 
 @dataclass
@@ -262,19 +266,25 @@ class TrainingReport:
     stored: bool  # False when another worker had just stored a model from the same data
 
 
-def train_model(*, by: User | None, skip_if_current: bool = False) -> TrainingReport:
-    """Train a model on the dev half of the evaluation set, every correction and the rules; score it
-    on the held-out half; store it as the next version, which every process then loads.
+def train_model(*, by: Actor, skip_if_current: bool = False) -> TrainingReport:
+    """Train a model on the development data of the evaluation set, the corrections and the rules;
+    score it on the held-out file; store it as the next version, which every process then loads.
+
+    Corrections count as `learning.assemble` says: a label one person gave counts half, one that
+    contradicts a decisive rule or the evaluation data waits for a second person. Everything the
+    training decides (weights, temperature, urgency threshold) is chosen by cross-validation on the
+    training data; the held-out file is only scored, never used to choose, and never reaches the
+    training data, not even through a correction.
 
     The training itself runs outside any transaction (it takes seconds); only storing the result is
-    atomic. The held-out half never reaches the training data, not even through a correction.
+    atomic.
     """
     _require_rule_editor(by)
     started = time.perf_counter()
     engine.warm_up()
     previous = engine.current_model()
     corrections = Correction.objects.order_by("created_at", "id").values_list(
-        "id", "text", "category", "urgency"
+        "id", "text", "category", "urgency", "by_id"
     )
     holdout_rows = learning.eval_rows("holdout")
     data = learning.assemble(
@@ -282,26 +292,17 @@ def train_model(*, by: User | None, skip_if_current: bool = False) -> TrainingRe
         holdout_texts=[row["text"] for row in holdout_rows],
         corrections=corrections.iterator(chunk_size=2000),
         rules=engine._rule_documents(),
+        rules_decide=engine.rules_decide,
     )
-
-    def rules_say_urgent(text: str) -> bool:
-        return engine.decide(text, model=None).suggestion.urgency == URGENT
-
-    model = learning.fit(data, engine.segment, rules_say_urgent=rules_say_urgent)
+    model = engine.fit_model(data)
     holdout_rules = score(holdout_rows, model=None)
     holdout_before = score(holdout_rows, model=previous) if previous is not None else holdout_rules
-    without = score(holdout_rows, model=model)
-    after = without
-    candidate = model.info.get("urgency_threshold_candidate")
-    if candidate is not None:
-        # The model may add urgent calls only if that measurably helps on the held-out half.
-        model.urgency_threshold = candidate
-        with_urgency = score(holdout_rows, model=model)
-        if with_urgency.urgency_correct > without.urgency_correct:
-            after = with_urgency
-        else:
-            model.urgency_threshold = None
-    model.info["urgency_model_used"] = model.urgency_threshold is not None
+    after = score(holdout_rows, model=model)
+    # For the record only: what the model's own urgency calls add on the held-out file.
+    threshold, model.urgency_threshold = model.urgency_threshold, None
+    without = score(holdout_rows, model=model) if threshold is not None else after
+    model.urgency_threshold = threshold
+    model.info["urgency_model_used"] = threshold is not None
     seconds = time.perf_counter() - started
     row, stored = _store_model(
         by=by,
@@ -332,14 +333,22 @@ def _summary(result: Evaluation) -> dict[str, Any]:
     data = result.as_dict()
     return {
         key: data[key]
-        for key in ("total", "category_accuracy", "urgency_accuracy", "per_category", "by_source")
+        for key in (
+            "total",
+            "category_accuracy",
+            "urgency_accuracy",
+            "urgent_recall",
+            "false_urgent_rate",
+            "per_category",
+            "by_source",
+        )
     }
 
 
 @transaction.atomic
 def _store_model(
     *,
-    by: User | None,
+    by: Actor,
     model: learning.LearnedModel,
     data: learning.TrainingData,
     holdout_rules: Evaluation,
@@ -356,7 +365,7 @@ def _store_model(
     model.version = version
     row = TriageModel.objects.create(
         version=version,
-        trained_by=by if by is not None and by.pk else None,
+        trained_by=as_user(by),
         dev_samples=data.dev,
         correction_samples=data.corrections,
         rule_samples=data.rules,
@@ -379,8 +388,18 @@ def _store_model(
                 "superseded_corrections": data.superseded,
                 "skipped_unknown_category": data.skipped_unknown_category,
                 "skipped_holdout": data.skipped_holdout,
+                "awaiting_agreement": data.awaiting_agreement,
+                "lone_corrections": data.lone,
+            },
+            "holdout_urgent_recall": round(holdout_after.urgent_recall, 4),
+            "holdout_false_urgent_rate": round(holdout_after.false_urgent_rate, 4),
+            "weights": {
+                "temperature": model.category.temperature,
+                "rule_weight": model.rule_weight,
+                "concept_weight": model.concept_weight,
             },
             "cv_category_accuracy": model.info.get("cv_category_accuracy"),
+            "cv_combined_accuracy": model.info.get("cv_combined_accuracy"),
         },
     )
     stale = TriageModel.objects.filter(version__lte=version - KEEP_PARAMETERS).exclude(parameters={})

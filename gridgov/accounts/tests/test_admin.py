@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.models import Role, User
+from gridgov.accounts.scope import SYSTEM
 from gridgov.accounts.services import user_create
 from gridgov.audit.models import AuditAction, AuditEntry
 
@@ -68,7 +69,7 @@ def test_a_new_role_gets_its_capabilities_through_the_service(client, world):
 
 
 def test_user_admin_never_shows_phone_ciphertext_and_audits_flag_changes(client, world):
-    gina = user_create(by=None, username="gina", password=world.password, phone="13911112222", validate=False)
+    gina = user_create(by=SYSTEM, username="gina", password=world.password, phone="13911112222", validate=False)
     client.force_login(world.admin)
     body = client.get(reverse("admin:accounts_user_change", args=[gina.pk])).content.decode()
     assert "*******2222" in body and "13911112222" not in body

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.models import Role, RoleAssignment, User
+from gridgov.accounts.scope import SYSTEM
 from gridgov.accounts.services import role_grant, user_create
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.places.models import PlaceKind
@@ -17,18 +18,18 @@ from gridgov.places.services import place_create
 def sam(world):
     """街道管理员 of the world's street: may manage accounts and roles there."""
     user = user_create(
-        by=None, username="sam", password=world.password, display_name="孙街道", validate=False
+        by=SYSTEM, username="sam", password=world.password, display_name="孙街道", validate=False
     )
-    role_grant(by=None, user=user, role=Role.objects.get(code="street_admin"), place=world.street)
+    role_grant(by=SYSTEM, user=user, role=Role.objects.get(code="street_admin"), place=world.street)
     return user
 
 
 @pytest.fixture
 def outsider(world):
     """A grid worker in another street, and that street."""
-    street = place_create(by=None, parent=None, kind=PlaceKind.STREET, name="望月湖街道")
-    user = user_create(by=None, username="olga", password=world.password, validate=False)
-    assignment = role_grant(by=None, user=user, role=Role.objects.get(code="grid_worker"), place=street)
+    street = place_create(by=SYSTEM, parent=None, kind=PlaceKind.STREET, name="望月湖街道")
+    user = user_create(by=SYSTEM, username="olga", password=world.password, validate=False)
+    assignment = role_grant(by=SYSTEM, user=user, role=Role.objects.get(code="grid_worker"), place=street)
     return type("Outsider", (), {"street": street, "user": user, "assignment": assignment})()
 
 
@@ -187,7 +188,7 @@ def test_account_page_in_scope_and_out(client, world, sam, outsider):
 
 
 def test_posts_elsewhere_are_counted_not_shown(client, world, sam, outsider):
-    role_grant(by=None, user=world.alice, role=Role.objects.get(code="grid_worker"), place=outsider.street)
+    role_grant(by=SYSTEM, user=world.alice, role=Role.objects.get(code="grid_worker"), place=outsider.street)
     body = _get(client, sam, "accounts:user_detail", world.alice.pk).content.decode()
     assert "望月湖街道" not in body and "另有 1 个岗位" in body
 
@@ -236,7 +237,7 @@ def test_granting_outside_scope_or_a_manager_role_is_refused(client, world, sam,
 
 def test_revoking_a_role(client, world, sam):
     extra = role_grant(
-        by=None, user=world.bob, role=Role.objects.get(code="building_head"), place=world.building2
+        by=SYSTEM, user=world.bob, role=Role.objects.get(code="building_head"), place=world.building2
     )
     response = _post(client, sam, "accounts:role_revoke", extra.pk)
     assert response.status_code == 302 and response["Location"] == reverse(

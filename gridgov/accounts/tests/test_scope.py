@@ -4,7 +4,7 @@ import pytest
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.models import Role
-from gridgov.accounts.scope import has_capability, paths_with, require
+from gridgov.accounts.scope import SYSTEM, has_capability, paths_with, require
 from gridgov.accounts.services import role_grant, role_revoke, role_set_capabilities
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.core.errors import Forbidden, NotFound
@@ -21,7 +21,7 @@ def test_a_grid_worker_holds_capabilities_only_in_their_grid(world):
 
 def test_nested_assignments_collapse_to_the_outer_subtree(world):
     role = Role.objects.get(code="grid_worker")
-    role_grant(by=None, user=world.carol, role=role, place=world.grid1)
+    role_grant(by=SYSTEM, user=world.carol, role=role, place=world.grid1)
     assert paths_with(world.carol, caps.REGISTRY_VIEW) == [world.community.path]
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.audit.services import audit_record
 
@@ -19,8 +20,8 @@ def admin_client_(client, world):
 def test_every_registered_model_lists_and_opens(admin_client_, world):
     from gridgov.orgs.services import organisation_add_member, organisation_create
 
-    team = organisation_create(by=None, kind="team", name="志愿服务队", place=world.grid1)
-    organisation_add_member(by=None, organisation=team, resident=world.zhang)
+    team = organisation_create(by=SYSTEM, kind="team", name="志愿服务队", place=world.grid1)
+    organisation_add_member(by=SYSTEM, organisation=team, resident=world.zhang)
     for model in admin.site._registry:
         if model._meta.app_label not in {"accounts", "places", "people", "orgs", "audit"}:
             continue

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.audit.services import audit_diff, audit_record
 
@@ -9,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_entries_cannot_be_changed_or_deleted():
-    entry = audit_record(actor=None, action=AuditAction.CREATE, target_type="x", target_id=1)
+    entry = audit_record(actor=SYSTEM, action=AuditAction.CREATE, target_type="x", target_id=1)
     entry.purpose = "changed"
     with pytest.raises(PermissionError):
         entry.save()

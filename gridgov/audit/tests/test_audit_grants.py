@@ -5,14 +5,15 @@ from __future__ import annotations
 from django.urls import reverse
 
 from gridgov.accounts.models import Role, RoleAssignment
+from gridgov.accounts.scope import SYSTEM
 from gridgov.accounts.services import role_grant, user_create
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.audit.selectors import audit_entries_for
 
 
 def test_granting_through_the_page_is_audited_in_the_place_scope(client, world):
-    sam = user_create(by=None, username="sam", password=world.password, validate=False)
-    role_grant(by=None, user=sam, role=Role.objects.get(code="street_admin"), place=world.street)
+    sam = user_create(by=SYSTEM, username="sam", password=world.password, validate=False)
+    role_grant(by=SYSTEM, user=sam, role=Role.objects.get(code="street_admin"), place=world.street)
     client.force_login(sam)
     role = Role.objects.get(code="building_head")
     response = client.post(

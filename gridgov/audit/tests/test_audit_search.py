@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gridgov.accounts.models import Role
+from gridgov.accounts.scope import SYSTEM
 from gridgov.accounts.services import role_grant
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.audit.selectors import audit_entries_for
@@ -28,9 +29,9 @@ def trail(world):
     t.li_entry = AuditEntry.objects.filter(
         target_type="people.resident", target_id=str(world.li.pk), action=AuditAction.UPDATE
     ).get()
-    other = place_create(by=None, parent=None, kind=PlaceKind.STREET, name="望月湖街道")
+    other = place_create(by=SYSTEM, parent=None, kind=PlaceKind.STREET, name="望月湖街道")
     t.other_entry = audit_record(
-        actor=None, action=AuditAction.EXPORT, target=other, place_path=other.path, target_label="望月湖导出"
+        actor=SYSTEM, action=AuditAction.EXPORT, target=other, place_path=other.path, target_label="望月湖导出"
     )
     t.placeless = audit_record(
         actor=world.admin,
@@ -56,7 +57,7 @@ def test_selector_keeps_to_the_viewers_audit_scope(world, trail):
 
 def test_a_grid_level_audit_viewer_sees_only_that_grid(world, trail):
     role_grant(
-        by=None, user=world.frank, role=Role.objects.get(code="community_secretary"), place=world.grid2
+        by=SYSTEM, user=world.frank, role=Role.objects.get(code="community_secretary"), place=world.grid2
     )
     frank = set(audit_entries_for(world.frank).values_list("pk", flat=True))
     assert trail.li_entry.pk in frank and trail.grid1_entry.pk not in frank
@@ -116,7 +117,7 @@ def test_page_filters_and_rejects_bad_dates_in_chinese(client, world, trail):
 def test_page_is_paginated(client, world):
     for number in range(60):
         audit_record(
-            actor=None,
+            actor=SYSTEM,
             action=AuditAction.VIEW_PII,
             target_type="x",
             target_id=number,
@@ -162,7 +163,8 @@ def test_api_bad_filters_are_explained(client, world):
     client.force_login(world.carol)
     response = client.get("/api/v1/audit", {"since": "昨天"})
     assert response.status_code == 422
-    assert "since" in response.json()["detail"] and "日期" in response.json()["detail"]
+    assert response.json()["detail"] == "起始日期：日期格式应为YYYY-MM-DD"
+    assert response.json()["errors"][0]["field"] == "since"
     response = client.get("/api/v1/audit", {"action": "explode"})
     assert response.status_code == 422
 

@@ -17,7 +17,6 @@ from gridgov.cases.services._common import (
     ApiKeyInvalid,
     CaseConflict,
     RateLimited,
-    _assignments_on,
     _attach,
     _audit,
     _event,
@@ -25,9 +24,7 @@ from gridgov.cases.services._common import (
     _new_tracking_code,
     _notify,
     _snippet,
-    _staff_or_404,
     _text,
-    _visible_or_404,
     case_link,
     dispatchers_for,
     enqueue_after_commit,
@@ -93,6 +90,7 @@ from gridgov.cases.services.intake import (
     case_submit,
     case_submit_result,
 )
+from gridgov.cases.services.publishing import SUMMARY_MAX, case_publish_summary
 from gridgov.cases.services.sweeps import (
     SweepResult,
     _lock_skipping,
@@ -101,6 +99,13 @@ from gridgov.cases.services.sweeps import (
     overdue_q,
     sla_sweep,
 )
+from gridgov.cases.services.tracking import (
+    TRACK_REFUSED,
+    TrackingLocked,
+    TrackingRefused,
+    case_track_proof,
+    tracking_guard_prune,
+)
 
 __all__ = [
     "CLIENT_KEY_RE",
@@ -108,15 +113,18 @@ __all__ = [
     "KEY_PREFIX",
     "NOTE_MAX",
     "REASON_MAX",
+    "SUMMARY_MAX",
     "TEXT_MAX",
     "TRACKING_ALPHABET",
     "TRACKING_LENGTH",
+    "TRACK_REFUSED",
     "ApiKeyInvalid",
     "CaseConflict",
     "RateLimited",
     "SubmitResult",
     "SweepResult",
-    "_assignments_on",
+    "TrackingLocked",
+    "TrackingRefused",
     "_attach",
     "_audit",
     "_category_from",
@@ -134,10 +142,8 @@ __all__ = [
     "_require_configure",
     "_snippet",
     "_source",
-    "_staff_or_404",
     "_suggest",
     "_text",
-    "_visible_or_404",
     "apikey_authenticate",
     "apikey_create",
     "apikey_hash",
@@ -153,6 +159,7 @@ __all__ = [
     "case_link",
     "case_merge",
     "case_note",
+    "case_publish_summary",
     "case_rate",
     "case_reject",
     "case_resolve",
@@ -162,6 +169,7 @@ __all__ = [
     "case_submit",
     "case_submit_result",
     "case_supervise",
+    "case_track_proof",
     "case_whistle",
     "cases_close_unrated",
     "category_create",
@@ -180,4 +188,5 @@ __all__ = [
     "sla_set",
     "sla_sweep",
     "supervisors_above",
+    "tracking_guard_prune",
 ]

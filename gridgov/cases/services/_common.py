@@ -9,17 +9,14 @@ import secrets
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import has_capability
+from gridgov.accounts.scope import as_user, has_capability, holders
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_record
-from gridgov.cases import policy
 from gridgov.cases.models import (
     Case,
     CaseAttachment,
@@ -27,14 +24,16 @@ from gridgov.cases.models import (
     EventKind,
 )
 from gridgov.cases.photos import CleanPhoto
+from gridgov.cases.policy import CaseConflict  # noqa: F401  (re-exported: services.CaseConflict)
 from gridgov.cases.routing import KIND_LEVEL
-from gridgov.core import crypto
+from gridgov.core import clock, crypto
 from gridgov.core.errors import Forbidden, NotFound, field_error
 from gridgov.orgs.models import OrgKind
 from gridgov.places.models import Place
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
+    from gridgov.accounts.scope import Actor
 
 
 logger = logging.getLogger(__name__)
@@ -47,13 +46,6 @@ TRACKING_LENGTH = 10
 CLIENT_KEY_RE = re.compile(r"^[\w.:\-]{1,64}$")
 # Organisations that can be called in (吹哨) or be routed cases.
 HANDLING_ORG_KINDS = (OrgKind.DEPARTMENT, OrgKind.PROPERTY, OrgKind.UNIT, OrgKind.SOCIAL)
-
-
-class CaseConflict(ValidationError):
-    """The case moved on under the user (someone else accepted it, it was closed …)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__({"state": [message]})
 
 
 class ApiKeyInvalid(Forbidden):
@@ -112,36 +104,26 @@ def _lock(case: Case | int) -> Case:
     return locked
 
 
-def _visible_or_404(by: User | None, case: Case) -> None:
-    if by is None:
-        return
-    if not (policy.is_staff_viewer(by, case) or policy.is_reporter(by, case)):
-        raise NotFound()
-
-
-def _staff_or_404(by: User | None, case: Case) -> None:
-    if by is None:
-        return
-    if not policy.is_staff_viewer(by, case):
-        raise NotFound()
-
-
 def _event(
     case: Case,
     *,
-    by: User | None,
+    by: Actor,
     kind: str,
     at: dt.datetime | None = None,
     from_state: str | None = None,
     from_level: str | None = None,
     note: str = "",
     public: bool = False,
+    public_note: str = "",
 ) -> CaseEvent:
-    """Append one timeline row; `from_*` given means the state/level changed to the case's now."""
+    """Append one timeline row; `from_*` given means the state/level changed to the case's now.
+
+    `note` is for staff; `public_note` is what the reporter's timeline (and the track API)
+    shows for a public event, given explicitly so no staff words leak by accident."""
     return CaseEvent.objects.create(
         case=case,
-        at=at or timezone.now(),
-        actor=by if by is not None and by.pk else None,
+        at=at or clock.now(),
+        actor=as_user(by),
         kind=kind,
         from_state=from_state or "",
         to_state=case.state if from_state is not None else "",
@@ -151,10 +133,11 @@ def _event(
         handler_org_id=case.handler_org_id,
         note=note,
         public=public,
+        public_note=public_note if public else "",
     )
 
 
-def _audit(case: Case, *, by: User | None, event: str, changes: dict[str, Any] | None = None) -> None:
+def _audit(case: Case, *, by: Actor, event: str, changes: dict[str, Any] | None = None) -> None:
     audit_record(
         actor=by,
         action=AuditAction.CREATE if event == EventKind.SUBMITTED else AuditAction.UPDATE,
@@ -169,7 +152,7 @@ def _attach(
     case: Case,
     photos: Sequence[CleanPhoto],
     *,
-    by: User | None,
+    by: Actor,
     kind: str,
     event: CaseEvent | None,
     public: bool = True,
@@ -184,7 +167,7 @@ def _attach(
             content_type=photo.content_type,
             size=len(photo.content),
             original_name=photo.original_name,
-            uploaded_by=by if by is not None and by.pk else None,
+            uploaded_by=as_user(by),
             public=public,
         )
         attachment.file.save(
@@ -198,60 +181,34 @@ def _attach(
 # --- who to tell ------------------------------------------------------------------------------
 
 
-def _assignments_on(paths: Iterable[str]):
-    from gridgov.accounts.models import RoleAssignment
-
-    return RoleAssignment.objects.filter(place__path__in=list(paths), user__is_active=True).select_related(
-        "role", "place", "user"
-    )
-
-
 def level_handlers(case: Case) -> list[User]:
     """The people responsible for a case nobody holds yet, at its current level."""
-    if case.handler_user_id:
+    if case.handler_user is not None:
         return [case.handler_user]
     if case.handler_org_id:
         return org_staff(case.handler_org_id)
-    chain = case.level_place.ancestor_paths() if case.level_place_id else []
-    matching = [
-        a
-        for a in _assignments_on(chain)
-        if caps.CASES_HANDLE in (a.role.capabilities or []) and KIND_LEVEL.get(a.place.kind) == case.level
-    ]
-    if not matching:
-        # No one at exactly this rung (a community without grid staff): the nearest above.
-        handlers = [a for a in _assignments_on(chain) if caps.CASES_HANDLE in (a.role.capabilities or [])]
-        if handlers:
-            deepest = max(len(a.place.path) for a in handlers)
-            matching = [a for a in handlers if len(a.place.path) == deepest]
-    return list({a.user_id: a.user for a in matching}.values())
+    if not case.level_place_id:
+        return []
+    at_level = [kind for kind, level in KIND_LEVEL.items() if level == case.level]
+    matching = list(holders(caps.CASES_HANDLE, case.level_place, kinds=at_level))
+    # No one at exactly this rung (a community without grid staff): the nearest above.
+    return matching or list(holders(caps.CASES_HANDLE, case.level_place, nearest=True))
 
 
 def supervisors_above(place: Place | None) -> list[User]:
     """The nearest superiors of whoever works at `place`: supervisors strictly above it."""
     if place is None:
         return []
-    above = place.ancestor_paths()[:-1]
-    found = [a for a in _assignments_on(above) if caps.CASES_SUPERVISE in (a.role.capabilities or [])]
-    if not found:
-        found = [
-            a for a in _assignments_on([place.path]) if caps.CASES_SUPERVISE in (a.role.capabilities or [])
-        ]
-    if not found:
-        return []
-    deepest = max(len(a.place.path) for a in found)
-    return list({a.user_id: a.user for a in found if len(a.place.path) == deepest}.values())
+    parent_path = place.path.rpartition(".")[0]
+    found = list(holders(caps.CASES_SUPERVISE, parent_path, nearest=True)) if parent_path else []
+    return found or list(holders(caps.CASES_SUPERVISE, place, at_or_above=False))
 
 
 def dispatchers_for(case: Case) -> list[User]:
-    if case.dispatcher_id:
+    """Who hands the case on again: its last dispatcher, else the nearest dispatchers above it."""
+    if case.dispatcher is not None:
         return [case.dispatcher]
-    chain = case.level_place.ancestor_paths()
-    found = [a for a in _assignments_on(chain) if caps.CASES_DISPATCH in (a.role.capabilities or [])]
-    if not found:
-        return []
-    deepest = max(len(a.place.path) for a in found)
-    return list({a.user_id: a.user for a in found if len(a.place.path) == deepest}.values())
+    return list(holders(caps.CASES_DISPATCH, case.level_place, nearest=True))
 
 
 def org_staff(organisation_id: int) -> list[User]:
@@ -263,7 +220,7 @@ def org_staff(organisation_id: int) -> list[User]:
 
 def reporters_of(case: Case) -> list[User]:
     users: list[User] = []
-    if case.reporter_user_id:
+    if case.reporter_user is not None:
         users.append(case.reporter_user)
     if case.reporter_resident_id:
         from gridgov.accounts.models import User
@@ -273,9 +230,10 @@ def reporters_of(case: Case) -> list[User]:
 
 
 def _notify(
-    recipients: Iterable[User | None], *, by: User | None, case: Case, title: str, body: str, kind: str
+    recipients: Iterable[User | None], *, by: Actor, case: Case, title: str, body: str, kind: str
 ) -> None:
-    unique = {u.pk: u for u in recipients if u is not None and u.pk and (by is None or u.pk != by.pk)}
+    # Nobody is told what they did themselves (the system and the public are nobody's inbox).
+    unique = {u.pk: u for u in recipients if u is not None and u.pk and u.pk != by.pk}
     if not unique:
         return
     from gridgov.notifications.services import notify

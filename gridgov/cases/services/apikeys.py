@@ -9,20 +9,20 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
 
-from gridgov.accounts.scope import is_unrestricted
+from gridgov.accounts.scope import as_user, is_unrestricted, require_actor
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_record
 from gridgov.cases.models import (
     ApiKey,
     ApiKeyMinute,
 )
+from gridgov.core import clock
 from gridgov.core.errors import Forbidden, field_error
 from gridgov.places.models import Place
 
 if TYPE_CHECKING:
-    from gridgov.accounts.models import User
+    from gridgov.accounts.scope import Actor
 
 
 from gridgov.cases.services._common import (
@@ -42,11 +42,12 @@ def apikey_hash(raw: str) -> str:
 
 @transaction.atomic
 def apikey_create(
-    *, by: User | None, name: str, rate_per_minute: int = 60, place: Place | None = None
+    *, by: Actor, name: str, rate_per_minute: int = 60, place: Place | None = None
 ) -> tuple[ApiKey, str]:
     """A new key; the raw key is returned once and never stored."""
+    require_actor(by)
     if place is None:
-        if by is not None and not is_unrestricted(by):
+        if not is_unrestricted(by):
             raise field_error("place", "不限范围的接入密钥只能由系统管理员创建，请选择可上报范围")
     else:
         _require_configure(by, place)
@@ -62,7 +63,7 @@ def apikey_create(
         prefix=raw[: len(KEY_PREFIX) + 6],
         rate_per_minute=rate_per_minute,
         place=place,
-        created_by=by if by is not None and by.pk else None,
+        created_by=as_user(by),
     )
     audit_record(
         actor=by,
@@ -75,16 +76,17 @@ def apikey_create(
 
 
 @transaction.atomic
-def apikey_revoke(*, by: User | None, key: ApiKey) -> ApiKey:
+def apikey_revoke(*, by: Actor, key: ApiKey) -> ApiKey:
+    require_actor(by)
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     if key.place_id:
         _require_configure(by, key.place)
-    elif by is not None and not is_unrestricted(by):
+    elif not is_unrestricted(by):
         raise Forbidden("只有系统管理员可以吊销不限范围的接入密钥")
     if not key.is_active:
         raise CaseConflict(f"密钥“{key.name}”已吊销")
     key.is_active = False
-    key.revoked_at = timezone.now()
+    key.revoked_at = clock.now()
     key.save(update_fields=["is_active", "revoked_at"])
     audit_record(actor=by, action=AuditAction.UPDATE, target=key, changes={"is_active": [True, False]})
     return key
@@ -102,7 +104,7 @@ def apikey_hit(key: ApiKey, *, now: dt.datetime | None = None) -> bool:
     The counter row is shared by every process (a conditional UPDATE … SET count = count + 1
     WHERE count < limit), so N workers together still allow at most `rate_per_minute`.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     minute = now.replace(second=0, microsecond=0)
     limit = key.rate_per_minute
     with transaction.atomic():
@@ -132,13 +134,13 @@ def apikey_use(raw: str | None, *, now: dt.datetime | None = None) -> ApiKey:
     key = apikey_authenticate(raw)
     if key is None:
         raise ApiKeyInvalid()
-    now = now or timezone.now()
+    now = now or clock.now()
     if not apikey_hit(key, now=now):
         raise RateLimited(key.rate_per_minute, retry_after=60 - now.second)
     return key
 
 
 def apikey_prune(*, now: dt.datetime | None = None, keep_minutes: int = 60) -> int:
-    now = now or timezone.now()
+    now = now or clock.now()
     deleted, _ = ApiKeyMinute.objects.filter(minute__lt=now - dt.timedelta(minutes=keep_minutes)).delete()
     return deleted

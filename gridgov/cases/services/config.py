@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import has_capability, is_unrestricted, require
+from gridgov.accounts.scope import has_capability, is_unrestricted, require, require_actor
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_record
 from gridgov.cases.models import (
@@ -24,7 +24,7 @@ from gridgov.orgs.models import Organisation
 from gridgov.places.models import Place
 
 if TYPE_CHECKING:
-    from gridgov.accounts.models import User
+    from gridgov.accounts.scope import Actor
 
 
 from gridgov.cases.services._common import (
@@ -33,8 +33,9 @@ from gridgov.cases.services._common import (
 )
 
 
-def _require_configure(by: User | None, place: Place | None = None) -> None:
-    if by is None or is_unrestricted(by):
+def _require_configure(by: Actor, place: Place | None = None) -> None:
+    require_actor(by)
+    if is_unrestricted(by):
         return
     if place is not None:
         require(by, caps.CASES_CONFIGURE, place, visible_with=caps.CASES_VIEW)
@@ -46,7 +47,7 @@ def _require_configure(by: User | None, place: Place | None = None) -> None:
 @transaction.atomic
 def category_create(
     *,
-    by: User | None,
+    by: Actor,
     name: str,
     code: str,
     parent: Category | None = None,
@@ -82,7 +83,7 @@ def category_create(
 @transaction.atomic
 def category_update(
     *,
-    by: User | None,
+    by: Actor,
     category: Category,
     name: str | None = None,
     start_level: str | None = None,
@@ -116,7 +117,7 @@ def category_update(
 
 @transaction.atomic
 def sla_set(
-    *, by: User | None, category: Category, priority: str, accept_within: int, resolve_within: int, unit: str
+    *, by: Actor, category: Category, priority: str, accept_within: int, resolve_within: int, unit: str
 ) -> SLA:
     _require_configure(by)
     if priority not in Priority.values:
@@ -143,7 +144,7 @@ def sla_set(
 @transaction.atomic
 def routing_rule_create(
     *,
-    by: User | None,
+    by: Actor,
     category: Category,
     level: str,
     place: Place | None = None,
@@ -151,7 +152,7 @@ def routing_rule_create(
     note: str = "",
 ) -> RoutingRule:
     _require_configure(by, place)
-    if place is None and by is not None and not is_unrestricted(by):
+    if place is None and not is_unrestricted(by):
         raise field_error("place", "全局分派规则只能由系统管理员设置，请选择适用范围")
     if level not in Level.values:
         raise field_error("level", "处置层级无效")
@@ -180,7 +181,7 @@ def routing_rule_create(
 @transaction.atomic
 def routing_rule_update(
     *,
-    by: User | None,
+    by: Actor,
     rule: RoutingRule,
     organisation: Organisation | str | None = "keep",
     is_active: bool | None = None,
@@ -188,7 +189,7 @@ def routing_rule_update(
 ) -> RoutingRule:
     _require_configure(by, rule.place)
     before = str(rule)
-    if organisation != "keep":
+    if not isinstance(organisation, str):  # "keep"
         if organisation is not None and (
             not organisation.is_active or organisation.kind not in HANDLING_ORG_KINDS
         ):
@@ -205,20 +206,20 @@ def routing_rule_update(
         actor=by,
         action=AuditAction.UPDATE,
         target=rule,
-        place_path=rule.place.path if rule.place_id else "",
+        place_path=rule.place.path if rule.place is not None else "",
         changes={"rule": [before, str(rule)], "is_active": [None, rule.is_active]},
     )
     return rule
 
 
 @transaction.atomic
-def routing_rule_delete(*, by: User | None, rule: RoutingRule) -> None:
+def routing_rule_delete(*, by: Actor, rule: RoutingRule) -> None:
     _require_configure(by, rule.place)
     audit_record(
         actor=by,
         action=AuditAction.DELETE,
         target=rule,
-        place_path=rule.place.path if rule.place_id else "",
+        place_path=rule.place.path if rule.place is not None else "",
         changes={"rule": [str(rule), None]},
     )
     rule.delete()

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.utils import timezone
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import has_capability, is_unrestricted
+from gridgov.accounts.scope import as_user, has_capability
 from gridgov.cases import policy
 from gridgov.cases.models import (
-    OPEN_STATES,
     Case,
     Category,
     EventKind,
@@ -20,6 +18,7 @@ from gridgov.cases.models import (
     State,
 )
 from gridgov.cases.routing import due_times, owner_at, route
+from gridgov.core import clock
 from gridgov.core.errors import Forbidden, field_error
 from gridgov.orgs.models import Organisation
 from gridgov.places.models import Place
@@ -30,13 +29,11 @@ if TYPE_CHECKING:
 
 from gridgov.cases.services._common import (
     HANDLING_ORG_KINDS,
-    CaseConflict,
     _audit,
     _event,
     _lock,
     _notify,
     _snippet,
-    _staff_or_404,
     _text,
     level_handlers,
 )
@@ -55,16 +52,12 @@ def case_classify(
 ) -> Case:
     """Staff confirm or correct the category and urgency; a correction teaches the triage rules."""
     case = _lock(case)
-    _staff_or_404(by, case)
-    if not (policy.can_dispatch(by, case) or policy.can_handle(by, case)):
-        raise Forbidden("您无权调整该事件的分类")
-    if case.state not in OPEN_STATES:
-        raise CaseConflict("事件已结束，不能再调整分类")
+    policy.check("classify", by, case)
     chosen = _category_from(category, "category")
     if chosen is None:
         raise field_error("category", "请选择分类")
     chosen_sub = _category_from(subcategory, "subcategory")
-    if chosen.parent_id:
+    if chosen.parent is not None:
         chosen, chosen_sub = chosen.parent, chosen_sub or chosen
     if chosen_sub is not None and chosen_sub.parent_id != chosen.pk:
         raise field_error("subcategory", "子分类不属于所选分类")
@@ -73,7 +66,7 @@ def case_classify(
         raise field_error("priority", "优先级只能是一般或紧急")
     note = _text(note, "note", "说明", required=False)
     before = {
-        "category": case.subcategory.code if case.subcategory_id else case.category.code,
+        "category": case.subcategory.code if case.subcategory is not None else case.category.code,
         "priority": case.priority,
     }
     effective = chosen_sub or chosen
@@ -170,13 +163,7 @@ def case_dispatch(
 ) -> Case:
     """分类交办: hand the case to a person or an organisation, at a level of the ladder."""
     case = _lock(case)
-    _staff_or_404(by, case)
-    if not policy.can_dispatch(by, case):
-        if policy.is_excluded_reviewer(by, case):
-            raise Forbidden("重办事件须由原派单人以外的人员复核交办")
-        raise Forbidden("您无权交办该事件")
-    if case.state not in OPEN_STATES:
-        raise CaseConflict(f"事件{case.get_state_display()}，不能再交办")
+    policy.check("dispatch", by, case)
     level = level or case.level
     if level not in Level.values:
         raise field_error("level", "层级无效")
@@ -186,21 +173,21 @@ def case_dispatch(
         raise field_error("handler_org", "交办到部门须选择承办部门")
     note = _text(note, "note", "交办说明", required=False)
     new_level, new_place = owner_at(case.place, level)
-    if not is_unrestricted(by) and not has_capability(by, caps.CASES_DISPATCH, new_place):
+    if not has_capability(by, caps.CASES_DISPATCH, new_place):
         raise Forbidden(f"您无权交办到{new_place.name}")
     if handler_org is not None:
         _check_org(by, handler_org, "handler_org")
     if handler_user is not None:
         _check_handler_for(handler_user, new_place, handler_org)
     from_state, from_level = case.state, case.level
-    now = timezone.now()
+    now = clock.now()
     if new_level != case.level:
         effective = case.subcategory or case.category
         case.due_accept_at, case.due_resolve_at = due_times(effective, case.priority, now)
         case.sla_flagged_at = None
     case.level, case.level_place, case.level_path = new_level, new_place, new_place.path
     case.handler_user, case.handler_org = handler_user, handler_org
-    case.dispatcher = by
+    case.dispatcher = as_user(by)
     case.state = State.NEW
     case.needs_dispatch = False
     case.save()
@@ -215,6 +202,7 @@ def case_dispatch(
         from_level=from_level,
         note=f"交办至{target}",
         public=True,
+        public_note=f"已交办{handler_org.name if handler_org is not None else Level(new_level).label}处理",
     )
     if note:
         _event(case, by=by, kind=EventKind.NOTE, note=note)

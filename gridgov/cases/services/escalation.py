@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from gridgov.accounts.scope import is_unrestricted
+from gridgov.accounts.scope import as_user, is_system
 from gridgov.cases import policy
 from gridgov.cases.models import (
-    OPEN_STATES,
     Case,
     CaseCall,
     EventKind,
@@ -20,7 +19,8 @@ from gridgov.cases.models import (
     State,
 )
 from gridgov.cases.routing import due_times, level_rank, next_level, route
-from gridgov.core.errors import Forbidden, NotFound, field_error
+from gridgov.core import clock
+from gridgov.core.errors import Forbidden, field_error
 from gridgov.orgs.models import Organisation
 from gridgov.places.models import Place
 
@@ -36,7 +36,6 @@ from gridgov.cases.services._common import (
     _lock,
     _notify,
     _snippet,
-    _staff_or_404,
     _text,
     level_handlers,
     org_staff,
@@ -77,13 +76,7 @@ def _climb(case: Case, organisation: Organisation | None = None) -> tuple[str, P
 def case_escalate(*, by: User, case: Case, reason: str, organisation: Organisation | None = None) -> Case:
     """上报: send the case one rung up the ladder by hand."""
     case = _lock(case)
-    _staff_or_404(by, case)
-    if not (
-        policy.can_handle(by, case) or policy.can_dispatch(by, case) or policy.is_current_handler(by, case)
-    ):
-        raise Forbidden("您无权上报该事件")
-    if case.state not in OPEN_STATES:
-        raise CaseConflict(f"事件{case.get_state_display()}，不能上报")
+    policy.check("escalate", by, case)
     reason = _text(reason, "reason", "上报原因", max_length=REASON_MAX)
     if organisation is not None:
         _check_org(by, organisation, "organisation")
@@ -92,7 +85,7 @@ def case_escalate(*, by: User, case: Case, reason: str, organisation: Organisati
         if case.level == Level.STREET:
             raise field_error("organisation", "街道上报到部门须选择承办部门，或使用“吹哨”呼叫部门")
         raise CaseConflict("已是最高层级，不能再上报")
-    now = timezone.now()
+    now = clock.now()
     from_state, from_level, old_place = case.state, case.level, case.level_place
     level, level_place, org_id = climb
     _move_level(case, level=level, level_place=level_place, organisation_id=org_id, now=now)
@@ -106,6 +99,7 @@ def case_escalate(*, by: User, case: Case, reason: str, organisation: Organisati
         from_level=from_level,
         note=reason,
         public=True,
+        public_note=f"已上报{Level(level).label}处理",
     )
     _audit(case, by=by, event=EventKind.ESCALATED, changes={"level": [from_level, level]})
     _notify(
@@ -130,17 +124,11 @@ def case_whistle(
 ) -> list[CaseCall]:
     """吹哨: the community or street calls one or several departments in; each must report."""
     case = _lock(case)
-    _staff_or_404(by, case)
-    if case.level not in (Level.COMMUNITY, Level.STREET):
-        raise Forbidden("只有社区或街道层级的事件可以吹哨")
-    if not policy.can_dispatch(by, case):
-        raise Forbidden("您无权吹哨呼叫部门")
-    if case.state not in OPEN_STATES:
-        raise CaseConflict(f"事件{case.get_state_display()}，不能吹哨")
+    policy.check("whistle", by, case)
     organisations = list(dict.fromkeys(organisations))
     if not organisations:
         raise field_error("organisations", "请选择要呼叫的部门")
-    now = timezone.now()
+    now = clock.now()
     if deadline is None or deadline <= now:
         raise field_error("deadline", "报到期限须晚于当前时间")
     note = _text(note, "note", "呼叫说明", required=False, max_length=REASON_MAX)
@@ -151,7 +139,7 @@ def case_whistle(
             raise field_error("organisations", f"已呼叫过{organisation.name}")
     calls = [
         CaseCall.objects.create(
-            case=case, organisation=organisation, called_by=by, called_at=now, deadline=deadline, note=note
+            case=case, organisation=organisation, called_by=as_user(by), called_at=now, deadline=deadline, note=note
         )
         for organisation in organisations
     ]
@@ -163,6 +151,7 @@ def case_whistle(
         at=now,
         note=f"呼叫{names}协同处置{'：' + note if note else ''}",
         public=True,
+        public_note=f"呼叫{names}协同处置",
     )
     _audit(case, by=by, event=EventKind.WHISTLE, changes={"called": [None, names]})
     local_deadline = timezone.localtime(deadline)
@@ -186,18 +175,17 @@ def case_call_report(*, by: User, call: CaseCall, note: str) -> CaseCall:
         .select_related("case", "organisation")
         .get(pk=call.pk)
     )
-    case = call.case
-    if not (policy.org_handles(by) == call.organisation_id or is_unrestricted(by)):
-        if policy.is_staff_viewer(by, case):
-            raise Forbidden(f"只有{call.organisation.name}可以报到")
-        raise NotFound()
+    case = _lock(call.case_id)
+    policy.check("call_report", by, case)
+    if not is_system(by) and policy.org_handles(by) != call.organisation_id:
+        raise Forbidden(f"只有{call.organisation.name}可以报到")
     if call.reported_at is not None:
         raise CaseConflict(
             f"{call.organisation.name}已于{timezone.localtime(call.reported_at):%m-%d %H:%M}报到"
         )
     note = _text(note, "note", "报到情况")
-    now = timezone.now()
-    call.reported_at, call.reported_by, call.report_note = now, by, note
+    now = clock.now()
+    call.reported_at, call.reported_by, call.report_note = now, as_user(by), note
     call.save()
     late = "（逾期）" if now > call.deadline else ""
     _event(
@@ -207,6 +195,7 @@ def case_call_report(*, by: User, call: CaseCall, note: str) -> CaseCall:
         at=now,
         note=f"{call.organisation.name}已报到{late}：{note}",
         public=True,
+        public_note=f"{call.organisation.name}已报到{late}",
     )
     _audit(case, by=by, event=EventKind.CALL_REPORT, changes={"reported": [None, call.organisation.name]})
     _notify(
@@ -224,14 +213,10 @@ def case_call_report(*, by: User, call: CaseCall, note: str) -> CaseCall:
 def case_supervise(*, by: User, case: Case, note: str) -> Case:
     """督办: a superior flags the case and tells its handlers."""
     case = _lock(case)
-    _staff_or_404(by, case)
-    if not policy.can_supervise(by, case):
-        raise Forbidden("您无权督办该事件")
-    if case.state not in OPEN_STATES:
-        raise CaseConflict(f"事件{case.get_state_display()}，无需督办")
+    policy.check("supervise", by, case)
     note = _text(note, "note", "督办意见", max_length=REASON_MAX)
     case.supervised = True
-    case.supervised_at = timezone.now()
+    case.supervised_at = clock.now()
     case.save()
     _event(case, by=by, kind=EventKind.SUPERVISED, note=note)
     _audit(case, by=by, event=EventKind.SUPERVISED, changes={"supervised": [False, True]})

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.utils import timezone
 
+from gridgov.accounts.scope import require_actor
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_record
 from gridgov.cases import policy
@@ -15,48 +15,58 @@ from gridgov.cases.models import (
     EventKind,
     State,
 )
-from gridgov.core import crypto
-from gridgov.core.errors import Forbidden, NotFound, field_error
+from gridgov.core import clock, crypto
+from gridgov.core.errors import field_error
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
+    from gridgov.accounts.scope import Actor
 
 
 from gridgov.cases.services._common import (
     REASON_MAX,
-    CaseConflict,
     _audit,
     _event,
     _lock,
     _notify,
     _snippet,
-    _staff_or_404,
     _text,
     level_handlers,
     supervisors_above,
 )
 from gridgov.cases.services.escalation import _climb, _move_level
+from gridgov.cases.services.tracking import case_track_proof
 
 
-def _reporter_or_code(by: User | None, case: Case, phone_last4: str) -> None:
+def _reporter_or_code(by: Actor, case: Case, phone_last4: str, ip: str = "") -> None:
+    """The reporter, or someone proving the code's digits through the shared failure counter."""
     if policy.is_reporter(by, case):
         return
-    if phone_last4 and case.reporter_phone_last4 and phone_last4 == case.reporter_phone_last4:
-        return
-    raise NotFound()
+    case_track_proof(by=by, code=case.tracking_code, phone_last4=phone_last4, ip=ip)
+
+
+def case_rate(
+    *,
+    by: Actor,
+    case: Case,
+    rating: int | str,
+    comment: str = "",
+    phone_last4: str = "",
+    ip: str = "",
+) -> Case:
+    """回访评价 by the reporter or whoever proves the code's digits (counted, see tracking.py).
+    1–2 (不满意) reopens the case once, one rung up, to someone who did not dispatch it."""
+    require_actor(by)  # the public rates as AnonymousUser, proven by the digits below
+    phone_last4 = (phone_last4 or "").strip()
+    # Outside the transaction: a refused proof raises, and its count must survive the rollback.
+    _reporter_or_code(by, case, phone_last4, ip)
+    return _rate(by=by, case=case, rating=rating, comment=comment, phone_last4=phone_last4)
 
 
 @transaction.atomic
-def case_rate(
-    *, by: User | None, case: Case, rating: int | str, comment: str = "", phone_last4: str = ""
-) -> Case:
-    """回访评价. 1–2 (不满意) reopens the case once, one rung up, to someone who did not dispatch it."""
+def _rate(*, by: Actor, case: Case, rating: int | str, comment: str, phone_last4: str) -> Case:
     case = _lock(case)
-    if by is not None and not by.is_authenticated:
-        by = None
-    _reporter_or_code(by, case, (phone_last4 or "").strip())
-    if case.state != State.RESOLVED:
-        raise CaseConflict(f"事件{case.get_state_display()}，不能评价")
+    policy.check("rate", by, case, phone_last4=phone_last4)
     try:
         rating = int(rating)
     except (TypeError, ValueError):
@@ -64,7 +74,7 @@ def case_rate(
     if not 1 <= rating <= 5:
         raise field_error("rating", "评价须为1到5分")
     comment = _text(comment, "comment", "评价意见", required=False, max_length=REASON_MAX)
-    now = timezone.now()
+    now = clock.now()
     case.rating, case.rating_comment, case.rated_at = rating, comment, now
     _event_note = f"{rating}分{'：' + comment if comment else ''}"
     if rating <= 2 and case.reopen_count == 0:
@@ -81,7 +91,9 @@ def case_rate(
         case.excluded_reviewers = excluded
         case.resolved_at = None
         case.save()
-        _event(case, by=by, kind=EventKind.RATED, at=now, note=_event_note, public=True)
+        _event(
+            case, by=by, kind=EventKind.RATED, at=now, note=_event_note, public=True, public_note=_event_note
+        )
         _event(
             case,
             by=by,
@@ -91,6 +103,7 @@ def case_rate(
             from_level=from_level,
             note=comment,
             public=True,
+            public_note="您不满意，已转上级重新办理",
         )
         _audit(
             case,
@@ -111,7 +124,14 @@ def case_rate(
     case.closed_at = now
     case.save()
     _event(
-        case, by=by, kind=EventKind.RATED, at=now, from_state=State.RESOLVED, note=_event_note, public=True
+        case,
+        by=by,
+        kind=EventKind.RATED,
+        at=now,
+        from_state=State.RESOLVED,
+        note=_event_note,
+        public=True,
+        public_note=_event_note,
     )
     _audit(
         case,
@@ -135,9 +155,7 @@ def case_rate(
 def case_reveal_reporter_phone(*, by: User, case: Case, purpose: str) -> str:
     """The reporter's full phone number, for a call-back; every reveal is audited."""
     case = Case.objects.get(pk=case.pk)
-    _staff_or_404(by, case)
-    if "reveal_reporter" not in policy.allowed(by, case):
-        raise Forbidden("只有承办人和派单人可以查看反映人完整电话")
+    policy.check("reveal_reporter", by, case)
     purpose = _text(purpose, "purpose", "查看原因", max_length=200)
     audit_record(
         actor=by,

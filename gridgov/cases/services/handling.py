@@ -6,9 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.utils import timezone
 
-from gridgov.accounts.scope import is_unrestricted
 from gridgov.cases import policy
 from gridgov.cases.models import (
     OPEN_STATES,
@@ -19,7 +17,8 @@ from gridgov.cases.models import (
     State,
 )
 from gridgov.cases.photos import clean_photos
-from gridgov.core.errors import Forbidden, field_error
+from gridgov.core import clock
+from gridgov.core.errors import field_error
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
@@ -27,14 +26,12 @@ if TYPE_CHECKING:
 
 from gridgov.cases.services._common import (
     REASON_MAX,
-    CaseConflict,
     _attach,
     _audit,
     _event,
     _lock,
     _notify,
     _snippet,
-    _staff_or_404,
     _text,
     dispatchers_for,
     reporters_of,
@@ -45,20 +42,8 @@ from gridgov.cases.services._common import (
 def case_accept(*, by: User, case: Case) -> Case:
     """受理. Two people may press the button at once: the row lock lets exactly one win."""
     case = _lock(case)
-    _staff_or_404(by, case)
-    if case.state != State.NEW:
-        if case.handler_user_id and case.handler_user_id != by.pk and case.state in OPEN_STATES:
-            raise CaseConflict(f"该事件已由{case.handler_user}受理，无需重复受理")
-        if case.handler_user_id == by.pk and case.state in OPEN_STATES:
-            raise CaseConflict("您已受理该事件")
-        raise CaseConflict(f"事件{case.get_state_display()}，不能受理")
-    if not policy.can_handle(by, case):
-        if policy.is_excluded_reviewer(by, case):
-            raise Forbidden("重办事件须由原派单人和原承办人以外的人员复核")
-        if case.handler_user_id:
-            raise Forbidden(f"该事件已交办给{case.handler_user}")
-        raise Forbidden("您不负责该事件，不能受理")
-    now = timezone.now()
+    policy.check("accept", by, case)
+    now = clock.now()
     case.state = State.ACCEPTED
     case.handler_user = by
     case.accepted_at = now
@@ -69,7 +54,9 @@ def case_accept(*, by: User, case: Case) -> Case:
     case.needs_dispatch = False
     case.sla_flagged_at = None
     case.save()
-    _event(case, by=by, kind=EventKind.ACCEPTED, from_state=State.NEW, public=True)
+    _event(
+        case, by=by, kind=EventKind.ACCEPTED, from_state=State.NEW, public=True, public_note="工作人员已受理"
+    )
     _audit(case, by=by, event=EventKind.ACCEPTED, changes={"state": [State.NEW, State.ACCEPTED]})
     _notify(
         reporters_of(case),
@@ -85,15 +72,19 @@ def case_accept(*, by: User, case: Case) -> Case:
 @transaction.atomic
 def case_start(*, by: User, case: Case, note: str = "") -> Case:
     case = _lock(case)
-    _staff_or_404(by, case)
-    if case.handler_user_id != by.pk:
-        raise Forbidden("只有承办人可以开始处置")
-    if case.state != State.ACCEPTED:
-        raise CaseConflict(f"事件{case.get_state_display()}，不能开始处置")
+    policy.check("start", by, case)
     note = _text(note, "note", "说明", required=False)
     case.state = State.IN_PROGRESS
     case.save()
-    _event(case, by=by, kind=EventKind.STARTED, from_state=State.ACCEPTED, note=note, public=True)
+    _event(
+        case,
+        by=by,
+        kind=EventKind.STARTED,
+        from_state=State.ACCEPTED,
+        note=note,
+        public=True,
+        public_note="正在处置",
+    )
     _audit(case, by=by, event=EventKind.STARTED, changes={"state": [State.ACCEPTED, State.IN_PROGRESS]})
     return case
 
@@ -110,16 +101,13 @@ def case_note(
 ) -> CaseEvent:
     """处置记录: what was done, with before/after photos; public notes reach the reporter."""
     case = _lock(case)
-    _staff_or_404(by, case)
-    if "note" not in policy.allowed(by, case):
-        if case.state not in OPEN_STATES:
-            raise CaseConflict(f"事件{case.get_state_display()}，不能再记录")
-        raise Forbidden("您无权在该事件上记录处置情况")
+    policy.check("note", by, case)
     if photo_kind not in AttachmentKind.values:
         raise field_error("photo_kind", "照片类型无效")
     cleaned = clean_photos(photos)
     note = _text(note, "note", "处置记录", required=not cleaned)
-    event = _event(case, by=by, kind=EventKind.NOTE, note=note, public=public)
+    # Staff ticked "public": the note itself is written for the reporter.
+    event = _event(case, by=by, kind=EventKind.NOTE, note=note, public=public, public_note=note)
     _attach(
         case,
         cleaned,
@@ -136,14 +124,10 @@ def case_note(
 def case_resolve(*, by: User, case: Case, result: str, photos: Iterable[Any] = ()) -> Case:
     """办结, with the result text the reporter (and every merged reporter) will read."""
     case = _lock(case)
-    _staff_or_404(by, case)
-    if case.handler_user_id != by.pk and not is_unrestricted(by):
-        raise Forbidden("只有承办人可以办结")
-    if case.state not in (State.ACCEPTED, State.IN_PROGRESS):
-        raise CaseConflict(f"事件{case.get_state_display()}，不能办结")
+    policy.check("resolve", by, case)
     result = _text(result, "result", "办理结果")
     cleaned = clean_photos(photos)
-    now = timezone.now()
+    now = clock.now()
     from_state = case.state
     case.state = State.RESOLVED
     case.result = result
@@ -152,7 +136,15 @@ def case_resolve(*, by: User, case: Case, result: str, photos: Iterable[Any] = (
     if case.due_resolve_at and now > case.due_resolve_at:
         case.was_overdue = True
     case.save()
-    event = _event(case, by=by, kind=EventKind.RESOLVED, from_state=from_state, note=result, public=True)
+    event = _event(
+        case,
+        by=by,
+        kind=EventKind.RESOLVED,
+        from_state=from_state,
+        note=result,
+        public=True,
+        public_note=result,
+    )
     _attach(case, cleaned, by=by, kind=AttachmentKind.AFTER, event=event)
     _audit(case, by=by, event=EventKind.RESOLVED, changes={"state": [from_state, State.RESOLVED]})
     reporters = reporters_of(case)
@@ -160,7 +152,7 @@ def case_resolve(*, by: User, case: Case, result: str, photos: Iterable[Any] = (
         merged.result = result
         merged.resolved_at = now
         merged.save(update_fields=["result", "resolved_at", "updated_at"])
-        _event(merged, by=by, kind=EventKind.OUTCOME, note=result, public=True)
+        _event(merged, by=by, kind=EventKind.OUTCOME, note=result, public=True, public_note=result)
         reporters.extend(reporters_of(merged))
     _notify(
         reporters,
@@ -177,17 +169,21 @@ def case_resolve(*, by: User, case: Case, result: str, photos: Iterable[Any] = (
 def case_reject(*, by: User, case: Case, reason: str) -> Case:
     """不予受理, with a reason the reporter reads."""
     case = _lock(case)
-    _staff_or_404(by, case)
-    if not policy.can_dispatch(by, case):
-        raise Forbidden("您无权作不予受理处理")
-    if case.state != State.NEW:
-        raise CaseConflict(f"事件{case.get_state_display()}，不能作不予受理处理")
+    policy.check("reject", by, case)
     reason = _text(reason, "reason", "不予受理的原因", max_length=REASON_MAX)
     case.state = State.REJECTED
     case.reject_reason = reason
-    case.closed_at = timezone.now()
+    case.closed_at = clock.now()
     case.save()
-    _event(case, by=by, kind=EventKind.REJECTED, from_state=State.NEW, note=reason, public=True)
+    _event(
+        case,
+        by=by,
+        kind=EventKind.REJECTED,
+        from_state=State.NEW,
+        note=reason,
+        public=True,
+        public_note=reason,
+    )
     _audit(case, by=by, event=EventKind.REJECTED, changes={"state": [State.NEW, State.REJECTED]})
     _notify(
         reporters_of(case), by=by, case=case, title="您反映的问题不予受理", body=reason, kind="case.rejected"
@@ -204,20 +200,16 @@ def case_merge(*, by: User, case: Case, into: Case, note: str = "") -> Case:
     first, second = sorted([case.pk, into.pk])
     locked = {first: _lock(first), second: _lock(second)}
     case, into = locked[case.pk], locked[into.pk]
-    _staff_or_404(by, case)
+    policy.check("merge", by, case)
     if not policy.is_staff_viewer(by, into):
         raise field_error("into", "目标事件不存在或无权访问")
-    if not policy.can_dispatch(by, case):
-        raise Forbidden("您无权合并该事件")
-    if case.state not in OPEN_STATES:
-        raise CaseConflict(f"事件{case.get_state_display()}，不能合并")
     if into.state not in OPEN_STATES:
         raise field_error("into", f"目标事件{into.get_state_display()}，只能合并到未办结的事件")
     note = _text(note, "note", "说明", required=False)
     from_state = case.state
     case.state = State.MERGED
     case.merged_into = into
-    case.closed_at = timezone.now()
+    case.closed_at = clock.now()
     case.save()
     Case.objects.filter(merged_into=case).update(merged_into=into)
     _event(
@@ -227,6 +219,7 @@ def case_merge(*, by: User, case: Case, into: Case, note: str = "") -> Case:
         from_state=from_state,
         note=f"与{into.tracking_code}合并处理{'；' + note if note else ''}",
         public=True,
+        public_note=f"与{into.tracking_code}合并处理",
     )
     _event(into, by=by, kind=EventKind.MERGED_IN, note=f"并入{case.tracking_code}")
     _audit(
@@ -250,11 +243,7 @@ def case_merge(*, by: User, case: Case, into: Case, note: str = "") -> Case:
 def case_return(*, by: User, case: Case, reason: str) -> Case:
     """退回: the handler hands the case back to its dispatcher (wrong level, not theirs …)."""
     case = _lock(case)
-    _staff_or_404(by, case)
-    if "return" not in policy.allowed(by, case):
-        if case.state not in OPEN_STATES:
-            raise CaseConflict(f"事件{case.get_state_display()}，不能退回")
-        raise Forbidden("只有当前承办人可以退回")
+    policy.check("return", by, case)
     reason = _text(reason, "reason", "退回原因", max_length=REASON_MAX)
     from_state = case.state
     case.state = State.NEW

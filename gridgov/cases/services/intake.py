@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import has_capability, is_unrestricted
+from gridgov.accounts.scope import SYSTEM, as_user, has_capability, is_unrestricted, require_actor, within
 from gridgov.cases import policy
 from gridgov.cases.models import (
     PUBLIC_CHANNELS,
@@ -28,13 +27,13 @@ from gridgov.cases.models import (
 )
 from gridgov.cases.photos import clean_photos
 from gridgov.cases.routing import due_times, route
-from gridgov.core import crypto
+from gridgov.core import clock, crypto
 from gridgov.core.errors import Forbidden, field_error
 from gridgov.core.validation import normalize_phone
 from gridgov.places.models import Place
 
 if TYPE_CHECKING:
-    from gridgov.accounts.models import User
+    from gridgov.accounts.scope import Actor
     from gridgov.people.models import Resident
 
 
@@ -63,10 +62,11 @@ class SubmitResult:
 def _category_from(value: Category | str | int | None, field: str) -> Category | None:
     if value in (None, ""):
         return None
+    category: Category | None
     if isinstance(value, Category):
         category = value
     else:
-        lookup = {"pk": value} if isinstance(value, int) else {"code": str(value).strip()}
+        lookup: dict[str, Any] = {"pk": value} if isinstance(value, int) else {"code": str(value).strip()}
         category = Category.objects.filter(**lookup).select_related("parent").first()
     if category is None or not category.is_active:
         raise field_error(field, "分类不存在或已停用")
@@ -99,17 +99,17 @@ def case_submit(**fields: Any) -> Case:
     return case_submit_result(**fields).case
 
 
-def _source(by: User | None, api_key: ApiKey | None, phone_digest: str) -> str:
+def _source(by: Actor, api_key: ApiKey | None, phone_digest: str) -> str:
     if api_key is not None:
         return f"key:{api_key.pk}"
-    if by is not None and by.is_authenticated:
+    if as_user(by) is not None:
         return f"user:{by.pk}"
     return f"phone:{phone_digest[:32]}" if phone_digest else "anon"
 
 
 def case_submit_result(
     *,
-    by: User | None,
+    by: Actor,
     text: str,
     channel: str,
     place: Place | None,
@@ -127,9 +127,12 @@ def case_submit_result(
     api_key: ApiKey | None = None,
     now: dt.datetime | None = None,
 ) -> SubmitResult:
-    if by is not None and not by.is_authenticated:
-        by = None  # AnonymousUser from a public page
-    now = now or timezone.now()
+    """One report from any channel. `by` is the reporter or the staff member entering it,
+    AnonymousUser for an anonymous public report, scope.SYSTEM for external systems (the key
+    authorises them); never None."""
+    require_actor(by)
+    anonymous = not by.is_authenticated
+    now = now or clock.now()
     text = _text(text, "text", "反映内容", max_length=TEXT_MAX)
     if channel not in Channel.values:
         raise field_error("channel", "来源渠道无效")
@@ -154,13 +157,13 @@ def case_submit_result(
     # Who may report through which channel.
     reporter_user = None
     if channel in PUBLIC_CHANNELS:
-        if by is None and not phone:
+        if anonymous and not phone:
             raise field_error("reporter_phone", "匿名反映请留下手机号，便于回访")
-        reporter_user = by
-        if by is not None and reporter_resident is None:
+        reporter_user = as_user(by)
+        if reporter_user is not None and reporter_resident is None:
             reporter_resident = getattr(by, "resident", None)
     elif channel in STAFF_CHANNELS:
-        if by is None:
+        if anonymous:
             raise Forbidden("请先登录")
         if not has_capability(by, caps.CASES_INTAKE, place):
             org_id = policy.org_handles(by)
@@ -172,7 +175,7 @@ def case_submit_result(
             if not serves:
                 raise Forbidden(f"您无权登记“{place.name}”的事件")
         if channel == Channel.PATROL:
-            reporter_user = by
+            reporter_user = as_user(by)
         if reporter_resident is not None and not (
             has_capability(by, caps.REGISTRY_VIEW, reporter_resident.place)
             if reporter_resident.place_id
@@ -182,11 +185,10 @@ def case_submit_result(
     else:  # external systems and Open311 clients
         if api_key is None or not api_key.is_active:
             raise ApiKeyInvalid()
-        if api_key.place_id and not (
-            place.pk == api_key.place_id or place.path.startswith(api_key.place.path + ".")
-        ):
+        if api_key.place is not None and not within(place.path, [api_key.place.path]):
             raise field_error("place", "该地点不在接入密钥的上报范围内")
-        by = None
+        # The key, not whoever relays it, is the reporter: recorded as the system.
+        by = SYSTEM
 
     source = _source(by, api_key, phone_digest)
     if client_key:
@@ -207,7 +209,7 @@ def case_submit_result(
         chosen = chosen or chosen_sub.parent
 
     suggestion = _suggest(text)
-    staff_decided = chosen is not None and by is not None and channel in STAFF_CHANNELS
+    staff_decided = chosen is not None and not anonymous and channel in STAFF_CHANNELS
     if chosen is None:
         chosen = (
             Category.objects.filter(code=suggestion.category, parent__isnull=True, is_active=True).first()
@@ -245,7 +247,7 @@ def case_submit_result(
                 reporter_phone_enc=crypto.encrypt(phone) if phone else "",
                 reporter_phone_hash=phone_digest,
                 reporter_phone_last4=phone[-4:] if phone else "",
-                created_by=by,
+                created_by=as_user(by),
                 api_key=api_key,
                 handler_org_id=routed.organisation_id,
                 created_at=now,
@@ -267,6 +269,7 @@ def case_submit_result(
                 from_level="",
                 note=Channel(channel).label,
                 public=True,
+                public_note="已收到您的反映",
             )
             _attach(case, cleaned_photos, by=by, kind=AttachmentKind.REPORT, event=event)
             _audit(

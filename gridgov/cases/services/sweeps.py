@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.cases.models import (
     Case,
     EventKind,
     Level,
     State,
 )
+from gridgov.core import clock
 
 if TYPE_CHECKING:
     pass
@@ -70,7 +71,7 @@ def sla_sweep(*, now: dt.datetime | None = None, limit: int = 5000) -> SweepResu
     locking, so concurrent sweeps (several workers, cron overlap) never escalate a case twice:
     escalation resets the due times, and the flag excludes a case from the next run.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     result = SweepResult()
     candidates = list(
         Case.objects.filter(overdue_q(now), sla_flagged_at__isnull=True)
@@ -95,15 +96,15 @@ def sla_sweep(*, now: dt.datetime | None = None, limit: int = 5000) -> SweepResu
                 case.save()
                 _event(
                     case,
-                    by=None,
+                    by=SYSTEM,
                     kind=EventKind.OVERDUE,
                     at=now,
                     note=f"超过{kind}时限，已是最高层级，列入督办",
                 )
-                _audit(case, by=None, event=EventKind.OVERDUE, changes={"supervised": [False, True]})
+                _audit(case, by=SYSTEM, event=EventKind.OVERDUE, changes={"supervised": [False, True]})
                 _notify(
                     [*level_handlers(case), *supervisors_above(case.level_place)],
-                    by=None,
+                    by=SYSTEM,
                     case=case,
                     title=f"事件超过{kind}时限（督办）",
                     body=_snippet(case),
@@ -120,18 +121,19 @@ def sla_sweep(*, now: dt.datetime | None = None, limit: int = 5000) -> SweepResu
             case.save()
             _event(
                 case,
-                by=None,
+                by=SYSTEM,
                 kind=EventKind.AUTO_ESCALATED,
                 at=now,
                 from_state=from_state,
                 from_level=from_level,
                 note=f"超过{kind}时限，自动上报至{level_place.name}{Level(level).label}",
                 public=True,
+                public_note=f"超过{kind}时限，自动上报至{level_place.name}{Level(level).label}",
             )
-            _audit(case, by=None, event=EventKind.AUTO_ESCALATED, changes={"level": [from_level, level]})
+            _audit(case, by=SYSTEM, event=EventKind.AUTO_ESCALATED, changes={"level": [from_level, level]})
             _notify(
                 level_handlers(case),
-                by=None,
+                by=SYSTEM,
                 case=case,
                 title=f"超时事件转至{level_place.name}{Level(level).label}，请受理",
                 body=_snippet(case),
@@ -142,7 +144,7 @@ def sla_sweep(*, now: dt.datetime | None = None, limit: int = 5000) -> SweepResu
                 old_side += org_staff(old_org)
             _notify(
                 old_side,
-                by=None,
+                by=SYSTEM,
                 case=case,
                 title=f"事件超过{kind}时限，已自动上报（督办）",
                 body=_snippet(case),
@@ -154,7 +156,7 @@ def sla_sweep(*, now: dt.datetime | None = None, limit: int = 5000) -> SweepResu
 
 def cases_close_unrated(*, days: int = 7, now: dt.datetime | None = None) -> int:
     """Close cases resolved `days` ago that the reporter never rated."""
-    now = now or timezone.now()
+    now = now or clock.now()
     cutoff = now - dt.timedelta(days=days)
     closed = 0
     for pk in Case.objects.filter(state=State.RESOLVED, resolved_at__lt=cutoff).values_list("pk", flat=True):
@@ -172,13 +174,14 @@ def cases_close_unrated(*, days: int = 7, now: dt.datetime | None = None) -> int
             case.save()
             _event(
                 case,
-                by=None,
+                by=SYSTEM,
                 kind=EventKind.CLOSED,
                 at=now,
                 from_state=State.RESOLVED,
                 note=f"办结后{days}天未评价，自动关闭",
                 public=True,
+                public_note="已关闭",
             )
-            _audit(case, by=None, event=EventKind.CLOSED, changes={"state": [State.RESOLVED, State.CLOSED]})
+            _audit(case, by=SYSTEM, event=EventKind.CLOSED, changes={"state": [State.RESOLVED, State.CLOSED]})
             closed += 1
     return closed

@@ -55,15 +55,13 @@ def case_due(case: Case) -> dict[str, Any]:
 @register.simple_tag(takes_context=True)
 def case_home_counts(context: dict[str, Any]) -> dict[str, int] | None:
     """我的待办 / 待分派 / 已超时 for the home page, or None for users without the case workbench."""
-    from gridgov.accounts import capabilities as caps
-    from gridgov.accounts.scope import has_capability
+    from gridgov.accounts.models import User
+    from gridgov.accounts.pages import can_open
     from gridgov.cases import selectors
 
     request = context.get("request")
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return None
-    if not (has_capability(user, caps.CASES_VIEW) or has_capability(user, caps.CASES_ORG_HANDLE)):
+    if not isinstance(user, User) or not can_open(user, "cases:workbench"):
         return None
     return {
         "mine": selectors.my_queue(user).count(),

@@ -5,6 +5,9 @@ a building head) and the three routing rules the seeds describe."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from gridgov.accounts.scope import SYSTEM
 
 
 @pytest.fixture
@@ -21,17 +24,17 @@ def cw(world):
 
     def person(username: str, role: str, place, **extra):
         user = user_create(
-            by=None, username=username, password=w.password, display_name=username, validate=False, **extra
+            by=SYSTEM, username=username, password=w.password, display_name=username, validate=False, **extra
         )
-        role_grant(by=None, user=user, role=roles[role], place=place)
+        role_grant(by=SYSTEM, user=user, role=roles[role], place=place)
         return user
 
     w.property_co = organisation_create(
-        by=None, kind=OrgKind.PROPERTY, name="聚江苑物业", place=w.estate1, places=[w.estate1]
+        by=SYSTEM, kind=OrgKind.PROPERTY, name="聚江苑物业", place=w.estate1, places=[w.estate1]
     )
-    w.chengguan = organisation_create(by=None, kind=OrgKind.DEPARTMENT, name="城管执法中队", place=w.street)
-    w.police = organisation_create(by=None, kind=OrgKind.DEPARTMENT, name="芙蓉北路派出所", place=w.street)
-    w.market = organisation_create(by=None, kind=OrgKind.DEPARTMENT, name="市场监管所", place=w.street)
+    w.chengguan = organisation_create(by=SYSTEM, kind=OrgKind.DEPARTMENT, name="城管执法中队", place=w.street)
+    w.police = organisation_create(by=SYSTEM, kind=OrgKind.DEPARTMENT, name="芙蓉北路派出所", place=w.street)
+    w.market = organisation_create(by=SYSTEM, kind=OrgKind.DEPARTMENT, name="市场监管所", place=w.street)
     w.pete = person("pete", "property_staff", w.estate1, organisation=w.property_co)
     w.chen = person("chen", "department_staff", w.street, organisation=w.chengguan)
     w.wang = person("wang", "department_staff", w.street, organisation=w.police)
@@ -41,17 +44,17 @@ def cw(world):
     w.cora = person("cora", "community_worker", w.community)
 
     w.facility = Category.objects.get(code="facility")
-    w.lift = category_create(by=None, name="电梯故障", code="lift", parent=w.facility)
+    w.lift = category_create(by=SYSTEM, name="电梯故障", code="lift", parent=w.facility)
     w.safety = Category.objects.get(code="safety")
-    w.theft = category_create(by=None, name="盗窃", code="theft", parent=w.safety)
+    w.theft = category_create(by=SYSTEM, name="盗窃", code="theft", parent=w.safety)
     w.order = Category.objects.get(code="order")
     w.sanitation = Category.objects.get(code="sanitation")
     routing_rule_create(
-        by=None, category=w.lift, place=w.estate1, level=Level.GRID, organisation=w.property_co
+        by=SYSTEM, category=w.lift, place=w.estate1, level=Level.GRID, organisation=w.property_co
     )
-    routing_rule_create(by=None, category=w.order, level=Level.DEPARTMENT, organisation=w.chengguan)
+    routing_rule_create(by=SYSTEM, category=w.order, level=Level.DEPARTMENT, organisation=w.chengguan)
     routing_rule_create(
-        by=None, category=w.theft, place=w.street, level=Level.DEPARTMENT, organisation=w.police
+        by=SYSTEM, category=w.theft, place=w.street, level=Level.DEPARTMENT, organisation=w.police
     )
     return w
 
@@ -63,7 +66,7 @@ def submit(cw):
 
     def make(**fields):
         defaults = {
-            "by": None,
+            "by": AnonymousUser(),
             "text": "1栋门口的垃圾好几天没人清运，味道很大",
             "channel": "resident_web",
             "place": cw.building1,

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.accounts.services import api_token_create
 from gridgov.accounts.tests.apiclient import ApiClient, as_, field_errors, ids
 from gridgov.cases.models import Case, CaseAttachment, Channel, State
@@ -165,7 +166,7 @@ def test_handler_notes_and_resolves_with_photos(cw, submit):
 def test_external_intake_by_api_key(cw):
     cw.building1.code = "JJY-01"
     cw.building1.save()
-    key, raw = apikey_create(by=None, name="AI识别-1", rate_per_minute=100, place=cw.grid1)
+    key, raw = apikey_create(by=SYSTEM, name="AI识别-1", rate_per_minute=100, place=cw.grid1)
     client = Client()
 
     def post(body, raw_key=raw):
@@ -194,13 +195,13 @@ def test_external_intake_by_api_key(cw):
     missing = post({"text": "x", "place": cw.building1.pk}, raw_key=None)
     assert (missing.status_code, missing.json()["detail"]) == (403, "接入密钥无效或已吊销")
     assert post({"text": "x", "place": cw.building1.pk}, raw_key=raw + "x").status_code == 403
-    apikey_revoke(by=None, key=key)
+    apikey_revoke(by=SYSTEM, key=key)
     assert post({"text": "x", "place": cw.building1.pk}).status_code == 403
     assert Case.objects.filter(channel=Channel.EXTERNAL_API).count() == 3
 
 
 def test_external_intake_rate_limited_with_retry_after(cw):
-    _key, raw = apikey_create(by=None, name="12345热线", rate_per_minute=2)
+    _key, raw = apikey_create(by=SYSTEM, name="12345热线", rate_per_minute=2)
     client = Client()
     body = {"text": "热线转办：8栋噪音扰民", "place": cw.building2.pk}
     statuses = [
@@ -232,7 +233,10 @@ def test_tracking_with_right_and_wrong_digits_then_rating(cw, submit):
     assert "13700001234" not in right.content.decode()
     for wrong in ({"phone_last4": "9999"}, {}, {"phone_last4": "12345"}):
         response = anonymous.get(f"/api/v1/cases/track/{code}", wrong)
-        assert (response.status_code, response.json()["detail"]) == (404, "记录不存在或无权访问")
+        assert (response.status_code, response.json()["detail"]) == (
+            404,
+            "查询码或手机号后四位不正确，或尝试次数过多，请稍后再试",
+        )
     assert anonymous.get("/api/v1/cases/track/NOSUCHCODE", {"phone_last4": "1234"}).status_code == 404
     # Lower case and dashes are forgiven.
     assert (

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.cases.models import ApiKey
 from gridgov.cases.selectors import apikeys_for
 from gridgov.cases.services import (
@@ -53,7 +54,7 @@ def test_who_may_create_and_revoke(cw):
 
 
 def test_rate_limit_per_key_per_minute(cw):
-    key, raw = apikey_create(by=None, name="AI识别", rate_per_minute=3)
+    key, raw = apikey_create(by=SYSTEM, name="AI识别", rate_per_minute=3)
     now = timezone.now().replace(second=5)
     for _ in range(3):
         apikey_use(raw, now=now)

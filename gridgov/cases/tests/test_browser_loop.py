@@ -107,7 +107,7 @@ def test_resident_reports_from_a_qr_poster_grid_worker_resolves_resident_rates(
     later.fill("#id_code", code.lower())
     later.fill("#id_last4", "0000")
     later.click("form button[type=submit]")
-    assert "未找到该反映，请核对查询码和手机号后四位" in later.locator(".r-errors").inner_text()
+    assert "查询码或手机号后四位不正确" in later.locator(".r-errors").inner_text()
     later.fill("#id_last4", RESIDENT_PHONE[-4:])
     _shot(later, "3-lookup")
     later.click("form button[type=submit]")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection, connections
 
 from gridgov.cases.models import Case, CaseEvent, EventKind, State
@@ -77,7 +78,7 @@ def test_two_concurrent_sweeps_escalate_each_case_once(cw, submit):
 def test_concurrent_retries_with_one_client_key_make_one_case(cw):
     def attempt():
         return case_submit_result(
-            by=None,
+            by=AnonymousUser(),
             text="路灯坏了",
             channel="resident_web",
             place=cw.building1,

@@ -7,6 +7,7 @@ import re
 
 import segno
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.cases.views_public import poster_token
 
 
@@ -41,7 +42,7 @@ def test_estate_gate_and_all_buildings_one_per_page(cw, client):
     from gridgov.places.models import PlaceKind
     from gridgov.places.services import place_create
 
-    place_create(by=None, parent=cw.estate1, kind=PlaceKind.BUILDING, name="2栋")
+    place_create(by=SYSTEM, parent=cw.estate1, kind=PlaceKind.BUILDING, name="2栋")
     client.force_login(cw.carol)
     gate = client.get(f"/r/posters/{cw.estate1.pk}/").content.decode()
     assert '<span class="kind">小区大门</span>' in gate and gate.count('<section class="poster"') == 1

@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.cases.models import Case, CaseAttachment, Channel, State
 from gridgov.cases.tests.factories import png_bytes
 from gridgov.cases.views_public import poster_token
@@ -85,8 +86,8 @@ def test_resident_may_pick_another_place_in_her_community_but_not_outside(cw, cl
     from gridgov.places.models import PlaceKind
     from gridgov.places.services import place_create
 
-    other = place_create(by=None, parent=cw.street, kind=PlaceKind.COMMUNITY, name="望江社区")
-    far_estate = place_create(by=None, parent=other, kind=PlaceKind.ESTATE, name="望江苑")
+    other = place_create(by=SYSTEM, parent=cw.street, kind=PlaceKind.COMMUNITY, name="望江社区")
+    far_estate = place_create(by=SYSTEM, parent=other, kind=PlaceKind.ESTATE, name="望江苑")
     client.force_login(cw.erin)
     response = client.post(NEW, {"text": "聚江苑门口垃圾满了", "place": cw.estate1.pk})
     assert response.status_code == 302
@@ -220,8 +221,8 @@ def test_anonymous_picks_the_community_first_and_htmx_swaps_the_place_picker(cw,
     from gridgov.places.models import PlaceKind
     from gridgov.places.services import place_create
 
-    other = place_create(by=None, parent=cw.street, kind=PlaceKind.COMMUNITY, name="望江社区")
-    far_estate = place_create(by=None, parent=other, kind=PlaceKind.ESTATE, name="望江苑")
+    other = place_create(by=SYSTEM, parent=cw.street, kind=PlaceKind.COMMUNITY, name="望江社区")
+    far_estate = place_create(by=SYSTEM, parent=other, kind=PlaceKind.ESTATE, name="望江苑")
     page = client.get(NEW)
     assert "请先在上方选择您所在的社区" in page.content.decode()
     assert "请先选择您所在的社区" in anonymous_post(client).content.decode()

@@ -11,7 +11,7 @@ from gridgov.cases.models import State
 from gridgov.cases.services import case_accept, case_dispatch, case_resolve
 from gridgov.cases.tests.factories import png_bytes, upload
 
-NOT_FOUND = "未找到该反映，请核对查询码和手机号后四位"
+NOT_FOUND = "查询码或手机号后四位不正确，或尝试次数过多，请稍后再试"
 
 
 @pytest.fixture(autouse=True)
@@ -64,12 +64,12 @@ def test_anonymous_tracking_needs_the_right_last_four_digits(cw, submit, client)
 
 
 def test_failed_lookups_are_throttled(cw, submit, client, settings):
-    settings.GRIDGOV_TRACK_FAILURES = 2
+    settings.GRIDGOV_TRACK_MAX_FAILURES = 2
     case = submit()
     assert prove(client, case.tracking_code, "0001").status_code == 404
     assert prove(client, case.tracking_code, "0002").status_code == 404
     refused = prove(client, case.tracking_code, "1234")
-    assert refused.status_code == 429 and "查询失败次数过多，请10分钟后再试" in refused.content.decode()
+    assert refused.status_code == 429 and NOT_FOUND in refused.content.decode()
 
 
 def test_logged_in_reporter_sees_her_case_directly_others_do_not(cw, submit, client):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -12,6 +13,14 @@ from gridgov.cases.models import Case, Channel
 
 def csv_file(lines: list[str]) -> SimpleUploadedFile:
     return SimpleUploadedFile("问题反馈清单.csv", ("\n".join(lines) + "\n").encode("utf-8"))
+
+
+def upload_list(client, capture, upload, mode="all"):
+    """Post a list the way the page does, let the worker run it, and return the job page."""
+    with capture(execute=True):
+        response = client.post(reverse("cases:bulk"), {"file": upload, "mode": mode})
+    assert response.status_code == 302, response.content[:300]
+    return client.get(response.url)
 
 
 LINES = [
@@ -37,7 +46,7 @@ def test_template_download_is_an_xlsx_with_chinese_headers_and_instructions(clie
     assert any("重复上传" in str(row[0].value) for row in workbook["填写说明"].iter_rows())
 
 
-def test_the_template_itself_imports(client, cw):
+def test_the_template_itself_imports(client, cw, django_capture_on_commit_callbacks):
     """What the template says is a header is what the importer reads."""
     from openpyxl import load_workbook
 
@@ -47,15 +56,17 @@ def test_the_template_itself_imports(client, cw):
     buffer = io.BytesIO()
     workbook.save(buffer)
     upload = SimpleUploadedFile("清单.xlsx", buffer.getvalue())
-    response = client.post(reverse("cases:bulk"), {"file": upload, "mode": "all"})
+    response = upload_list(client, django_capture_on_commit_callbacks, upload)
     assert response.status_code == 200 and "已导入 1 件" in response.text
     case = Case.objects.get()
     assert (case.reporter_name, case.address_detail, case.priority) == ("张先生", "2单元", "normal")
 
 
-def test_bad_rows_are_reported_and_all_or_nothing_writes_nothing(client, cw):
+def test_bad_rows_are_reported_and_all_or_nothing_writes_nothing(
+    client, cw, django_capture_on_commit_callbacks
+):
     client.force_login(cw.pete)
-    response = client.post(reverse("cases:bulk"), {"file": csv_file(LINES), "mode": "all"})
+    response = upload_list(client, django_capture_on_commit_callbacks, csv_file(LINES))
     assert response.status_code == 400
     text = response.text
     assert "有 2 行存在问题" in text and "本次没有导入任何行" in text
@@ -71,9 +82,9 @@ def test_bad_rows_are_reported_and_all_or_nothing_writes_nothing(client, cw):
     assert Case.objects.count() == 0
 
 
-def test_good_rows_only(client, cw):
+def test_good_rows_only(client, cw, django_capture_on_commit_callbacks):
     client.force_login(cw.pete)
-    response = client.post(reverse("cases:bulk"), {"file": csv_file(LINES), "mode": "good"})
+    response = upload_list(client, django_capture_on_commit_callbacks, csv_file(LINES), mode="good")
     assert response.status_code == 200
     assert "已导入 2 件" in response.text and "第3行" in response.text
     cases = list(Case.objects.order_by("pk"))
@@ -81,17 +92,18 @@ def test_good_rows_only(client, cw):
     assert {c.channel for c in cases} == {Channel.PROPERTY_BULK}
     for case in cases:
         assert case.tracking_code in response.text
-    # The same list again adds nothing.
-    response = client.post(reverse("cases:bulk"), {"file": csv_file(LINES), "mode": "good"})
+    # The same list again (the same day) adds nothing.
+    again = upload_list(client, django_capture_on_commit_callbacks, csv_file(LINES), mode="good")
+    assert "此前已导入" in again.text
     assert Case.objects.count() == 2
 
 
-def test_bad_files_are_named(client, cw):
+def test_bad_files_are_named(client, cw, django_capture_on_commit_callbacks):
     client.force_login(cw.pete)
     response = client.post(reverse("cases:bulk"), {"mode": "all"})
     assert response.status_code == 400 and "请选择要上传的问题清单文件" in response.text
-    response = client.post(reverse("cases:bulk"), {"file": csv_file(["甲,乙", "1,2"]), "mode": "all"})
-    assert response.status_code == 400 and "找不到表头" in response.text
+    response = upload_list(client, django_capture_on_commit_callbacks, csv_file(["甲,乙", "1,2"]))
+    assert response.status_code == 200 and "找不到表头" in response.text
     response = client.post(reverse("cases:bulk"), {"file": csv_file(LINES), "mode": "some"})
     assert response.status_code == 400 and "导入方式无效" in response.text
 
@@ -103,4 +115,65 @@ def test_departments_and_residents_may_not_upload(client, cw):
         assert (
             client.post(reverse("cases:bulk"), {"file": csv_file(LINES), "mode": "good"}).status_code == 403
         )
+    assert Case.objects.count() == 0
+
+
+# --- issue 7: the worker reads the list, bounded, sealed; a job page shows the result -----------
+
+
+def test_the_page_reads_nothing_and_the_job_page_polls(client, cw, settings, tmp_path):
+    """Without the worker the list waits, sealed on disk; the job page says so and polls."""
+    from pathlib import Path
+
+    from gridgov.transfer.models import CaseListJob
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(cw.pete)
+    with (
+        mock.patch("gridgov.transfer.readers.sniff", side_effect=AssertionError("parsed in the request")),
+        mock.patch("gridgov.transfer.readers.raw_rows", side_effect=AssertionError("parsed in the request")),
+    ):
+        response = client.post(reverse("cases:bulk"), {"file": csv_file(LINES), "mode": "all"})
+    job = CaseListJob.objects.get()
+    assert response.status_code == 302 and response.url == reverse("cases:bulk_job", args=[job.pk])
+    assert "3单元电梯异响".encode() not in Path(job.file_path).read_bytes()
+    page = client.get(response.url).text
+    assert "排队等待处理" in page and 'hx-trigger="every 1s"' in page
+    assert client.get(reverse("cases:bulk")).text.count(job.original_name) == 1  # listed as recent
+    # Nobody else sees the job: not a department, not another intake clerk.
+    client.force_login(cw.chen)
+    assert client.get(reverse("cases:bulk_job", args=[job.pk])).status_code == 403
+    client.force_login(cw.cora)
+    assert client.get(reverse("cases:bulk_job", args=[job.pk])).status_code == 404
+    assert client.get(reverse("cases:bulk_job_status", args=[job.pk])).status_code == 404
+
+
+def test_the_file_is_deleted_once_filed(client, cw, settings, tmp_path, django_capture_on_commit_callbacks):
+    from gridgov.transfer.models import CaseListJob
+    from gridgov.transfer.uploads import CASE_LISTS, upload_dir
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(cw.pete)
+    upload_list(client, django_capture_on_commit_callbacks, csv_file(LINES), mode="good")
+    job = CaseListJob.objects.get()
+    assert job.status == "done" and job.file_path == ""
+    assert list(upload_dir(CASE_LISTS).iterdir()) == []
+
+
+def test_uploads_are_bounded_by_size(client, cw, settings):
+    from gridgov.transfer.models import CaseListJob
+
+    settings.GRIDGOV_UPLOAD_MAX_BYTES = 100
+    client.force_login(cw.pete)
+    big = csv_file([*LINES, "1栋,楼道灯不亮" + "。" * 200])
+    response = client.post(reverse("cases:bulk"), {"file": big, "mode": "all"})
+    assert response.status_code == 400 and "文件过大" in response.text
+    assert not CaseListJob.objects.exists()
+
+
+def test_too_many_rows_fail_in_the_worker(client, cw, settings, django_capture_on_commit_callbacks):
+    settings.GRIDGOV_IMPORT_MAX_ROWS = 3
+    client.force_login(cw.pete)
+    response = upload_list(client, django_capture_on_commit_callbacks, csv_file(LINES))
+    assert "表格超过3行的上限" in response.text
     assert Case.objects.count() == 0

@@ -6,9 +6,11 @@ import datetime as dt
 import re
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from django.utils import timezone
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.cases.services import case_accept, case_rate, case_resolve, sla_set
 
 
@@ -17,7 +19,7 @@ def dataset(cw, submit):
     """Grid 1: A (10 h to accept and resolve, rated 5), B (4 h, rated 3), C (3 days old, never
     accepted: overdue). Grid 2: D, a fresh hotline report about a facility."""
     sla_set(
-        by=None, category=cw.sanitation, priority="normal", accept_within=12, resolve_within=48, unit="hours"
+        by=SYSTEM, category=cw.sanitation, priority="normal", accept_within=12, resolve_within=48, unit="hours"
     )
     now = timezone.now()
     a = submit(category="sanitation", now=now - dt.timedelta(hours=10), reporter_phone="13700000001")
@@ -34,7 +36,7 @@ def dataset(cw, submit):
     for case, rating in ((a, 5), (b, 3)):
         case_accept(by=cw.alice, case=case)
         case_resolve(by=cw.alice, case=case, result="已处理")
-        case_rate(by=None, case=case, rating=rating, phone_last4=case.reporter_phone_last4)
+        case_rate(by=AnonymousUser(), case=case, rating=rating, phone_last4=case.reporter_phone_last4)
     return cw
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.cases.models import Level
 from gridgov.cases.routing import owner_at, route
 from gridgov.cases.services import routing_rule_create, routing_rule_update
@@ -39,8 +40,8 @@ def test_no_rule_means_grid(cw, submit):
 
 
 def test_most_specific_place_wins(cw):
-    routing_rule_create(by=None, category=cw.facility, place=cw.community, level=Level.COMMUNITY)
-    routing_rule_create(by=None, category=cw.facility, place=cw.grid2, level=Level.GRID)
+    routing_rule_create(by=SYSTEM, category=cw.facility, place=cw.community, level=Level.COMMUNITY)
+    routing_rule_create(by=SYSTEM, category=cw.facility, place=cw.grid2, level=Level.GRID)
     assert route(cw.facility, cw.building1).level == Level.COMMUNITY
     assert route(cw.facility, cw.building2).level == Level.GRID
     # The estate's lift rule (a subcategory, deeper place) still wins inside 聚江苑.
@@ -51,7 +52,7 @@ def test_missing_rungs_are_skipped(cw):
     from gridgov.places.models import PlaceKind
     from gridgov.places.services import place_create
 
-    lane = place_create(by=None, parent=cw.community, kind=PlaceKind.LANE, name="小巷")
+    lane = place_create(by=SYSTEM, parent=cw.community, kind=PlaceKind.LANE, name="小巷")
     assert owner_at(lane, Level.BUILDING) == (Level.COMMUNITY, cw.community)
     assert owner_at(cw.building1, Level.BUILDING) == (Level.BUILDING, cw.building1)
     assert owner_at(cw.building1, Level.DEPARTMENT) == (Level.DEPARTMENT, cw.street)
@@ -59,10 +60,10 @@ def test_missing_rungs_are_skipped(cw):
 
 def test_rule_configuration_is_checked(cw):
     with pytest.raises(ValidationError) as exc:
-        routing_rule_create(by=None, category=cw.order, level=Level.DEPARTMENT)
+        routing_rule_create(by=SYSTEM, category=cw.order, level=Level.DEPARTMENT)
     assert exc.value.message_dict == {"organisation": ["部门层级须选择承办单位"]}
     with pytest.raises(ValidationError) as exc:
-        routing_rule_create(by=None, category=cw.lift, place=cw.estate1, level=Level.GRID)
+        routing_rule_create(by=SYSTEM, category=cw.lift, place=cw.estate1, level=Level.GRID)
     assert exc.value.message_dict == {"level": ["同一分类、范围和层级的规则已存在"]}
     with pytest.raises(Forbidden):
         routing_rule_create(by=cw.alice, category=cw.facility, place=cw.grid1, level=Level.GRID)

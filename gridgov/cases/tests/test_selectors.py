@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from gridgov.cases.models import Case, EventKind, Level, State
@@ -156,7 +157,7 @@ def test_stats_per_place_subtree(cw, submit):
     c = submit(place=cw.building2, text="八号楼垃圾", by=cw.bob, channel="patrol", reporter_phone="")
     a = case_accept(by=cw.alice, case=a)
     a = case_resolve(by=cw.alice, case=a, result="已清运")
-    case_rate(by=None, case=a, rating=5, phone_last4="1234")
+    case_rate(by=AnonymousUser(), case=a, rating=5, phone_last4="1234")
     Case.objects.filter(pk=b.pk).update(due_accept_at=timezone.now() - dt.timedelta(hours=1))
 
     whole = case_stats(cw.carol)

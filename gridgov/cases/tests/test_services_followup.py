@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -83,8 +84,8 @@ def test_anonymous_reporter_rates_with_the_phone_digits(cw, submit):
     case = case_accept(by=cw.alice, case=submit())
     case = case_resolve(by=cw.alice, case=case, result="已清运")
     with pytest.raises(NotFound):
-        case_rate(by=None, case=case, rating=5, phone_last4="0000")
-    case = case_rate(by=None, case=case, rating=5, phone_last4="1234")
+        case_rate(by=AnonymousUser(), case=case, rating=5, phone_last4="0000")
+    case = case_rate(by=AnonymousUser(), case=case, rating=5, phone_last4="1234")
     assert case.state == State.CLOSED
 
 

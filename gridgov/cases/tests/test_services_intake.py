@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.cases.models import AttachmentKind, Case, CaseEvent, Channel, EventKind, Level, State
 from gridgov.cases.services import ApiKeyInvalid, apikey_create, case_submit_result
@@ -77,7 +79,7 @@ def test_logged_in_resident_is_linked_as_reporter(cw, submit):
 
 def test_idempotent_on_client_key(cw, submit):
     first = case_submit_result(
-        by=None,
+        by=AnonymousUser(),
         text="路灯不亮",
         channel="qr_poster",
         place=cw.building1,
@@ -85,7 +87,7 @@ def test_idempotent_on_client_key(cw, submit):
         client_key="c-123",
     )
     again = case_submit_result(
-        by=None,
+        by=AnonymousUser(),
         text="路灯不亮",
         channel="qr_poster",
         place=cw.building1,
@@ -136,7 +138,7 @@ def test_property_bulk_by_property_staff_inside_their_estates_only(cw, submit):
 
 
 def test_external_systems_need_an_active_key_and_stay_in_its_place(cw, submit):
-    key, _raw = apikey_create(by=None, name="摄像头", place=cw.grid1)
+    key, _raw = apikey_create(by=SYSTEM, name="摄像头", place=cw.grid1)
     case = submit(channel=Channel.EXTERNAL_API, api_key=key, reporter_phone="", text="摄像头识别：占道经营")
     assert case.api_key == key and case.source == f"key:{key.pk}"
     with pytest.raises(ValidationError) as exc:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.audit.models import AuditEntry
 from gridgov.cases.models import CaseEvent, EventKind, Level, State
 from gridgov.cases.selectors import allowed_actions
@@ -128,7 +129,7 @@ def test_dispatch_to_a_person_and_to_an_organisation(cw, submit):
 def test_building_level_case_goes_to_the_building_head(cw, submit):
     from gridgov.cases.services import category_update
 
-    category_update(by=None, category=cw.sanitation, start_level=Level.BUILDING)
+    category_update(by=SYSTEM, category=cw.sanitation, start_level=Level.BUILDING)
     case = submit()
     assert case.level == Level.BUILDING and case.level_place == cw.building1
     assert set(

@@ -6,11 +6,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.cases.models import Priority, SlaUnit
 from gridgov.cases.routing import due_times
 from gridgov.cases.services import sla_set
 from gridgov.cases.tests.factories import at
 from gridgov.cases.workdays import add_workdays, calendar_covers, is_workday
+
+# The holiday calendar is a table now (seeded with the schedules to 2026).
+pytestmark = pytest.mark.django_db
 
 
 def test_calendar_knows_2026():
@@ -43,7 +47,7 @@ def test_years_the_package_does_not_know_fall_back_to_weekdays(caplog):
 
 def test_sla_rows_drive_due_times(cw):
     sla_set(
-        by=None,
+        by=SYSTEM,
         category=cw.sanitation,
         priority=Priority.NORMAL,
         accept_within=2,
@@ -54,7 +58,7 @@ def test_sla_rows_drive_due_times(cw):
     assert (accept, resolve) == (at(2026, 9, 29, 10), at(2026, 10, 9, 10))
     # A subcategory without its own SLA uses its parent's; hours are wall-clock.
     sla_set(
-        by=None,
+        by=SYSTEM,
         category=cw.facility,
         priority=Priority.URGENT,
         accept_within=1,
@@ -68,16 +72,16 @@ def test_sla_rows_drive_due_times(cw):
 def test_sla_configuration_bad_input(cw):
     with pytest.raises(ValidationError) as exc:
         sla_set(
-            by=None, category=cw.facility, priority="normal", accept_within=5, resolve_within=2, unit="hours"
+            by=SYSTEM, category=cw.facility, priority="normal", accept_within=5, resolve_within=2, unit="hours"
         )
     assert exc.value.message_dict == {"resolve_within": ["办结时限不能短于受理时限"]}
     with pytest.raises(ValidationError) as exc:
         sla_set(
-            by=None, category=cw.facility, priority="normal", accept_within=0, resolve_within=2, unit="hours"
+            by=SYSTEM, category=cw.facility, priority="normal", accept_within=0, resolve_within=2, unit="hours"
         )
     assert exc.value.message_dict == {"accept_within": ["受理时限须为1到10000之间的整数"]}
     with pytest.raises(ValidationError) as exc:
         sla_set(
-            by=None, category=cw.facility, priority="normal", accept_within=1, resolve_within=2, unit="weeks"
+            by=SYSTEM, category=cw.facility, priority="normal", accept_within=1, resolve_within=2, unit="weeks"
         )
     assert exc.value.message_dict == {"unit": ["时限单位只能是小时或工作日"]}

@@ -5,6 +5,8 @@ and `policy` decides who may do what; a view turns their answers into pages and 
 from __future__ import annotations
 
 from gridgov.cases.views.bulk_page import (
+    bulk_job,
+    bulk_job_status,
     bulk_template,
     bulk_upload,
 )
@@ -15,14 +17,17 @@ from gridgov.cases.views.case_page import (
 )
 from gridgov.cases.views.config_pages import (
     config,
+    config_calendar_delete,
     config_category_create,
     config_category_update,
+    config_holidays,
     config_key_create,
     config_key_revoke,
     config_rule_create,
     config_rule_delete,
     config_rule_update,
     config_sla,
+    config_workday,
 )
 from gridgov.cases.views.intake_pages import (
     intake,
@@ -41,17 +46,22 @@ from gridgov.cases.views.workbench_page import (
 __all__ = [
     "act",
     "attachment",
+    "bulk_job",
+    "bulk_job_status",
     "bulk_template",
     "bulk_upload",
     "config",
+    "config_calendar_delete",
     "config_category_create",
     "config_category_update",
+    "config_holidays",
     "config_key_create",
     "config_key_revoke",
     "config_rule_create",
     "config_rule_delete",
     "config_rule_update",
     "config_sla",
+    "config_workday",
     "detail",
     "intake",
     "intake_places",

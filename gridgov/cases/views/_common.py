@@ -1,4 +1,4 @@
-"""Shared by the staff case pages: page access, place options for pickers."""
+"""Shared by the staff case pages: place options for pickers (page access: accounts.pages)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,10 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import capabilities_anywhere
 from gridgov.cases.services import HANDLING_ORG_KINDS
-from gridgov.core.errors import Forbidden
 from gridgov.places.models import Place, PlaceKind
 
 PAGE_SIZE = 20
-# Anyone who works on cases in any way may open the workbench and the case pages.
-WORKBENCH_CAPS = (
-    caps.CASES_VIEW,
-    caps.CASES_ORG_HANDLE,
-    caps.CASES_HANDLE,
-    caps.CASES_DISPATCH,
-    caps.CASES_SUPERVISE,
-)
 INTAKE_KINDS = (
     PlaceKind.COMMUNITY,
     PlaceKind.GRID,
@@ -31,12 +20,6 @@ INTAKE_KINDS = (
     PlaceKind.UNIT,
 )
 MAX_PLACE_OPTIONS = 800
-
-
-def _require(request: HttpRequest, *capabilities: str) -> None:
-    """Staff pages are for staff: a resident or volunteer without any of these gets 403."""
-    if not capabilities_anywhere(request.user) & set(capabilities):
-        raise Forbidden("您的岗位不能使用事件工作台")
 
 
 def _is_htmx(request: HttpRequest) -> bool:

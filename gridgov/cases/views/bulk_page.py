@@ -1,78 +1,94 @@
-"""Bulk intake of a property company's daily problem list."""
+"""Bulk intake of a property company's daily problem list: upload, then a job page that polls
+while the worker reads and files the list (nothing is parsed in the request)."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from gridgov.accounts import capabilities as caps
+from gridgov.accounts.pages import page_access
 from gridgov.cases import bulk, forms
-from gridgov.cases.views._common import (
-    _require,
-)
 from gridgov.core.forms import apply_service_errors
+from gridgov.core.http import AuthedHttpRequest
+from gridgov.transfer.selectors import case_list_job_for, case_list_jobs_for
+
+RECENT_JOBS = 10
 
 
-def _require_bulk(request: HttpRequest) -> None:
-    # Property staff hold cases.intake for the estates they serve; departments do not file lists.
-    _require(request, caps.CASES_INTAKE)
-
-
+# Property staff hold cases.intake for the estates they serve; departments do not file lists.
 @never_cache
-@login_required
+@page_access("cases:intake")
 @require_http_methods(["GET", "POST"])
-def bulk_upload(request: HttpRequest) -> HttpResponse:
-    _require_bulk(request)
-    result = None
+def bulk_upload(request: AuthedHttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = forms.BulkForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                result = bulk.cases_bulk_submit(
+                job = bulk.bulk_upload(
                     by=request.user,
-                    upload=form.cleaned_data["file"],
+                    uploaded=form.cleaned_data["file"],
                     all_or_nothing=form.cleaned_data["mode"] == "all",
                 )
             except ValidationError as exc:
                 apply_service_errors(form, exc)
                 status = 400
             else:
-                if result.errors:
-                    status = 400 if not result.written else 200
+                return redirect("cases:bulk_job", job.pk)
         else:
             status = 400
     else:
         form = forms.BulkForm()
-    labels = {
-        "place": "地点/楼栋",
-        "text": "问题描述",
-        "address_detail": "具体位置",
-        "category": "分类",
-        "reporter_name": "反映人",
-        "reporter_phone": "联系电话",
-        "priority": "紧急程度",
-    }
-    context = {
-        "form": form,
-        "result": result,
-        "error_rows": [
-            {"row": e.row, "column": labels.get(e.field, e.field), "message": e.message}
-            for e in (result.errors if result else [])
-        ],
-        "bad_row_count": len({e.row for e in result.errors}) if result else 0,
-    }
+    context = {"form": form, "jobs": case_list_jobs_for(request.user)[:RECENT_JOBS]}
     return render(request, "cases/staff/bulk.html", context, status=status)
 
 
-@login_required
+def _job_context(request: AuthedHttpRequest, job_id: int) -> dict[str, Any]:
+    job = case_list_job_for(request.user, job_id)
+    errors = job.errors or []
+    return {
+        "job": job,
+        "created": bulk.job_cases(job.created_ids or []),
+        "existing_count": len(job.existing_ids or []),
+        "error_rows": [
+            {
+                "row": e["row"],
+                "column": bulk.FIELD_LABELS.get(e["field"], e["field"]),
+                "message": e["message"],
+            }
+            for e in errors
+        ],
+        "bad_row_count": len({e["row"] for e in errors}),
+    }
+
+
+@never_cache
+@page_access("cases:intake")
 @require_GET
-def bulk_template(request: HttpRequest) -> HttpResponse:
-    _require_bulk(request)
+def bulk_job(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
+    context = _job_context(request, job_id)
+    job = context["job"]
+    # A finished list with bad rows and nothing written answers 400, as the upload page did.
+    status = 400 if job.status == "done" and context["error_rows"] and not job.written else 200
+    return render(request, "cases/staff/bulk_job.html", context, status=status)
+
+
+@never_cache
+@page_access("cases:intake")
+@require_GET
+def bulk_job_status(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
+    """The polled part of the job page (htmx): progress while it runs, the report after."""
+    return render(request, "cases/staff/_bulk_job_status.html", _job_context(request, job_id))
+
+
+@page_access("cases:intake")
+@require_GET
+def bulk_template(request: AuthedHttpRequest) -> HttpResponse:
     response = HttpResponse(
         bulk.template_xlsx(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from gridgov.accounts import capabilities as caps
+from gridgov.accounts.pages import page_access
 from gridgov.cases import forms, selectors, services
 from gridgov.cases import routing as routing_defaults
 from gridgov.cases.models import (
@@ -28,12 +29,11 @@ from gridgov.cases.models import (
 from gridgov.cases.services import CaseConflict
 from gridgov.cases.templatetags.cases_staff import due_info
 from gridgov.cases.views._common import (
-    WORKBENCH_CAPS,
     _organisations,
-    _require,
 )
 from gridgov.core.errors import Forbidden, NotFound, field_error
 from gridgov.core.forms import apply_service_errors
+from gridgov.core.http import AuthedHttpRequest
 from gridgov.places.selectors import place_breadcrumbs
 
 
@@ -184,6 +184,13 @@ ACTIONS: dict[str, Action] = {
         lambda by, case, d: services.case_supervise(by=by, case=case, note=d["note"]),
         "已督办",
     ),
+    "publish": Action(
+        "公开摘要",
+        "g",
+        lambda user, case, *args, **kw: forms.PublishForm(*args, initial={"summary": case.public_summary}, **kw),
+        lambda by, case, d: services.case_publish_summary(by=by, case=case, summary=d["summary"]),
+        "公开摘要已更新",
+    ),
     "reveal_reporter": Action(
         "显示电话",
         "p",
@@ -206,11 +213,12 @@ ACTION_ORDER = [
     "merge",
     "reject",
     "supervise",
+    "publish",
 ]
 
 
 def _detail_context(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     case: Case,
     *,
     failed: str = "",
@@ -264,21 +272,19 @@ def _detail_context(
     }
 
 
-@login_required
+@page_access("cases:workbench")
 @require_GET
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, *WORKBENCH_CAPS)
+def detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_for(request.user, pk, for_write=True)
     return render(request, "cases/staff/detail.html", _detail_context(request, case))
 
 
 @never_cache
-@login_required
+@page_access("cases:workbench")
 @require_POST
-def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def act(request: AuthedHttpRequest, pk: int, action: str) -> HttpResponse:
     """One action on a case. Failure re-renders the case page with the Chinese message next to
     the form: 400 for bad input, 403 for the wrong person, 409 when the case moved on."""
-    _require(request, *WORKBENCH_CAPS)
     spec = ACTIONS.get(action)
     if spec is None:
         raise NotFound()
@@ -314,7 +320,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def attachment(request: HttpRequest, pk: int) -> FileResponse:
+def attachment(request: AuthedHttpRequest, pk: int) -> FileResponse:
     """A case photo, only for those who may see it (attachment_for checks the case's scope)."""
     item = selectors.attachment_for(request.user, pk)
     try:

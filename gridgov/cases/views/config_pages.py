@@ -1,4 +1,4 @@
-"""Configuration: categories, SLAs, routing rules and API keys."""
+"""Configuration: categories, SLAs, routing rules, API keys and the holiday calendar."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from gridgov.accounts import capabilities as caps
+from gridgov.accounts.pages import page_access
 from gridgov.cases import forms, selectors, services
 from gridgov.cases import routing as routing_defaults
 from gridgov.cases.models import (
@@ -26,14 +26,25 @@ from gridgov.cases.models import (
 from gridgov.cases.services import CaseConflict
 from gridgov.cases.views._common import (
     _organisations,
-    _require,
 )
+from gridgov.core import calendar, clock
+from gridgov.core import selectors as core_selectors
+from gridgov.core import services as core_services
 from gridgov.core.errors import Forbidden, NotFound
 from gridgov.core.forms import apply_service_errors
+from gridgov.core.http import AuthedHttpRequest
+from gridgov.core.models import DayKind
 from gridgov.places.models import PlaceKind
 from gridgov.places.selectors import AREA_KINDS, places_for
 
-CONFIG_TABS = [("categories", "分类"), ("sla", "办理时限"), ("rules", "分派规则"), ("keys", "接入密钥")]
+CONFIG_TABS = [
+    ("categories", "分类"),
+    ("sla", "办理时限"),
+    ("rules", "分派规则"),
+    ("keys", "接入密钥"),
+    ("holidays", "节假日"),
+]
+FIRST_CALENDAR_YEAR = 2004  # the first year of the seeded schedules
 
 
 def _config_places(user: Any) -> Any:
@@ -44,7 +55,7 @@ def _config_places(user: Any) -> Any:
     )
 
 
-def _config_context(request: HttpRequest, tab: str, **bound: Any) -> dict[str, Any]:
+def _config_context(request: AuthedHttpRequest, tab: str, **bound: Any) -> dict[str, Any]:
     user = request.user
     organisations = _organisations(user)
     categories = list(Category.objects.select_related("parent").order_by("sort_order", "id"))
@@ -103,22 +114,50 @@ def _config_context(request: HttpRequest, tab: str, **bound: Any) -> dict[str, A
         "new_key": bound.get("new_key"),
         "error": bound.get("error", ""),
         "levels": Level.choices,
+        # On every tab: working-day time limits of a year without a schedule count Mon–Fri only.
+        "calendar_missing": calendar.missing_years(),
+        **(_calendar_context(user, bound) if tab == "holidays" else {}),
+    }
+
+
+def _calendar_year(request: HttpRequest) -> int:
+    raw = request.POST.get("year") or request.GET.get("year") or ""
+    today = clock.today()
+    if raw.isdigit() and FIRST_CALENDAR_YEAR <= int(raw) <= today.year + 5:
+        return int(raw)
+    missing = calendar.missing_years(today)
+    return missing[0] if missing else today.year
+
+
+def _calendar_context(user: Any, bound: dict[str, Any]) -> dict[str, Any]:
+    this_year = clock.today().year
+    year = bound.get("calendar_year") or this_year
+    years = sorted({*range(this_year - 2, this_year + 2), year})
+    counts = core_selectors.calendar_year_counts(user, years)
+    return {
+        "calendar_year": year,
+        "calendar_years": [(y, counts[y]["holiday"], counts[y]["workday"]) for y in years],
+        "calendar_days": [
+            (day, core_services.WEEKDAYS[day.date.weekday()]) for day in core_selectors.calendar_days(user, year)
+        ],
+        "period_form": bound.get("period_form") or forms.HolidayPeriodForm(),
+        "workday_form": bound.get("workday_form") or forms.MakeupWorkdayForm(),
     }
 
 
 @never_cache
-@login_required
+@page_access("cases:config")
 @require_GET
-def config(request: HttpRequest) -> HttpResponse:
-    _require(request, caps.CASES_CONFIGURE)
+def config(request: AuthedHttpRequest) -> HttpResponse:
     tab = request.GET.get("tab") or "categories"
     if tab not in dict(CONFIG_TABS):
         tab = "categories"
-    return render(request, "cases/staff/config.html", _config_context(request, tab))
+    context = _config_context(request, tab, calendar_year=_calendar_year(request))
+    return render(request, "cases/staff/config.html", context)
 
 
 def _config_write(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     tab: str,
     form: Any,
     write: Callable[[dict[str, Any]], Any],
@@ -151,10 +190,9 @@ def _config_write(
 
 
 @never_cache
-@login_required
+@page_access("cases:config")
 @require_POST
-def config_category_create(request: HttpRequest) -> HttpResponse:
-    _require(request, caps.CASES_CONFIGURE)
+def config_category_create(request: AuthedHttpRequest) -> HttpResponse:
     return _config_write(
         request,
         "categories",
@@ -173,10 +211,9 @@ def config_category_create(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@page_access("cases:config")
 @require_POST
-def config_category_update(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, caps.CASES_CONFIGURE)
+def config_category_update(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     category = Category.objects.filter(pk=pk).first()
     if category is None:
         raise NotFound()
@@ -200,10 +237,9 @@ def config_category_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@page_access("cases:config")
 @require_POST
-def config_sla(request: HttpRequest) -> HttpResponse:
-    _require(request, caps.CASES_CONFIGURE)
+def config_sla(request: AuthedHttpRequest) -> HttpResponse:
     return _config_write(
         request,
         "sla",
@@ -222,10 +258,9 @@ def config_sla(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@page_access("cases:config")
 @require_POST
-def config_rule_create(request: HttpRequest) -> HttpResponse:
-    _require(request, caps.CASES_CONFIGURE)
+def config_rule_create(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
     form = forms.RuleCreateForm(request.POST, places=_config_places(user), organisations=_organisations(user))
     return _config_write(
@@ -246,10 +281,9 @@ def config_rule_create(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@page_access("cases:config")
 @require_POST
-def config_rule_update(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, caps.CASES_CONFIGURE)
+def config_rule_update(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     rule = selectors.routing_rule_for(user, pk)
     form = forms.RuleUpdateForm(request.POST, organisations=_organisations(user), prefix=f"r{pk}")
@@ -267,10 +301,9 @@ def config_rule_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@page_access("cases:config")
 @require_POST
-def config_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, caps.CASES_CONFIGURE)
+def config_rule_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     rule = selectors.routing_rule_for(request.user, pk)
     try:
         services.routing_rule_delete(by=request.user, rule=rule)
@@ -282,10 +315,9 @@ def config_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@page_access("cases:config")
 @require_POST
-def config_key_create(request: HttpRequest) -> HttpResponse:
-    _require(request, caps.CASES_CONFIGURE)
+def config_key_create(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
     return _config_write(
         request,
@@ -300,10 +332,9 @@ def config_key_create(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@page_access("cases:config")
 @require_POST
-def config_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, caps.CASES_CONFIGURE)
+def config_key_revoke(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     key = selectors.apikey_for(request.user, pk)
     try:
         services.apikey_revoke(by=request.user, key=key)
@@ -315,3 +346,70 @@ def config_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"接入密钥“{key.name}”已吊销，使用它的系统将无法再上报")
     return redirect(reverse("cases:config") + "?tab=keys")
+
+
+# --- the holiday calendar -----------------------------------------------------------------------
+
+
+def _calendar_write(
+    request: AuthedHttpRequest, form: Any, form_key: str, write: Callable[[dict[str, Any]], str]
+) -> HttpResponse:
+    """Validate, call the calendar service, and go back to the year's list or show the errors."""
+    year = _calendar_year(request)
+    status = 400
+    if form.is_valid():
+        try:
+            done = write(form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except Forbidden as exc:
+            form.add_error(None, str(exc))
+            status = 403
+        else:
+            messages.success(request, done)
+            return redirect(reverse("cases:config") + f"?tab=holidays&year={year}")
+    context = _config_context(request, "holidays", calendar_year=year, **{form_key: form})
+    return render(request, "cases/staff/config.html", context, status=status)
+
+
+@never_cache
+@page_access("cases:config")
+@require_POST
+def config_holidays(request: AuthedHttpRequest) -> HttpResponse:
+
+    def write(d: dict[str, Any]) -> str:
+        touched = core_services.calendar_holidays_set(
+            by=request.user, first=d["first"], last=d["last"], name=d["name"]
+        )
+        span = f"{d['first']:%m月%d日}至{d['last']:%m月%d日}"
+        if not touched:
+            return f"{d['name']}（{span}）已是这样登记的，没有改动"
+        return f"已登记{d['name']}放假：{span}，工作日时限立即按新安排计算"
+
+    return _calendar_write(request, forms.HolidayPeriodForm(request.POST), "period_form", write)
+
+
+@never_cache
+@page_access("cases:config")
+@require_POST
+def config_workday(request: AuthedHttpRequest) -> HttpResponse:
+
+    def write(d: dict[str, Any]) -> str:
+        core_services.calendar_day_set(by=request.user, day=d["day"], kind=DayKind.WORKDAY, name=d["name"])
+        return f"已登记{d['day']:%Y年%m月%d日}调休上班（{d['name']}）"
+
+    return _calendar_write(request, forms.MakeupWorkdayForm(request.POST), "workday_form", write)
+
+
+@never_cache
+@page_access("cases:config")
+@require_POST
+def config_calendar_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    day = core_selectors.calendar_day_for(request.user, pk)
+    try:
+        core_services.calendar_day_delete(by=request.user, day=day)
+    except Forbidden as exc:
+        context = _config_context(request, "holidays", calendar_year=day.date.year, error=str(exc))
+        return render(request, "cases/staff/config.html", context, status=403)
+    messages.success(request, f"已删除{day.date:%Y年%m月%d日}的{day.get_kind_display()}登记，这一天按周一至周五计算")
+    return redirect(reverse("cases:config") + f"?tab=holidays&year={day.date.year}")

@@ -3,33 +3,31 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import capabilities_anywhere, paths_with
+from gridgov.accounts.pages import page_access
+from gridgov.accounts.scope import capabilities_anywhere, paths_with, scope_q, within
 from gridgov.cases import forms, selectors, services
 from gridgov.cases.models import (
     Channel,
 )
 from gridgov.cases.views._common import (
     INTAKE_KINDS,
-    WORKBENCH_CAPS,
     _indented,
     _options,
     _place_trails,
-    _require,
 )
 from gridgov.core.errors import Forbidden, NotFound
 from gridgov.core.forms import apply_service_errors
+from gridgov.core.http import AuthedHttpRequest
 from gridgov.places.models import Place
 from gridgov.places.selectors import places_for
 
@@ -44,13 +42,12 @@ def _patrol_places(user: Any) -> list[Place]:
     own = paths_with(user, caps.CASES_HANDLE)
 
     def mine(place: Place) -> bool:
-        return any(place.path == root or place.path.startswith(root + ".") for root in own)
+        return within(place.path, own)
 
     return [p for p in places if mine(p)] + [p for p in places if not mine(p)]
 
 
-def _intake(request: HttpRequest, *, patrol: bool) -> HttpResponse:
-    _require(request, caps.CASES_INTAKE)
+def _intake(request: AuthedHttpRequest, *, patrol: bool) -> HttpResponse:
     user = request.user
     channels = [(Channel.PATROL, Channel.PATROL.label)] if patrol else None
     places = _intake_places(user)
@@ -90,7 +87,7 @@ def _intake(request: HttpRequest, *, patrol: bool) -> HttpResponse:
                     "place": case.place.name,
                     "category": str(case.subcategory or case.category),
                     "level": case.get_level_display(),
-                    "handler": case.handler_org.name if case.handler_org_id else "",
+                    "handler": case.handler_org.name if case.handler_org is not None else "",
                 }
                 target = reverse("cases:patrol" if patrol else "cases:intake")
                 return redirect(f"{target}?channel={data['channel']}" if not patrol else target)
@@ -124,8 +121,9 @@ def _intake(request: HttpRequest, *, patrol: bool) -> HttpResponse:
         except NotFound:
             chosen_resident = None
     if form.is_bound and not form.data.get("client_key"):
-        form.data = form.data.copy()
-        form.data["client_key"] = uuid.uuid4().hex
+        data = cast(QueryDict, form.data).copy()  # the form is bound to request.POST
+        data["client_key"] = uuid.uuid4().hex
+        form.data = data
     context = {
         "form": form,
         "last": last,
@@ -139,24 +137,23 @@ def _intake(request: HttpRequest, *, patrol: bool) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@page_access("cases:intake")
 @require_http_methods(["GET", "POST"])
-def intake(request: HttpRequest) -> HttpResponse:
+def intake(request: AuthedHttpRequest) -> HttpResponse:
     return _intake(request, patrol=False)
 
 
 @never_cache
-@login_required
+@page_access("cases:intake")
 @require_http_methods(["GET", "POST"])
-def patrol(request: HttpRequest) -> HttpResponse:
+def patrol(request: AuthedHttpRequest) -> HttpResponse:
     return _intake(request, patrol=True)
 
 
-@login_required
+@page_access("cases:intake")
 @require_GET
-def intake_places(request: HttpRequest) -> HttpResponse:
+def intake_places(request: AuthedHttpRequest) -> HttpResponse:
     """Places and households (address or room) inside the user's intake scope matching `q`."""
-    _require(request, caps.CASES_INTAKE)
     from gridgov.places.selectors import household_search
 
     user = request.user
@@ -166,13 +163,7 @@ def intake_places(request: HttpRequest) -> HttpResponse:
     if q:
         scope = _intake_places(user)
         places = list(scope.filter(name__contains=q).order_by("path")[:10])
-        roots = paths_with(user, caps.CASES_INTAKE)
-        found = household_search(user, q=q)
-        if not user.is_superuser:
-            inside = Q(pk__in=[])
-            for root in roots:
-                inside |= Q(place__path=root) | Q(place__path__startswith=root + ".")
-            found = found.filter(inside)
+        found = household_search(user, q=q).filter(scope_q(user, caps.CASES_INTAKE))
         households = list(found[:10])
     trails = _place_trails(places, with_grid=True)
     breadcrumbs = {p.pk: trails.get(p.pk, p.name) for p in places}
@@ -183,11 +174,10 @@ def intake_places(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@page_access("cases:intake")
 @require_GET
-def intake_residents(request: HttpRequest) -> HttpResponse:
+def intake_residents(request: AuthedHttpRequest) -> HttpResponse:
     """Residents inside the user's registry scope, by name, phone, last four digits or address."""
-    _require(request, caps.CASES_INTAKE)
     from gridgov.people.selectors import resident_search
 
     q = (request.GET.get("q") or request.GET.get("resident_q") or "").strip()[:50]
@@ -195,11 +185,10 @@ def intake_residents(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/staff/_resident_results.html", {"q": q, "residents": residents})
 
 
-@login_required
+@page_access("cases:triage")
 @require_GET
-def triage(request: HttpRequest) -> HttpResponse:
+def triage(request: AuthedHttpRequest) -> HttpResponse:
     """The live category/urgency suggestion shown while the text is typed."""
-    _require(request, caps.CASES_INTAKE, *WORKBENCH_CAPS)
     from gridgov.triage.categories import CATEGORY_NAMES, URGENCY_NAMES
     from gridgov.triage.services import suggest
 

@@ -4,29 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from gridgov.accounts import capabilities as caps
+from gridgov.accounts.pages import page_access
 from gridgov.accounts.scope import subtree_q
 from gridgov.cases import forms, selectors
 from gridgov.cases.models import (
     Level,
 )
-from gridgov.cases.views._common import (
-    _require,
-)
+from gridgov.core.http import AuthedHttpRequest
 from gridgov.places.models import Place
 from gridgov.places.selectors import AREA_KINDS
 
 
-@login_required
+@page_access("cases:stats")
 @require_GET
-def stats(request: HttpRequest) -> HttpResponse:
-    _require(request, caps.CASES_STATS)
+def stats(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
     roots = selectors.stats_places(user)
     places = Place.objects.filter(

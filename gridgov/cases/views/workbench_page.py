@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from gridgov.accounts import capabilities as caps
+from gridgov.accounts.pages import page_access
 from gridgov.accounts.scope import capabilities_anywhere
 from gridgov.cases import forms, selectors
 from gridgov.cases.models import (
@@ -18,11 +18,10 @@ from gridgov.cases.models import (
 from gridgov.cases.templatetags.cases_staff import due_info
 from gridgov.cases.views._common import (
     PAGE_SIZE,
-    WORKBENCH_CAPS,
     _is_htmx,
     _place_trails,
-    _require,
 )
+from gridgov.core.http import AuthedHttpRequest
 from gridgov.places.selectors import AREA_KINDS, places_for
 
 TABS = [
@@ -33,10 +32,9 @@ TABS = [
 ]
 
 
-@login_required
+@page_access("cases:workbench")
 @require_GET
-def workbench(request: HttpRequest) -> HttpResponse:
-    _require(request, *WORKBENCH_CAPS)
+def workbench(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
     held = capabilities_anywhere(user)
     tabs = [t for t in TABS if t[0] != "dispatch" or caps.CASES_DISPATCH in held]

@@ -5,6 +5,7 @@ import re
 
 from django.urls import reverse
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.core.validation import id_check_char
 from gridgov.people.models import Relation
 from gridgov.people.services import floating_register, resident_create
@@ -21,10 +22,10 @@ def test_home_counts_are_scoped_and_expiring_is_not_capped_at_the_list_length(wo
     for index in range(12):
         prefix = f"42010219900101{index:03d}"
         resident = resident_create(
-            by=None, name=f"流动{index}", household=world.household1, relation=Relation.TENANT,
+            by=SYSTEM, name=f"流动{index}", household=world.household1, relation=Relation.TENANT,
             id_number=prefix + id_check_char(prefix),
         )
-        floating_register(by=None, resident=resident, household=world.household1, origin="湖北", expected_until=soon)
+        floating_register(by=SYSTEM, resident=resident, household=world.household1, origin="湖北", expected_until=soon)
     client.force_login(world.alice)
     html = client.get(reverse("core:home")).content.decode()
     assert _stat(html, "户数") == 1

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -32,7 +33,7 @@ def overdue_case(world):
     from gridgov.cases.services import case_submit
 
     case = case_submit(
-        by=None,
+        by=AnonymousUser(),
         text="1栋门口的垃圾好几天没人清运，味道很大",
         channel="resident_web",
         place=world.building1,

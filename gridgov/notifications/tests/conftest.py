@@ -21,6 +21,7 @@ class Reply:
     status: int = 200
     body: Any = field(default_factory=lambda: {"errcode": 0, "errmsg": "ok"})
     delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,6 +77,8 @@ def _handler(hook: Webhook) -> type[BaseHTTPRequestHandler]:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
@@ -88,7 +91,7 @@ def _handler(hook: Webhook) -> type[BaseHTTPRequestHandler]:
 
 
 @pytest.fixture
-def webhook() -> Iterator[Webhook]:
+def webhook(settings) -> Iterator[Webhook]:
     hook = Webhook()
     handler = _handler(hook)
     for port in PORTS:
@@ -100,6 +103,9 @@ def webhook() -> Iterator[Webhook]:
     else:
         hook.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     hook.server.daemon_threads = True
+    # Robots reach WeCom and DingTalk only; this stand-in is allowed explicitly, plain http included.
+    host, port = hook.server.server_address[:2]
+    settings.GRIDGOV_ROBOT_HOSTS = [*settings.GRIDGOV_ROBOT_HOSTS, f"http://{host}:{port}"]
     thread = threading.Thread(target=hook.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

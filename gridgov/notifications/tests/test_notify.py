@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.accounts.services import user_create
 from gridgov.notifications.models import GroupRobot, Notification, OutboundMessage
 from gridgov.notifications.selectors import robot_names_for_place
@@ -66,7 +67,7 @@ def test_outbound_waits_for_commit(world, webhook, sms_outbox, django_capture_on
 
 def test_inapp_rows_and_sms_targets(world, sms_outbox, django_capture_on_commit_callbacks):
     carol_phone = user_create(
-        by=None, username="gina", password="x", phone="13700001111", validate=False, display_name="吉娜"
+        by=SYSTEM, username="gina", password="x", phone="13700001111", validate=False, display_name="吉娜"
     )
     with django_capture_on_commit_callbacks(execute=True):
         created = notify(

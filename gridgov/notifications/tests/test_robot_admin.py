@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from gridgov.accounts.models import Role
+from gridgov.accounts.scope import SYSTEM
 from gridgov.accounts.services import role_grant, user_create
 from gridgov.audit.models import AuditEntry
 from gridgov.core.errors import NotFound
@@ -81,7 +82,7 @@ def test_duplicate_name_refused(world):
 
 def test_scope_of_robot_configuration(world):
     robot = services.robot_create(
-        by=None,
+        by=SYSTEM,
         place=world.grid2,
         name="二网格群",
         channel="wecom",
@@ -91,8 +92,8 @@ def test_scope_of_robot_configuration(world):
     assert _client(world.alice).get("/notifications/robots/").status_code == 404
     assert _client(world.frank).get("/notifications/robots/").status_code == 404
     # A manager of grid 1 only sees grid 1's robots and cannot pick grid 2, even by a hand-made POST.
-    henry = user_create(by=None, username="henry", password="x", validate=False)
-    role_grant(by=None, user=henry, role=Role.objects.get(code="community_secretary"), place=world.grid1)
+    henry = user_create(by=SYSTEM, username="henry", password="x", validate=False)
+    role_grant(by=SYSTEM, user=henry, role=Role.objects.get(code="community_secretary"), place=world.grid1)
     henry_client = _client(henry)
     page = henry_client.get("/notifications/robots/").content.decode()
     assert "二网格群" not in page and "第一网格" in page and "第二网格" not in page
@@ -111,7 +112,7 @@ def test_scope_of_robot_configuration(world):
 
 def test_edit_keeps_secret_unless_cleared(world):
     robot = services.robot_create(
-        by=None,
+        by=SYSTEM,
         place=world.community,
         name="社区群",
         channel="dingtalk",
@@ -132,7 +133,7 @@ def test_edit_keeps_secret_unless_cleared(world):
 
 def test_test_button_sends_through_the_robot(world, webhook, django_capture_on_commit_callbacks):
     robot = services.robot_create(
-        by=None, place=world.community, name="社区群", channel="wecom", webhook_url=webhook.url()
+        by=SYSTEM, place=world.community, name="社区群", channel="wecom", webhook_url=webhook.url()
     )
     with django_capture_on_commit_callbacks(execute=True):
         response = _client(world.carol).post(f"/notifications/robots/{robot.pk}/test/", follow=True)
@@ -145,7 +146,7 @@ def test_test_button_sends_through_the_robot(world, webhook, django_capture_on_c
 
 def test_failed_message_resend(world, webhook, fast_retries, django_capture_on_commit_callbacks):
     robot = services.robot_create(
-        by=None, place=world.community, name="社区群", channel="wecom", webhook_url=webhook.url()
+        by=SYSTEM, place=world.community, name="社区群", channel="wecom", webhook_url=webhook.url()
     )
     webhook.script(Reply(body={"errcode": 93000, "errmsg": "invalid webhook url"}))
     carol = _client(world.carol)
@@ -173,11 +174,11 @@ def test_failed_message_resend(world, webhook, fast_retries, django_capture_on_c
 def test_service_rejects_secret_for_wecom(world):
     with pytest.raises(ValidationError) as info:
         services.robot_create(
-            by=None,
+            by=SYSTEM,
             place=world.grid1,
             name="x",
             channel="wecom",
-            webhook_url="https://a.example/x",
+            webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
             secret="s",
         )
     assert info.value.message_dict == {"secret": ["只有钉钉机器人使用加签密钥"]}

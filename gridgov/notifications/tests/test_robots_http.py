@@ -172,6 +172,7 @@ def test_non_json_answer_is_a_failure(world, webhook, fast_retries, django_captu
 
 def test_unreachable_host(world, settings, fast_retries, django_capture_on_commit_callbacks):
     settings.GRIDGOV_NOTIFY_MAX_ATTEMPTS = 1
+    settings.GRIDGOV_ROBOT_HOSTS = ["http://127.0.0.1:9"]
     # Port 9 on loopback: nothing listens, the connection is refused at once.
     GroupRobot.objects.create(
         name="群", channel="wecom", webhook_url="http://127.0.0.1:9/x", place=world.grid1

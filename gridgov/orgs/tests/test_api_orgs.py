@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.accounts.tests.apiclient import MISSING_ID, as_, field_errors, ids
 from gridgov.audit.models import AuditEntry
 from gridgov.orgs.models import Organisation, OrgKind, OrgMember, PartyLevel
@@ -15,11 +16,11 @@ NOT_FOUND = {"detail": "记录不存在或无权访问", "errors": []}
 @pytest.fixture
 def orgs(world):
     class Orgs:
-        police = organisation_create(by=None, kind=OrgKind.DEPARTMENT, name="芙蓉派出所", place=world.street)
-        team1 = organisation_create(by=None, kind=OrgKind.TEAM, name="一网格志愿服务队", place=world.grid1)
-        team2 = organisation_create(by=None, kind=OrgKind.TEAM, name="二网格志愿服务队", place=world.grid2)
+        police = organisation_create(by=SYSTEM, kind=OrgKind.DEPARTMENT, name="芙蓉派出所", place=world.street)
+        team1 = organisation_create(by=SYSTEM, kind=OrgKind.TEAM, name="一网格志愿服务队", place=world.grid1)
+        team2 = organisation_create(by=SYSTEM, kind=OrgKind.TEAM, name="二网格志愿服务队", place=world.grid2)
         party = organisation_create(
-            by=None,
+            by=SYSTEM,
             kind=OrgKind.PARTY,
             name="金泰路社区党委",
             place=world.community,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.orgs.models import OrgKind, PartyLevel
 from gridgov.orgs.selectors import organisations_for
 from gridgov.orgs.services import organisation_add_member, organisation_create
@@ -38,10 +39,10 @@ def test_property_company_binds_estates_only(world):
 
 
 def test_street_departments_are_visible_to_the_grids_below(world):
-    chengguan = organisation_create(by=None, kind=OrgKind.DEPARTMENT, name="城管执法中队", place=world.street)
-    team = organisation_create(by=None, kind=OrgKind.TEAM, name="第二网格志愿服务队", place=world.grid2)
-    organisation_add_member(by=None, organisation=team, resident=world.li, role="队长")
+    chengguan = organisation_create(by=SYSTEM, kind=OrgKind.DEPARTMENT, name="城管执法中队", place=world.street)
+    team = organisation_create(by=SYSTEM, kind=OrgKind.TEAM, name="第二网格志愿服务队", place=world.grid2)
+    organisation_add_member(by=SYSTEM, organisation=team, resident=world.li, role="队长")
     assert set(organisations_for(world.alice)) == {chengguan}
     assert set(organisations_for(world.bob)) == {chengguan, team}
     with pytest.raises(ValidationError, match="李秀英已是该组织成员"):
-        organisation_add_member(by=None, organisation=team, resident=world.li)
+        organisation_add_member(by=SYSTEM, organisation=team, resident=world.li)

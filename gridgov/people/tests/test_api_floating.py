@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.accounts.tests.apiclient import MISSING_ID, as_, field_errors, ids
 from gridgov.people.models import FloatingRegistration, Membership, Relation, ResidenceStatus
 from gridgov.people.services import floating_register, resident_create
@@ -14,10 +15,10 @@ from gridgov.places.services import household_create
 
 def _tenant(world):
     room = household_create(
-        by=None, place=world.building1, room="301", residence_kind="rented", landlord=world.zhang
+        by=SYSTEM, place=world.building1, room="301", residence_kind="rented", landlord=world.zhang
     )
     tenant = resident_create(
-        by=None, name="赵流动", household=room, relation=Relation.TENANT, phone="13600001111"
+        by=SYSTEM, name="赵流动", household=room, relation=Relation.TENANT, phone="13600001111"
     )
     return room, tenant
 
@@ -100,6 +101,6 @@ def test_register_bad_input_writes_nothing(world):
         as_(world, "dave").post("/api/v1/floating", {"resident": tenant.pk, "origin": "湖南"}).status_code
         == 403
     )
-    floating_register(by=None, resident=tenant, origin="湖南", household=room)
+    floating_register(by=SYSTEM, resident=tenant, origin="湖南", household=room)
     twice = alice.post("/api/v1/floating", {"resident": tenant.pk, "origin": "湖南"})
     assert twice.status_code == 400 and field_errors(twice) == {"resident": "赵流动已有未注销的流动人口登记"}

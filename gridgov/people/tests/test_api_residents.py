@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.accounts.tests.apiclient import MISSING_ID, as_, field_errors, ids
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.people.models import Membership, Resident, ResidentTag, Tag
@@ -20,7 +21,7 @@ MATRIX = {
     "carol": (True, True),
     "dave": (True, False),
     "frank": (True, False),
-    "erin": (False, True),  # a resident sees the people of their own household
+    "erin": (False, True),  # a resident sees her own record (li), not a relative's
 }
 
 
@@ -130,7 +131,7 @@ def test_create_resident_in_household(world):
         ),
         ({"phone": "1381234567"}, "phone", "手机号应为11位，当前为10位"),
         ({"phone": "138123456789"}, "phone", "手机号应为11位，当前为12位"),
-        ({"id_number": ZHANG_ID}, "id_number", "该身份证号已登记，请先查找该居民"),
+        ({"id_number": ZHANG_ID}, "id_number", "该身份证号已登记：张建国（1栋），请先查找该居民"),
         ({"name": "  "}, "name", "请填写姓名"),
         ({"relation": "cousin"}, "relation", "与户主关系：取值无效，可选："),
         ({"tags": ["no-such-tag"]}, "tags", "未知的人群标签：no-such-tag"),
@@ -180,7 +181,7 @@ def test_patch_resident(world):
     bad = as_(world, "alice").patch(url, {"id_number": "430102195001010019"})
     assert bad.status_code == 400 and "id_number" in field_errors(bad)
     dup = as_(world, "carol").patch(url, {"id_number": LI_ID})
-    assert field_errors(dup) == {"id_number": "该身份证号已登记，请先查找该居民"}
+    assert field_errors(dup) == {"id_number": "该身份证号已登记：李秀英（8栋），请先查找该居民"}
     assert as_(world, "dave").patch(url, {"employment": "x"}).status_code == 403
     assert as_(world, "bob").patch(url, {"employment": "x"}).status_code == 404
     world.zhang.refresh_from_db()
@@ -206,7 +207,7 @@ def test_list_filters_and_pagination(world):
     veteran = Tag.objects.get(code="veteran")
     for n in range(55):
         resident_create(
-            by=None,
+            by=SYSTEM,
             name=f"住户{n:02d}",
             household=world.household1,
             relation="tenant",

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.audit.models import AuditEntry
 from gridgov.core.validation import id_check_char
 from gridgov.people.models import FloatingRegistration, Membership, ResidenceStatus, Resident
@@ -72,7 +73,7 @@ def test_register_a_newcomer_creates_a_floating_resident_in_the_household(client
         ({"expected_until": "2024-02-31"}, "预计居住至：预计居住至不是有效日期"),
         ({"id_number": NEWCOMER_ID[:-1] + ("1" if NEWCOMER_ID[-1] != "1" else "2")}, "身份证号：身份证号校验位错误"),
         ({"phone": "158000012"}, "联系电话：手机号应为11位，当前为9位"),
-        ({"id_number": "430102195001010018"}, "身份证号：该身份证号已登记，请先查找该居民"),
+        ({"id_number": "430102195001010018"}, "身份证号：该身份证号已登记：张建国（1栋），请先查找该居民"),
         ({"name": ""}, "姓名：请填写姓名"),
     ],
 )
@@ -133,7 +134,7 @@ def test_chooser_finds_households_and_residents_in_scope(client, world):
 
 def _registration(world, resident, *, expected_until=None, registered_on=None):
     return floating_register(
-        by=None,
+        by=SYSTEM,
         resident=resident,
         household=resident.memberships.get().household,
         origin="四川省成都市",

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.audit.models import AuditEntry
 from gridgov.core.validation import id_check_char
 from gridgov.people.models import Membership, Relation, ResidenceStatus, Resident, ResidentTag
@@ -59,7 +60,7 @@ def _register(client, world, **overrides):
         ({"gender": "F"}, "性别：性别与身份证号不一致"),
         ({"phone": "1370000111"}, "联系电话：手机号应为11位，当前为10位"),
         ({"phone": "137000011112"}, "联系电话：手机号应为11位，当前为12位"),
-        ({"id_number": "430102195001010018"}, "身份证号：该身份证号已登记，请先查找该居民"),
+        ({"id_number": "430102195001010018"}, "身份证号：该身份证号已登记：张建国（1栋），请先查找该居民"),
         ({"name": ""}, "姓名：请填写姓名"),
         ({"relation": "boss"}, "与户主关系：与户主关系无效，请从列表中选择"),
         ({"moved_in": "2099-01-01"}, "迁入日期：迁入日期不能晚于今天"),
@@ -123,7 +124,7 @@ def test_edit_form_never_puts_the_stored_numbers_in_the_page(client, world):
     ("overrides", "message"),
     [
         ({"phone": "12345"}, "联系电话：手机号应为11位，当前为5位"),
-        ({"id_number": "430102198002020027"}, "身份证号：该身份证号已登记"),
+        ({"id_number": "430102198002020027"}, "身份证号：该身份证号无法登记，请联系社区或街道管理员核实"),
         ({"birth_date": "1950-13-01"}, "出生日期：出生日期不是有效日期"),
         ({"birth_date": "1951-01-01"}, "出生日期：出生日期与身份证号不一致"),
         ({"name": " "}, "姓名：请填写姓名"),
@@ -188,7 +189,7 @@ def test_move_out_then_the_member_is_history(client, world):
 def test_move_in_searches_inside_scope_and_moves_the_resident_in(client, world):
     from gridgov.places.services import household_create
 
-    second = household_create(by=None, place=world.building1, room="102")
+    second = household_create(by=SYSTEM, place=world.building1, room="102")
     client.force_login(world.alice)
     url = reverse("people:household_move_in", args=[second.pk])
     page = client.get(url, {"q": "张"}).text
@@ -217,7 +218,7 @@ def test_move_in_someone_outside_the_scope_is_404(client, world):
 def test_move_in_with_a_bad_relation_names_the_field(client, world):
     from gridgov.places.services import household_create
 
-    second = household_create(by=None, place=world.building1, room="103")
+    second = household_create(by=SYSTEM, place=world.building1, room="103")
     client.force_login(world.alice)
     before = _snapshot()
     page = client.post(
@@ -257,7 +258,7 @@ def test_household_edit_bad_input_names_the_field_and_writes_nothing(client, wor
 def test_household_edit_duplicate_room_is_refused(client, world):
     from gridgov.places.services import household_create
 
-    household_create(by=None, place=world.building1, room="105")
+    household_create(by=SYSTEM, place=world.building1, room="105")
     client.force_login(world.alice)
     response = _household_edit(client, world, room="105")
     assert "房号：1栋已有房号105的户" in response.text

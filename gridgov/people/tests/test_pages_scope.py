@@ -7,6 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.audit.models import AuditAction, AuditEntry
 
 MISSING = 999_999
@@ -136,9 +137,10 @@ def test_erin_sees_her_own_card_but_not_a_relative_s(client, world):
     from gridgov.people.models import Relation
     from gridgov.people.services import resident_create
 
-    son = resident_create(by=None, name="李小军", household=world.household2, relation=Relation.CHILD)
+    son = resident_create(by=SYSTEM, name="李小军", household=world.household2, relation=Relation.CHILD)
     client.force_login(world.erin)
-    assert client.get(reverse("people:detail", args=[son.pk])).status_code == 200
+    # A relative is a name and a relation on the household page, not a card she can open.
+    assert client.get(reverse("people:detail", args=[son.pk])).status_code == 404
     assert client.get(reverse("people:card", args=[son.pk])).status_code == 404
     assert client.get(reverse("people:card", args=[world.li.pk])).status_code == 200
 
@@ -188,7 +190,7 @@ def test_search_shows_masked_numbers_age_address_and_tags(client, world):
     from gridgov.people.models import Tag
     from gridgov.people.services import resident_set_tags
 
-    resident_set_tags(by=None, resident=world.zhang, tags=[Tag.objects.get(code="veteran")])
+    resident_set_tags(by=SYSTEM, resident=world.zhang, tags=[Tag.objects.get(code="veteran")])
     client.force_login(world.alice)
     page = client.get(reverse("people:search"), {"q": "zjg"}).text
     assert "**************0018" in page and "*******5678" in page
@@ -202,7 +204,7 @@ def test_search_filters_by_tag_status_and_place(client, world):
     from gridgov.people.models import Tag
     from gridgov.people.services import resident_set_tags
 
-    resident_set_tags(by=None, resident=world.li, tags=[Tag.objects.get(code="disabled")])
+    resident_set_tags(by=SYSTEM, resident=world.li, tags=[Tag.objects.get(code="disabled")])
     client.force_login(world.carol)
     url = reverse("people:search")
     page = client.get(url, {"tag": "disabled"}).text
@@ -233,7 +235,7 @@ def test_search_paginates(client, world):
     from gridgov.people.services import resident_create
 
     for n in range(21):
-        resident_create(by=None, name=f"王{n}号", household=world.household1, relation=Relation.OTHER)
+        resident_create(by=SYSTEM, name=f"王{n}号", household=world.household1, relation=Relation.OTHER)
     client.force_login(world.alice)
     first = client.get(reverse("people:search"))
     assert "第 1 / 2 页，共 22 条" in first.text
@@ -340,7 +342,7 @@ def test_dave_may_not_post_tags_or_move_out(client, world):
 def test_household_page_shows_members_history_and_actions_for_editors(client, world):
     from gridgov.people.services import resident_move_out
 
-    resident_move_out(by=None, membership=_membership(world, world.zhang), reason="搬离本社区")
+    resident_move_out(by=SYSTEM, membership=_membership(world, world.zhang), reason="搬离本社区")
     client.force_login(world.alice)
     page = client.get(reverse("people:household", args=[world.household1.pk])).text
     assert "历史成员" in page and "搬离本社区" in page

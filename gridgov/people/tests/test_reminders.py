@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.core.management import call_command
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.core.validation import id_check_char
 from gridgov.notifications.models import Notification
 from gridgov.people.models import Relation
@@ -14,14 +15,14 @@ from gridgov.people.services import floating_register, resident_create
 def _register(world, name: str, prefix17: str, expected_until: dt.date, household=None):
     household = household or world.household1
     resident = resident_create(
-        by=None,
+        by=SYSTEM,
         name=name,
         household=household,
         relation=Relation.TENANT,
         id_number=prefix17 + id_check_char(prefix17),
     )
     return floating_register(
-        by=None,
+        by=SYSTEM,
         resident=resident,
         household=household,
         origin="湖北省武汉市",
@@ -52,7 +53,7 @@ def test_deregistered_stays_are_not_reminded(world):
     from gridgov.people.services import floating_deregister
 
     registration = _register(world, "吴四", "42010219900404004", dt.date.today() + dt.timedelta(days=2))
-    floating_deregister(by=None, registration=registration, reason="返乡")
+    floating_deregister(by=SYSTEM, registration=registration, reason="返乡")
     assert floating_send_reminders() == 0
 
 

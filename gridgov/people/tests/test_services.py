@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.core import crypto
 from gridgov.core.errors import Forbidden, NotFound
@@ -51,7 +52,7 @@ def test_create_derives_birth_and_gender_and_stores_only_ciphertext(world):
     ("fields", "field", "message"),
     [
         ({"id_number": "430102195001010017"}, "id_number", "身份证号校验位错误，请核对后重新填写"),
-        ({"id_number": "430102195001010018"}, "id_number", "该身份证号已登记，请先查找该居民"),
+        ({"id_number": "430102195001010018"}, "id_number", "该身份证号已登记：张建国（1栋），请先查找该居民"),
         ({"phone": "1390000123"}, "phone", "手机号应为11位，当前为10位"),
         ({"birth_date": dt.date(2999, 1, 1)}, "birth_date", "出生日期不合理"),
         ({"name": "  "}, "name", "请填写姓名"),
@@ -100,7 +101,7 @@ def test_reveal_needs_capability_and_purpose_and_is_audited(world):
 
 def test_move_out_and_in_keeps_history_and_follows_the_resident(world):
     membership = Membership.objects.get(resident=world.zhang)
-    other = household_create(by=None, place=world.building1, room="102")
+    other = household_create(by=SYSTEM, place=world.building1, room="102")
     resident_move_in(by=world.alice, resident=world.zhang, household=other, relation=Relation.HEAD)
     resident_move_out(by=world.alice, membership=membership, moved_out=dt.date(2026, 1, 1), reason="换房")
     stays = list(Membership.objects.filter(resident=world.zhang).order_by("id"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.places.models import Household, Place, PlaceKind
 from gridgov.places.services import household_create
@@ -88,7 +89,7 @@ def test_place_page_outside_scope_is_the_same_404_as_a_missing_one(client, world
 
 def test_households_are_paginated_fifty_a_page(client, world):
     for number in range(55):
-        household_create(by=None, place=world.building1, room=f"{1000 + number}")
+        household_create(by=SYSTEM, place=world.building1, room=f"{1000 + number}")
     first = _get(client, world.carol, "places:detail", world.grid1.pk).content.decode()
     second = _get(client, world.carol, "places:detail", world.grid1.pk, page=2).content.decode()
     assert "户（56）" in first

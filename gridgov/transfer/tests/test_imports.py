@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import stat
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -298,33 +300,55 @@ def test_header_found_below_a_title_row_and_aliases(world, django_capture_on_com
     assert job.warnings == ["以下列不在模板中，已忽略：序号"]
 
 
-WRONG_FILES = {
-    "missing-columns": (
-        lambda: xlsx_bytes([["张三", "1栋"]], headers=["姓名", "楼栋"]),
-        "名册.xlsx",
-        "缺少必需的列：房号、身份证号",
-    ),
-    "no-header": (lambda: xlsx_bytes([["a", "b"]], headers=["序号", "备考"]), "名册.xlsx", "找不到表头"),
+# Refused in the request from the size and the first bytes alone.
+REFUSED_FILES = {
     "empty": (lambda: b"", "名册.xlsx", "文件是空的"),
-    "broken-zip": (lambda: b"PK\x03\x04 not really a zip", "名册.xlsx", "文件已损坏"),
     "png": (lambda: b"\x89PNG\r\n\x1a\n\x00\x00\x00", "照片.png", "只支持 .xlsx 和 .csv 文件"),
     "xls": (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "名册.xls", "旧版Excel（.xls）"),
-    "header-only": (lambda: xlsx_bytes([]), "名册.xlsx", "只有表头，没有数据行"),
+    "not-xlsx": (lambda: b"just text", "名册.xlsx", "不是有效的Excel"),
     "unknown-encoding": (
         lambda: "姓名,楼栋\n".encode("utf-16-le")[:-1] + b"\xff\xd8",
         "名册.csv",
         "无法识别",
     ),
 }
+# Only the worker reads columns and rows: these fail the check, with the reason on the job page.
+FAILED_FILES = {
+    "missing-columns": (
+        lambda: xlsx_bytes([["张三", "1栋"]], headers=["姓名", "楼栋"]),
+        "名册.xlsx",
+        "缺少必需的列：房号、身份证号",
+    ),
+    "no-header": (lambda: xlsx_bytes([["a", "b"]], headers=["序号", "备考"]), "名册.xlsx", "找不到表头"),
+    "broken-zip": (lambda: b"PK\x03\x04 not really a zip", "名册.xlsx", "文件已损坏"),
+    "header-only": (lambda: xlsx_bytes([]), "名册.xlsx", "只有表头，没有数据行"),
+    "gb-garbage": (lambda: b"\xff\xfe\xfd" * 10, "名册.csv", "无法识别CSV文件的编码"),
+}
 
 
-@pytest.mark.parametrize("case", list(WRONG_FILES))
+@pytest.mark.parametrize("case", list(REFUSED_FILES))
 def test_wrong_files_get_a_chinese_message_and_no_job(world, case):
-    make, name, message = WRONG_FILES[case]
+    make, name, message = REFUSED_FILES[case]
     response = post_file(client_for(world.carol), world.community, make(), name=name)
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+@pytest.mark.parametrize("case", list(FAILED_FILES))
+def test_unreadable_files_fail_the_check_with_a_chinese_message(
+    world, case, django_capture_on_commit_callbacks
+):
+    make, name, message = FAILED_FILES[case]
+    client = client_for(world.carol)
+    response = post_file(
+        client, world.community, make(), name=name, capture=django_capture_on_commit_callbacks
+    )
+    job = only_job()
+    assert response.status_code == 302 and job.status == ImportStatus.FAILED
+    assert message in job.message
+    assert message in client.get(reverse("transfer:job", args=[job.pk])).content.decode()
+    assert not Path(job.file_path).exists()
 
 
 def test_oversized_file(world, settings):
@@ -346,7 +370,8 @@ def test_rows_outside_the_target_are_bad(world, wang, django_capture_on_commit_c
     job = only_job()
     problems = {row: message for row, message in job.row_errors.values_list("row", "message")}
     assert problems[2] == "网格“第二网格”不在导入目标“第一网格”之内"
-    assert "辖区之外" in problems[3]
+    # Neutral words: the file must not confirm that the number is registered elsewhere.
+    assert problems[3] == "该身份证号无法登记，请联系社区或街道管理员核实"
     assert job.bad_rows == 2
     confirm(client, job, "good_rows", django_capture_on_commit_callbacks)
     world.li.refresh_from_db()
@@ -382,10 +407,19 @@ def test_job_pages_are_scoped(world, wang, django_capture_on_commit_callbacks):
     )
 
 
-def test_large_file_goes_through_the_background_task(world, settings, django_capture_on_commit_callbacks):
-    """Above the inline size the check and the import run as django_tasks tasks (immediate in tests)."""
-    settings.GRIDGOV_IMPORT_INLINE_BYTES = 0
+def test_every_file_goes_through_the_background_task(world, django_capture_on_commit_callbacks):
+    """The check and the import run as django_tasks tasks (immediate in tests), small files too."""
     client = client_for(world.carol)
+    with (
+        mock.patch("gridgov.transfer.tasks.validate_import") as task,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client.post(
+            reverse("transfer:upload"), {"place": world.community.pk, "file": upload(xlsx_bytes(GOOD_ROWS))}
+        )
+    task.enqueue.assert_called_once_with(only_job().pk)
+    assert only_job().status == ImportStatus.PENDING  # nothing ran in the request itself
+    ImportJob.objects.all().delete()
     response = post_file(
         client, world.community, xlsx_bytes(GOOD_ROWS), capture=django_capture_on_commit_callbacks
     )
@@ -428,3 +462,204 @@ def test_buildings_only_sheet(world, django_capture_on_commit_callbacks):
     assert (job.households_created, job.places_created) == (2, 3)
     assert Place.objects.filter(name="9栋", parent=world.estate1).exists()
     assert Household.objects.get(room="101", place__name="1单元").residence_kind == "rented"
+
+
+# --- issue 7: bounded reading in the worker, sealed files, expiry, safe reports ---------------
+
+
+def test_the_upload_request_reads_nothing_of_the_file(world):
+    """The request seals the upload and queues the check; no row or column is parsed there."""
+    from gridgov.transfer import readers
+
+    with (
+        mock.patch.object(readers, "sniff", side_effect=AssertionError("parsed in the request")),
+        mock.patch.object(readers, "raw_rows", side_effect=AssertionError("parsed in the request")),
+    ):
+        response = post_file(client_for(world.carol), world.community, xlsx_bytes(GOOD_ROWS))
+    assert response.status_code == 302 and only_job().status == ImportStatus.PENDING
+
+
+def test_uploads_and_checked_rows_are_sealed_0600_in_a_0700_folder(world, django_capture_on_commit_callbacks):
+    client = client_for(world.carol)
+    post_file(client, world.community, csv_bytes(GOOD_ROWS), name="名册.csv")
+    job = only_job()
+    upload_path = Path(job.file_path)
+    raw = upload_path.read_bytes()
+    assert WANG_FANG.encode() not in raw and "王芳".encode() not in raw and not raw.startswith(b"PK")
+    assert stat.S_IMODE(upload_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(upload_path.parent.stat().st_mode) == 0o700
+
+    # Now the check (as the worker runs it): the spool is sealed JSON lines, never a pickle.
+    from gridgov.transfer.services import _spool_path, import_validate
+
+    import_validate(job_id=job.pk)
+    job.refresh_from_db()
+    spool = _spool_path(job)
+    assert job.status == ImportStatus.READY and not upload_path.exists()  # the upload is done with
+    sealed = spool.read_bytes()
+    assert stat.S_IMODE(spool.stat().st_mode) == 0o600
+    assert WANG_FANG.encode() not in sealed and b"\x80\x04" not in sealed[:16]  # no pickle header
+    from gridgov.core.sealed import read_sealed
+
+    lines = read_sealed(spool).decode().splitlines()
+    assert len(lines) == 3 and '"name": "王芳"' in lines[0]
+
+    confirm(client, job, "good_rows", django_capture_on_commit_callbacks)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE and not spool.exists()
+
+
+def test_cancelling_deletes_the_checked_rows(world, django_capture_on_commit_callbacks):
+    from gridgov.transfer.services import _spool_path
+
+    client = client_for(world.carol)
+    post_file(client, world.community, xlsx_bytes(GOOD_ROWS), capture=django_capture_on_commit_callbacks)
+    job = only_job()
+    assert _spool_path(job).exists()
+    confirm(client, job, "nothing", django_capture_on_commit_callbacks)
+    assert not _spool_path(job).exists() and not Path(job.file_path).exists()
+
+
+def test_unconfirmed_uploads_expire_and_orphans_go(world, settings, django_capture_on_commit_callbacks):
+    import datetime as dt
+    import os
+
+    from gridgov.accounts.scope import SYSTEM
+    from gridgov.transfer.services import _spool_path, uploads_expire
+    from gridgov.transfer.uploads import upload_dir
+
+    settings.GRIDGOV_IMPORT_KEEP_HOURS = 24
+    client = client_for(world.carol)
+    post_file(client, world.community, xlsx_bytes(GOOD_ROWS), capture=django_capture_on_commit_callbacks)
+    old = only_job()
+    post_file(client, world.community, xlsx_bytes(GOOD_ROWS), capture=django_capture_on_commit_callbacks)
+    fresh = ImportJob.objects.exclude(pk=old.pk).get()
+    ImportJob.objects.filter(pk=old.pk).update(created_at=old.created_at - dt.timedelta(hours=25))
+    orphan = upload_dir() / "leftover.sealed"
+    orphan.write_bytes(b"x")
+    stale_time = (old.created_at - dt.timedelta(hours=25)).timestamp()
+    os.utime(orphan, (stale_time, stale_time))
+    young_orphan = upload_dir() / "being-written.sealed"
+    young_orphan.write_bytes(b"x")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = uploads_expire(by=SYSTEM)
+    assert result == {"imports": 1, "case_lists": 0, "orphans": 1}
+    old.refresh_from_db()
+    assert old.status == ImportStatus.CANCELLED and "24小时没有确认" in old.message
+    assert not _spool_path(old).exists() and _spool_path(fresh).exists()
+    assert not orphan.exists() and young_orphan.exists()
+    entry = AuditEntry.objects.filter(action=AuditAction.IMPORT, target_id=str(old.pk)).get()
+    assert entry.actor is None and entry.changes["chosen"] == "超时未确认，自动取消"
+
+
+def test_the_scheduler_runs_the_expiry():
+    from gridgov.core.management.commands.scheduler import JOBS
+
+    jobs = {job.name: job for job in JOBS}
+    assert jobs["expire_uploads"].task == "gridgov.transfer.tasks.expire_uploads"
+
+
+def _xlsx_with_empty_rows(data: list[list[object]], empty_rows: int) -> bytes:
+    """An .xlsx whose sheet carries `empty_rows` formatted but empty rows after the data: a few
+    hundred KB that openpyxl would otherwise walk row by row."""
+    import re
+    import zipfile
+
+    buffer_in = io.BytesIO(xlsx_bytes(data))
+    buffer_out = io.BytesIO()
+    with (
+        zipfile.ZipFile(buffer_in) as source,
+        zipfile.ZipFile(buffer_out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                start = len(data) + 2
+                filler = "".join(
+                    f'<row r="{n}"><c r="A{n}" s="0"/></row>' for n in range(start, start + empty_rows)
+                )
+                content = re.sub(rb"</sheetData>", filler.encode() + b"</sheetData>", content)
+            target.writestr(item, content)
+    return buffer_out.getvalue()
+
+
+def test_a_sheet_of_a_million_empty_rows_ends_at_the_first_empty_run(world, settings):
+    from gridgov.core.sealed import seal_bytes
+    from gridgov.transfer import readers
+    from gridgov.transfer.uploads import opener
+
+    content = _xlsx_with_empty_rows(GOOD_ROWS, 300_000)
+    assert len(content) < 2_000_000
+    path = Path(settings.MEDIA_ROOT) / "big.sealed"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    seal_bytes(path, content)
+    rows = list(readers.raw_rows(opener(path), "xlsx"))
+    assert len(rows) == 1 + len(GOOD_ROWS) + readers.EMPTY_RUN - 1
+    _table, data = readers.data_rows(opener(path), "xlsx", "", "residents")
+    assert [number for number, _ in data] == [2, 3, 4]
+
+
+def test_rows_and_columns_are_bounded(world, settings, django_capture_on_commit_callbacks):
+    from gridgov.transfer import readers
+
+    settings.GRIDGOV_IMPORT_MAX_ROWS = 3
+    client = client_for(world.carol)
+    post_file(client, world.community, xlsx_bytes(GOOD_ROWS), capture=django_capture_on_commit_callbacks)
+    job = only_job()
+    assert job.status == ImportStatus.FAILED and "表格超过3行的上限" in job.message
+    # Exactly at the limit is fine.
+    settings.GRIDGOV_IMPORT_MAX_ROWS = 4
+    post_file(client, world.community, xlsx_bytes(GOOD_ROWS), capture=django_capture_on_commit_callbacks)
+    assert ImportJob.objects.first().status == ImportStatus.READY
+    settings.GRIDGOV_IMPORT_MAX_COLUMNS = 5
+    wide = csv_bytes([["x"] * 40])
+
+    def source():
+        return io.BytesIO(wide)
+
+    assert {len(row) for _, row in readers.raw_rows(source, "csv", "utf-8")} == {5}
+
+
+def test_control_characters_in_cells_are_bad_rows(world, django_capture_on_commit_callbacks):
+    rows = [
+        person("王\x07芳", make_id("19900101", 21), room="301"),
+        person("赵\u202e六", make_id("19900101", 22), room="302"),
+        person("好人", make_id("19900101", 23), room="303"),
+    ]
+    client = client_for(world.carol)
+    post_file(
+        client, world.community, csv_bytes(rows), name="名册.csv", capture=django_capture_on_commit_callbacks
+    )
+    job = only_job()
+    problems = {(row, message) for row, message in job.row_errors.values_list("row", "message")}
+    assert (2, "姓名含有不允许的控制字符，请删除后重新填写") in problems
+    assert (3, "姓名含有不允许的文字方向控制字符，请删除后重新填写") in problems
+    assert job.bad_rows == 2
+    # What the error report quotes is stored without the control character.
+    assert "\x07" not in "".join(job.row_errors.values_list("name", flat=True))
+
+
+def test_error_report_writes_names_as_text(world, django_capture_on_commit_callbacks):
+    from openpyxl import load_workbook
+
+    formula = '=HYPERLINK("http://evil.example","点此")'
+    rows = [person(formula, "430102195001010019", room="103")]
+    client = client_for(world.carol)
+    # CSV: in an .xlsx written by openpyxl the name would itself be a formula cell.
+    post_file(
+        client, world.community, csv_bytes(rows), name="名册.csv", capture=django_capture_on_commit_callbacks
+    )
+    job = only_job()
+    response = client.get(reverse("transfer:job_errors", args=[job.pk]))
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    name = sheet["B2"]
+    assert name.value == "'" + formula and name.data_type == "s"
+
+
+def test_an_escaped_export_imports_back_unchanged():
+    from gridgov.core.sheets import sheet_text
+    from gridgov.transfer.readers import cell_text
+
+    for text in ("=1+1", "+86 138", "-", "@home", "普通文字", "'引号开头"):
+        assert cell_text(sheet_text(text)) == text.strip()

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.audit.models import AuditEntry
 from gridgov.core.errors import Forbidden
 from gridgov.triage import engine, learning, services
@@ -20,9 +21,17 @@ from gridgov.triage.services import (
     train_model,
 )
 
-# No rule fires on these; the held-out half of the evaluation set is full of such reports.
+# No rule fires on this; the model decides such reports.
 NO_RULE = "小区门口那个路口车太多，能不能装个减速带"
-FOOD = "社区团购的菜里吃出了虫子"
+# A kind of report neither the rules nor the evaluation data know: termites, which the office sends
+# to the property company.
+TERMITES = "我们这栋楼好像有白蚁，墙角老是掉木屑"
+TERMITE_REPORTS = [
+    "楼道的木门里长了白蚁，一碰就掉渣",
+    "家里门框被白蚁蛀空了，楼下几户也有",
+    "单元楼梯的木扶手有白蚁，一群一群的",
+    "储藏室的木柜子里全是白蚁",
+]
 
 
 def run(*args: str) -> str:
@@ -42,22 +51,28 @@ def _model_saying(category: str, text: str) -> dict:
     return learning.fit(data, engine.segment).to_params()
 
 
-def test_training_stores_a_model_that_beats_the_rules_on_the_held_out_half(world):
+def test_training_stores_a_model_that_beats_the_rules_on_the_held_out_part(world):
     report = train_model(by=world.admin)
     row = TriageModel.objects.get()
     assert (row.version, row.trained_by) == (1, world.admin)
-    assert row.dev_samples == 171 and row.correction_samples == 0 and row.rule_samples > 500
-    assert row.holdout_samples == 172
-    # Measured 57.0 % → 77.9 % (category), 93.0 % → 93.0 % (urgency); floors a little below.
-    assert row.rules_category_accuracy < 0.60
-    assert row.category_accuracy >= 0.75
-    assert row.urgency_accuracy >= 0.90
+    dev, holdout = len(learning.eval_rows("dev")), len(learning.eval_rows("holdout"))
+    assert row.dev_samples == dev >= 1000 and row.correction_samples == 0 and row.rule_samples > 500
+    assert row.holdout_samples == holdout >= 400
+    # Floors a little below the measured figures (83.6 % category on the held-out part, see
+    # data/README.md): a change that hurts shows up here.
+    assert row.category_accuracy >= 0.82
+    assert row.category_accuracy > row.rules_category_accuracy
+    assert report.holdout_after.urgent_recall >= 0.95
+    assert report.holdout_after.false_urgent_rate <= 0.10
     assert report.holdout_after.by_source["model"][1] > 50, "the model decides where rules are silent"
-    assert row.training_seconds < 30
+    assert row.training_seconds < 60
     assert row.parameters["format"] == learning.FORMAT
+    # Everything training chose was chosen by cross-validation and is stored with the model.
+    assert row.metrics["weights"]["rule_weight"] in learning.RULE_WEIGHTS
+    assert row.parameters["confidence_temperature"] in learning.CONFIDENCE_TEMPERATURES
     audit = AuditEntry.objects.get(target_type="triage.triagemodel", target_id=str(row.pk))
     assert audit.actor == world.admin
-    assert audit.changes["samples"]["dev"] == 171
+    assert audit.changes["samples"]["dev"] == dev
 
 
 def test_only_administrators_train(world):
@@ -71,22 +86,27 @@ def test_the_model_decides_when_no_rule_fires_and_says_so(db, settings):
     assert decision.source == engine.SOURCE_MODEL
     suggestion = suggest(NO_RULE)
     assert suggestion.category == "suggestion"
-    assert suggestion.matched[0] == "模型" and len(suggestion.matched) >= 2
-    assert 0 < suggestion.confidence <= 1
+    # "模型" and then only whole words of the report that speak for the category, never fragments.
+    assert suggestion.matched[0] == "模型"
+    assert all(len(word) >= 2 and word in NO_RULE for word in suggestion.matched[1:])
+    assert 0 < suggestion.confidence < 1
     settings.TRIAGE_MODEL_ENABLED = False
     assert suggest(NO_RULE).category == "other"
 
 
-def test_rules_win_when_they_fire_with_a_clear_margin(world):
+def test_a_decisive_rule_wins_at_once_and_a_weaker_one_votes(world):
     lift = suggest("6栋电梯困人了，快来")
     assert (lift.category, lift.urgency) == ("facility", "urgent")
-    assert "模型" not in lift.matched and "电梯困人" in lift.matched
-    # An administrator's new rule overrides what the model had learned, at once, and explains itself.
+    assert "模型" not in lift.matched and lift.matched[0] == "电梯困人"
     assert suggest(NO_RULE).category == "suggestion"
-    rule_create(by=world.admin, target="order", text="减速带", weight=4)
-    ruled = suggest(NO_RULE)
-    assert ruled.category == "order"
-    assert ruled.matched == ("减速带",)
+    # An ordinary rule is one vote against a confident model …
+    rule = rule_create(by=world.admin, target="order", text="减速带", weight=2)
+    assert engine.decide(NO_RULE).source == engine.SOURCE_MODEL
+    # … an administrator's decisive rule (RULE_DECISIVE points) overrides it at once and says so.
+    services.rule_update(by=world.admin, rule=rule, weight=engine.RULE_DECISIVE)
+    ruled = engine.decide(NO_RULE)
+    assert (ruled.source, ruled.suggestion.category) == (engine.SOURCE_RULES, "order")
+    assert ruled.suggestion.matched == ("减速带",)
 
 
 def test_a_split_or_weak_rule_vote_is_settled_by_the_model(world):
@@ -96,35 +116,58 @@ def test_a_split_or_weak_rule_vote_is_settled_by_the_model(world):
     assert split.rules_category == "order"
     assert split.source == engine.SOURCE_MODEL
     assert split.suggestion.category == "suggestion"
-    # One typical match more than the runner-up is a clear margin: the rules decide again.
-    rule_create(by=world.admin, target="order", text="车太多", weight=2)
+    # Several rules adding up to a decisive lead: the rules decide on their own.
+    rule_create(by=world.admin, target="order", text="车太多", weight=7)
     clear = engine.decide(NO_RULE)
     assert (clear.source, clear.suggestion.category) == (engine.SOURCE_RULES, "order")
-    assert clear.suggestion.matched == ("减速带", "车太多")
+    assert clear.suggestion.matched == ("车太多", "减速带")
 
 
-def test_a_correction_changes_a_later_suggestion_after_retraining(world):
-    before = suggest(FOOD)
-    assert before.category != "safety"
-    record_correction(text=FOOD, suggested=before, category="inquiry", urgency="normal", by=world.carol)
-    # Corrected again: the later label of the same text wins.
-    record_correction(text=FOOD, suggested=before, category="safety", urgency="normal", by=world.carol)
-    report = train_model(by=None)
-    assert report.data.corrections == 1 and report.data.superseded == 1
-    assert report.model.correction_samples == 1
+def test_corrections_for_a_new_kind_of_report_change_similar_suggestions(world):
+    before = suggest(TERMITES)
+    assert before.category != "property"
+    first = TERMITE_REPORTS[0]
+    # Corrected twice by the same person: the later label counts, once.
+    record_correction(text=first, suggested=suggest(first), category="inquiry", urgency="normal", by=world.carol)
+    for i, text in enumerate(TERMITE_REPORTS):
+        person = world.carol if i % 2 == 0 else world.alice
+        record_correction(text=text, suggested=suggest(text), category="property", urgency="normal", by=person)
+    report = train_model(by=SYSTEM)
+    assert (report.data.corrections, report.data.superseded) == (4, 1)
+    assert report.data.lone == 4, "each text was labelled by one person: half weight each"
     assert report.model.last_correction_id == Correction.objects.order_by("-id").first().pk
-    after = suggest(FOOD)
-    assert after.category == "safety"
-    assert after.matched[0] == "模型"
+    after = suggest(TERMITES)
+    assert after.category == "property", after
+    assert after.matched[0] == "模型" and "白蚁" in after.matched
+
+
+def test_one_mistaken_or_malicious_correction_cannot_flip_common_cases(world):
+    lift = "3栋电梯坏了好几天没人修"
+    assert engine.rules_decide(lift) == "facility"
+    labelled = next(row for row in learning.eval_rows("dev") if row["category"] == "sanitation")
+    for text, wrong in ((lift, "dispute"), (labelled["text"], "welfare")):
+        record_correction(text=text, suggested=suggest(text), category=wrong, urgency="normal", by=world.carol)
+    report = train_model(by=SYSTEM)
+    # Against a decisive rule, or against the evaluation data's label: held back until someone agrees.
+    assert (report.data.corrections, report.data.awaiting_agreement) == (0, 2)
+    assert suggest("5栋电梯坏了，一直没人来修").category == "facility"
+    assert suggest(labelled["text"]).category == "sanitation"
+    # A second person agreeing makes the label count in full.
+    record_correction(
+        text=labelled["text"], suggested=suggest(labelled["text"]), category="welfare", urgency="normal", by=world.alice
+    )
+    report = train_model(by=SYSTEM)
+    assert (report.data.corrections, report.data.awaiting_agreement, report.data.lone) == (1, 1, 0)
+    assert report.model.metrics["data"]["awaiting_agreement"] == 1
 
 
 def test_corrections_of_held_out_texts_and_unknown_categories_are_not_trained_on(world):
     held_out = learning.eval_rows("holdout")[0]["text"]
-    for text, category in ((held_out, "other"), (FOOD, "epidemic")):
+    for text, category in ((held_out, "other"), (TERMITES, "epidemic")):
         record_correction(
             text=text, suggested=suggest(text), category=category, urgency="normal", by=world.carol
         )
-    report = train_model(by=None)
+    report = train_model(by=SYSTEM)
     assert report.data.corrections == 0
     assert (report.data.skipped_holdout, report.data.skipped_unknown_category) == (1, 1)
 
@@ -181,7 +224,7 @@ def test_a_new_model_is_used_at_once_here_and_after_the_check_interval_elsewhere
     assert engine.decide(NO_RULE).model_version == 7
     # Training in this process switches to the new version on the very next suggestion.
     settings.TRIAGE_RULES_CHECK_SECONDS = 3600
-    report = train_model(by=None)
+    report = train_model(by=SYSTEM)
     assert report.model.version == 8
     assert engine.decide(NO_RULE).model_version == 8
     assert suggest(NO_RULE).category == "suggestion"
@@ -199,7 +242,7 @@ def test_a_broken_model_row_falls_back_to_the_rules(db, caplog):
 def test_old_models_keep_their_history_but_not_their_parameters(db):
     for version in range(1, 6):
         TriageModel.objects.create(version=version, parameters=_model_saying("welfare", NO_RULE))
-    train_model(by=None)
+    train_model(by=SYSTEM)
     emptied = set(TriageModel.objects.filter(parameters={}).values_list("version", flat=True))
     assert emptied == {1}
     assert TriageModel.objects.count() == 6
@@ -217,14 +260,17 @@ def test_model_urgency_only_adds_urgent_calls_no_rule_spoke_against(db):
 
 def test_train_command_prints_samples_and_before_after(db):
     out = run("--train")
-    assert "训练样本：评测集 dev 半 171 条，分类确认记录 0 条，规则短语" in out
-    assert "留出集评测（172 条，训练时从未见过）" in out
-    assert "分类准确率：仅规则 57.0%；训练前 77.9% → 训练后 77.9%" in out
+    dev, holdout = len(learning.eval_rows("dev")), len(learning.eval_rows("holdout"))
+    assert f"训练样本：评测集开发数据 {dev} 条，分类确认记录 0 条" in out
+    assert f"留出集评测（{holdout} 条，训练和选参数时从未使用）" in out
+    assert "分类准确率：仅规则 " in out and "训练前 " in out and "→ 训练后 " in out
+    assert "紧急召回率：仅规则 " in out and "误判紧急率 " in out
+    assert "综合权重（交叉验证选定）" in out
     assert "sanitation 环境卫生" in out and "→" in out
     assert "已保存 分类模型 v1" in out
     data = json.loads(run("--train", "--json"))
     assert data["version"] == 2
-    assert data["holdout"]["after"]["category_accuracy"] >= 0.75
+    assert data["holdout"]["after"]["category_accuracy"] >= 0.82
     assert data["holdout"]["rules_only"]["category_accuracy"] < data["holdout"]["after"]["category_accuracy"]
     with pytest.raises(CommandError, match="--train 不能与"):
         run("--train", "--evaluate")
@@ -235,9 +281,10 @@ def test_evaluate_shows_what_decided_and_rules_only_for_comparison(db):
     assert "模型：内置模型" in out
     assert "各分类召回率" in out
     assert "分类依据：规则 " in out and "模型 " in out
+    assert "规则+模型与仅规则对照" in out and "紧急召回率" in out and "误判紧急率" in out
     rules_only = run("--evaluate", "--split", "holdout", "--rules-only")
-    assert "模型：未使用模型（仅规则）" in rules_only
-    assert "分类总体准确率：57.0%" in rules_only
+    assert "模型：未使用模型（仅规则和概念组）" in rules_only
+    assert "分类总体准确率：" in rules_only and "规则+模型与仅规则对照" not in rules_only
     mistakes = run("--evaluate", "--split", "holdout", "--mistakes").splitlines()
     assert any('"source": "model"' in line for line in mistakes)
     assert "依据：模型" in run(NO_RULE)
@@ -247,13 +294,13 @@ def test_evaluate_shows_what_decided_and_rules_only_for_comparison(db):
 def test_administrators_see_the_model_history_read_only(world, client):
     from gridgov.triage import selectors
 
-    train_model(by=world.admin)
+    row = train_model(by=world.admin).model
     assert selectors.model_list(world.carol).count() == 0
     assert [m.version for m in selectors.model_list(world.admin)] == [1]
     client.force_login(world.admin)
     page = client.get("/admin/triage/triagemodel/")
     assert page.status_code == 200
-    assert "0.779" in page.content.decode()
+    assert str(row.category_accuracy) in page.content.decode()
     assert client.get("/admin/triage/triagemodel/add/").status_code == 403
     client.force_login(world.carol)
     assert client.get("/admin/triage/triagemodel/").status_code in (302, 403)

@@ -101,7 +101,8 @@ def test_rule_written_by_another_process_is_seen_after_the_check_interval(db, se
 def test_service_update_and_delete_take_effect(world, settings):
     settings.TRIAGE_RULES_CHECK_SECONDS = 3600
     suggest(TEXT)
-    rule = rule_create(by=world.admin, target="welfare", text="充电宝柜", weight=4)
+    # Decisive (RULE_DECISIVE points): the rule alone decides, whatever the model says.
+    rule = rule_create(by=world.admin, target="welfare", text="充电宝柜", weight=9)
     assert suggest(TEXT).category == "welfare"
     rule_update(by=world.admin, rule=rule, target="order")
     assert suggest(TEXT).category == "order"

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.cases import services
 from gridgov.cases.models import ApiKey
 from gridgov.core.errors import error_items
@@ -30,7 +31,7 @@ class Command(BaseCommand):
                 key = ApiKey.objects.filter(name=options["name"]).first()
                 if key is None:
                     raise CommandError(f"没有名为“{options['name']}”的密钥")
-                services.apikey_revoke(by=None, key=key)
+                services.apikey_revoke(by=SYSTEM, key=key)
                 self.stdout.write(f"已吊销：{key}")
             else:
                 for key in ApiKey.objects.select_related("place").order_by("name"):
@@ -47,7 +48,7 @@ class Command(BaseCommand):
             place = Place.objects.filter(pk=place_id).first()
             if place is None:
                 raise CommandError(f"地点ID {place_id} 不存在")
-        key, raw = services.apikey_create(by=None, name=name, rate_per_minute=rate, place=place)
+        key, raw = services.apikey_create(by=SYSTEM, name=name, rate_per_minute=rate, place=place)
         self.stdout.write(f"已创建：{key.name}，每分钟{key.rate_per_minute}次，范围：{place or '不限'}")
         self.stdout.write("请立即保存下面的密钥，它不会再次显示：")
         self.stdout.write(raw)

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from gridgov.cases import services
 from gridgov.cases.tasks import close_after_days
+from gridgov.core import calendar
 
 
 class Command(BaseCommand):
@@ -23,10 +24,16 @@ class Command(BaseCommand):
             close_unrated_task.enqueue(close_days)
             self.stdout.write("已加入后台任务队列")
             return
+        missing = calendar.warn_if_missing()
         result = services.sla_sweep()
         closed = services.cases_close_unrated(days=close_days or close_after_days())
-        pruned = services.apikey_prune()
+        pruned = services.apikey_prune() + services.tracking_guard_prune()
         self.stdout.write(
             f"超时上报 {result.escalated} 件，最高层级督办 {result.flagged} 件，自动关闭 {closed} 件"
             f"（清理限流计数 {pruned} 条）"
         )
+        for year in missing:
+            self.stderr.write(
+                f"尚未录入{year}年的法定节假日安排，按工作日计算的时限将只按周一至周五计算"
+                f"（在 /cases/config/?tab=holidays 录入，或 gridgov calendar import --year {year}）"
+            )

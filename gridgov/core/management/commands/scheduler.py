@@ -90,6 +90,12 @@ JOBS: tuple[Job, ...] = (
         "流动人口居住期限到期提醒",
         daily_at=dt.time(8, 0),
     ),
+    Job(
+        "expire_uploads",
+        "gridgov.transfer.tasks.expire_uploads",
+        "删除超时未确认的导入文件（含身份证号，保留 GRIDGOV_IMPORT_KEEP_HOURS 小时）",
+        every=dt.timedelta(hours=1),
+    ),
 )
 
 
@@ -105,7 +111,7 @@ class Command(BaseCommand):
     help = (
         "定期任务调度器（可替代 cron）：按固定周期把定期任务放进任务队列，由 gridgov worker 执行——"
         "事件超时扫描每5分钟、外发通知重试每分钟、未评价事件自动关闭每天02:30、"
-        "流动人口到期提醒每天08:00（北京时间）。--once 把每个任务各排队一次后退出（供 cron 和测试使用）。"
+        "流动人口到期提醒每天08:00（北京时间）、超时未确认的导入文件每小时删除。--once 把每个任务各排队一次后退出（供 cron 和测试使用）。"
         "这些任务都是幂等的，同时运行多个调度器不会造成重复处理；收到 SIGTERM 或 Ctrl+C 后干净退出。"
     )
 

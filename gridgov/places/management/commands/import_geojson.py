@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from gridgov.accounts.scope import SYSTEM
 from gridgov.core.errors import error_items
 from gridgov.places.models import Place
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--root", type=int, required=True, help="要素所在的上级地点ID")
 
     def handle(self, *args, file: str, root: int, **options) -> None:
-        from gridgov.transfer.services import geojson_import
+        from gridgov.places.geojson import geojson_import
 
         path = Path(file)
         if not path.is_file():
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         if place is None:
             raise CommandError(f"地点ID {root} 不存在")
         try:
-            report = geojson_import(by=None, root=place, raw=path.read_bytes(), source_name=path.name)
+            report = geojson_import(by=SYSTEM, root=place, raw=path.read_bytes(), source_name=path.name)
         except ValidationError as exc:
             raise CommandError("；".join(item["message"] for item in error_items(exc))) from None
         for matched, what in report.matched:

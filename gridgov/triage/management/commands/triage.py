@@ -7,19 +7,24 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from gridgov.triage import engine
+from gridgov.accounts.scope import SYSTEM
+from gridgov.triage import concepts, engine, learning
 from gridgov.triage.categories import CATEGORY_NAMES, URGENCY_NAMES
 from gridgov.triage.evaluation import (
     CURRENT_MODEL,
     Evaluation,
-    evaluate,
+    comparison_lines,
+    cross_validate,
+    labelled_rows,
     model_label,
     read_lines,
     report_lines,
+    score,
     suggestion_json,
 )
 
-EVAL_SET = Path(__file__).resolve().parents[2] / "data" / "eval_reports.jsonl"
+# The built-in evaluation data (see gridgov/triage/data/README.md).
+BUILTIN = object()
 
 
 class Command(BaseCommand):
@@ -31,9 +36,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--evaluate",
             action="store_true",
-            help="评测：文件每行还要有 category 和 urgency 标注；不给 --file 时使用自带评测集",
+            help="评测：文件每行还要有 category 和 urgency 标注；不给 --file 时用自带评测集："
+            "留出集（从未用于调整）和开发数据的交叉验证，并列出仅规则的结果",
         )
-        parser.add_argument("--split", help="评测时只用 split 字段等于该值的行（如 dev、holdout）")
+        parser.add_argument(
+            "--split", help="评测时只用 split 字段等于该值的行；自带评测集可用 dev（开发数据）或 holdout（留出集）"
+        )
+        parser.add_argument("--folds", type=int, default=learning.FOLDS, help="交叉验证的折数（默认 5）")
         parser.add_argument("--json", action="store_true", help="以 JSON 输出（单条文本或评测结果）")
         parser.add_argument("--mistakes", action="store_true", help="评测时列出判错的样本")
         parser.add_argument("--rules-only", action="store_true", help="评测时只用规则，不用学习模型（对照）")
@@ -52,9 +61,7 @@ class Command(BaseCommand):
         elif options["evaluate"]:
             if text:
                 raise CommandError("评测时请用 --file 指定标注文件，不要同时给文本")
-            self._evaluate(
-                Path(path) if path and path != "-" else (None if path == "-" else EVAL_SET), options
-            )
+            self._evaluate(Path(path) if path and path != "-" else (None if path == "-" else BUILTIN), options)
         elif path:
             if text:
                 raise CommandError("请只给一条文本或 --file 其中之一")
@@ -83,6 +90,9 @@ class Command(BaseCommand):
         self.stdout.write(f"分类：{suggestion.category} {CATEGORY_NAMES[suggestion.category]}")
         self.stdout.write(f"紧急程度：{suggestion.urgency} {URGENCY_NAMES[suggestion.urgency]}")
         self.stdout.write(f"置信度：{suggestion.confidence:.2f}")
+        if suggestion.subcategory:
+            name = concepts.SUBCATEGORY_NAMES.get(suggestion.subcategory, "")
+            self.stdout.write(f"子分类：{suggestion.subcategory} {name}")
         self.stdout.write(f"依据：{engine.SOURCE_NAMES[decision.source]}")
         self.stdout.write(
             f"命中：{'、'.join(suggestion.matched) if suggestion.matched else '（无，归入其他）'}"
@@ -103,35 +113,86 @@ class Command(BaseCommand):
             if stream is not sys.stdin:
                 stream.close()
 
-    def _evaluate(self, path: Path | None, options: dict[str, Any]) -> None:
+    def _evaluate(self, path: Path | object | None, options: dict[str, Any]) -> None:
         engine.warm_up()
-        stream = self._open(path)
-        try:
-            result = evaluate(
-                stream, split=options["split"], model=None if options["rules_only"] else CURRENT_MODEL
-            )
-        finally:
-            if stream is not sys.stdin:
-                stream.close()
-        if result.total == 0:
+        if path is BUILTIN and not options["split"] and not options["rules_only"]:
+            self._evaluate_builtin(options)
+            return
+        errors: list[str] = []
+        if path is BUILTIN:
+            rows = learning.eval_rows(options["split"])
+        else:
+            stream = self._open(path)  # type: ignore[arg-type]
+            try:
+                rows = labelled_rows(stream, split=options["split"], errors=errors)
+            finally:
+                if stream is not sys.stdin:
+                    stream.close()
+        if not rows:
+            if errors:
+                for error in errors:
+                    self.stderr.write(error)
             raise CommandError("文件中没有可评测的标注样本（每行需要 text、category、urgency）")
+        result = score(rows, model=None if options["rules_only"] else CURRENT_MODEL)
+        result.errors = errors
+        rules_only = score(rows, model=None) if not options["rules_only"] else result
         if options["json"]:
             data = result.as_dict()
+            if not options["rules_only"]:
+                data["rules_only"] = rules_only.as_dict()
             if options["mistakes"]:
                 data["mistakes"] = result.mistakes
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             return
         for out in report_lines(result):
             self.stdout.write(out)
+        if not options["rules_only"]:
+            for out in comparison_lines("规则+模型与仅规则对照", result, rules_only):
+                self.stdout.write(out)
         if options["mistakes"]:
             self.stdout.write("判错的样本：")
             for mistake in result.mistakes:
                 self.stdout.write(json.dumps(mistake, ensure_ascii=False))
 
+    def _evaluate_builtin(self, options: dict[str, Any]) -> None:
+        """The held-out file with the model in use, and k-fold cross-validation on the development
+        data (a model trained per fold), each beside the rules alone."""
+        holdout, dev = learning.eval_rows("holdout"), learning.eval_rows("dev")
+        holdout_combined = score(holdout, model=CURRENT_MODEL)
+        holdout_rules = score(holdout, model=None)
+        folds = max(2, options["folds"])
+        cross = cross_validate(dev, folds=folds)
+        dev_rules = score(dev, model=None)
+        if options["json"]:
+            data = {
+                "holdout": {"combined": holdout_combined.as_dict(), "rules_only": holdout_rules.as_dict()},
+                "cross_validated": {
+                    "folds": folds,
+                    "combined": cross.as_dict(),
+                    "rules_only": dev_rules.as_dict(),
+                },
+            }
+            if options["mistakes"]:
+                data["holdout"]["mistakes"] = holdout_combined.mistakes
+            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        title = f"留出集 {learning.HOLDOUT_FILE.name}：写好后先分出，从未用于调整规则、阈值或模型"
+        for out in comparison_lines(title, holdout_combined, holdout_rules):
+            self.stdout.write(out)
+        self.stdout.write("")
+        names = "、".join(path.name for path in learning.DEV_FILES)
+        title = f"开发数据 {names}：{folds} 折交叉验证"
+        for out in comparison_lines(title, cross, dev_rules):
+            self.stdout.write(out)
+        if options["mistakes"]:
+            self.stdout.write("留出集判错的样本：")
+            for mistake in holdout_combined.mistakes:
+                self.stdout.write(json.dumps(mistake, ensure_ascii=False))
+
     def _train(self, *, as_json: bool) -> None:
         from gridgov.triage.services import train_model
 
-        report = train_model(by=None)
+        report = train_model(by=SYSTEM)
         row, data = report.model, report.data
         if as_json:
             self.stdout.write(
@@ -154,9 +215,12 @@ class Command(BaseCommand):
             return
         out = self.stdout.write
         out(
-            f"训练样本：评测集 dev 半 {data.dev} 条，分类确认记录 {data.corrections} 条，规则短语 {data.rules} 条"
+            f"训练样本：评测集开发数据 {data.dev} 条，分类确认记录 {data.corrections} 条"
+            f"（其中仅一人确认、按半条计 {data.lone} 条），规则短语 {data.rules} 条"
         )
         skipped = []
+        if data.awaiting_agreement:
+            skipped.append(f"与规则或评测集标注相反、等待第二人确认 {data.awaiting_agreement} 条")
         if data.superseded:
             skipped.append(f"同一原文被再次确认、以最后一次为准 {data.superseded} 条")
         if data.skipped_holdout:
@@ -166,7 +230,7 @@ class Command(BaseCommand):
         if skipped:
             out(f"未用的确认记录：{'；'.join(skipped)}")
         before, after, rules = report.holdout_before, report.holdout_after, report.holdout_rules
-        out(f"留出集评测（{after.total} 条，训练时从未见过）：")
+        out(f"留出集评测（{after.total} 条，训练和选参数时从未使用）：")
         out(f"  训练前使用：{model_label(before.model_version)}")
         out(
             f"  分类准确率：仅规则 {rules.category_accuracy:.1%}；训练前 {before.category_accuracy:.1%}"
@@ -187,14 +251,22 @@ class Command(BaseCommand):
             if total
         ]
         out(f"  训练后分类依据：{'；'.join(sources)}")
+        out(
+            f"  紧急召回率：仅规则 {rules.urgent_recall:.1%} → 训练后 {after.urgent_recall:.1%}；"
+            f"误判紧急率 {rules.false_urgent_rate:.1%} → {after.false_urgent_rate:.1%}"
+        )
         threshold = row.parameters.get("urgency_threshold")
         if threshold is not None:
             out(
-                f"模型补充紧急判断：启用（模型认为紧急的概率 ≥ {threshold:g} 且规则未判紧急时）；"
-                f"不启用时紧急程度准确率 {report.urgency_without_model.urgency_accuracy:.1%}"
+                f"模型补充紧急判断：启用（规则和概念组未判紧急、模型认为紧急的概率 ≥ {threshold:g} 时，"
+                f"由交叉验证选定）；不启用时留出集紧急召回率 {report.urgency_without_model.urgent_recall:.1%}"
             )
         else:
-            out("模型补充紧急判断：未启用（在留出集上不能提高紧急程度准确率，紧急程度仍只由规则判断）")
+            out("模型补充紧急判断：未启用（交叉验证中不划算，紧急程度由概念组和规则判断）")
+        out(
+            f"综合权重（交叉验证选定）：模型温度 {row.parameters.get('category', {}).get('temperature')}，"
+            f"每个规则分 {row.parameters.get('rule_weight')}，每个概念分 {row.parameters.get('concept_weight')}"
+        )
         if report.stored:
             out(f"已保存 分类模型 v{row.version}，训练耗时 {report.seconds:.1f} 秒；各进程将在下次检查时换用")
         else:

@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.core.errors import NotFound
+from gridgov.places.geojson import geojson_import
 from gridgov.places.models import Place
-from gridgov.transfer.services import geojson_import
 
 SQUARE = [[[112.98, 28.2], [112.99, 28.2], [112.99, 28.21], [112.98, 28.21], [112.98, 28.2]]]
 
@@ -100,31 +100,55 @@ def test_command(world, tmp_path, capsys):
         call_command("import_geojson", str(tmp_path / "none.json"), "--root", str(world.community.pk))
 
 
-def test_upload_page(world):
+def _client(user) -> Client:
     client = Client()
-    client.force_login(world.carol)
+    client.force_login(user)
+    return client
+
+
+def test_upload_page(world):
+    client = _client(world.carol)
+    assert client.get(reverse("places:geojson")).status_code == 200
     upload = SimpleUploadedFile("jt.geojson", sample(world))
-    response = client.post(reverse("transfer:geojson"), {"root": world.community.pk, "file": upload})
+    response = client.post(reverse("places:geojson"), {"root": world.community.pk, "file": upload})
     page = response.content.decode()
     assert (
         response.status_code == 200 and "已对应3个，未对应1个，几何无效3个" in page and "不存在的苑" in page
     )
     bad = client.post(
-        reverse("transfer:geojson"),
+        reverse("places:geojson"),
         {"root": world.community.pk, "file": SimpleUploadedFile("x.json", b"[1,2")},
     )
     assert bad.status_code == 400 and "不是有效的GeoJSON文件" in bad.content.decode()
-    frank = Client()
-    frank.force_login(world.frank)  # 网格长: no places.manage
-    assert (
-        frank.post(
-            reverse("transfer:geojson"), {"root": world.grid1.pk, "file": SimpleUploadedFile("x.json", b"{}")}
-        ).status_code
-        == 403
-    )
-    assert (
-        frank.post(
-            reverse("transfer:geojson"), {"root": world.grid2.pk, "file": SimpleUploadedFile("x.json", b"{}")}
-        ).status_code
-        == 404
-    )
+    missing = client.post(reverse("places:geojson"), {"root": world.community.pk})
+    assert missing.status_code == 400 and "请选择GeoJSON文件" in missing.content.decode()
+
+
+def test_upload_page_permissions(world):
+    from gridgov.accounts.models import Role
+    from gridgov.accounts.scope import SYSTEM
+    from gridgov.accounts.services import role_grant, user_create
+
+    # 网格长: no places.manage, so not even the page.
+    frank = _client(world.frank)
+    assert frank.get(reverse("places:geojson")).status_code == 403
+    empty = SimpleUploadedFile("x.json", b"{}")
+    assert frank.post(reverse("places:geojson"), {"root": world.grid1.pk, "file": empty}).status_code == 403
+    # Places manager of grid 1 only: grid 2 is out of sight.
+    gina = user_create(by=SYSTEM, username="gina", password=world.password, validate=False)
+    role_grant(by=SYSTEM, user=gina, role=Role.objects.get(code="community_secretary"), place=world.grid1)
+    outside = {"root": world.grid2.pk, "file": SimpleUploadedFile("x.json", b"{}")}
+    assert _client(gina).post(reverse("places:geojson"), outside).status_code == 404
+
+
+def test_old_transfer_address_still_works(world):
+    """/transfer/geojson/ is where users and scripts knew it: a 308 keeps the POST a POST."""
+    client = _client(world.carol)
+    assert reverse("transfer:geojson") == "/transfer/geojson/"
+    moved = client.get("/transfer/geojson/")
+    assert moved.status_code == 308 and moved["Location"] == reverse("places:geojson")
+    upload = SimpleUploadedFile("jt.geojson", sample(world))
+    posted = client.post("/transfer/geojson/", {"root": world.community.pk, "file": upload})
+    assert posted.status_code == 308 and posted["Location"] == reverse("places:geojson")
+    index = client.get(reverse("transfer:index")).content.decode()
+    assert reverse("places:geojson") in index
