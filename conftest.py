@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from typing import TYPE_CHECKING
 
 import pytest
 
 from gridgov.accounts.scope import SYSTEM
+
+if TYPE_CHECKING:
+    from gridgov.accounts.models import User
+    from gridgov.people.models import Resident
+    from gridgov.places.models import Household, Place
 
 os.environ.setdefault("GRIDGOV_FIELD_KEY", "dGVzdC1maWVsZC1rZXktMzItYnl0ZXMtbG9uZy4uLi4=")
 
@@ -37,6 +43,27 @@ def _calendar_cache_follows_rollback():
 
 class World:
     """The shared test community. Attributes are created by the `world` fixture."""
+
+    street: Place
+    community: Place
+    grid1: Place
+    grid2: Place
+    estate1: Place
+    estate2: Place
+    building1: Place
+    building2: Place
+    household1: Household
+    household2: Household
+    zhang: Resident
+    li: Resident
+    password: str
+    alice: User
+    bob: User
+    carol: User
+    dave: User
+    frank: User
+    erin: User
+    admin: User
 
 
 @pytest.fixture

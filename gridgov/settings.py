@@ -181,6 +181,10 @@ GRIDGOV_IMPORT_KEEP_HOURS = float(os.environ.get("GRIDGOV_IMPORT_KEEP_HOURS", "2
 GRIDGOV_REPORT_HOTLINE = os.environ.get("GRIDGOV_REPORT_HOTLINE", "12345")
 GRIDGOV_REPORT_PHONE_PER_HOUR = int(os.environ.get("GRIDGOV_REPORT_PHONE_PER_HOUR", "5"))
 GRIDGOV_REPORT_IP_PER_HOUR = int(os.environ.get("GRIDGOV_REPORT_IP_PER_HOUR", "20"))
+# The report page asks, as the resident types, whether the text reads like an emergency.
+GRIDGOV_REPORT_CHECK_PER_MINUTE = int(os.environ.get("GRIDGOV_REPORT_CHECK_PER_MINUTE", "30"))
+# How often an open workbench asks for new urgent cases (the red banner and its sound).
+GRIDGOV_URGENT_POLL_SECONDS = float(os.environ.get("GRIDGOV_URGENT_POLL_SECONDS", "15"))
 # Tracking code + last four digits (pages and API alike): failures within WINDOW minutes that
 # lock a code (MAX) or a client address (IP_MAX, 0 = no per-address limit, e.g. behind a proxy
 # that hides client addresses) for LOCK minutes, each further lock of the same key twice as long.

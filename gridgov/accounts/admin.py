@@ -25,7 +25,6 @@ _AUDITED_USER_FIELDS = (
     "is_active",
     "is_staff",
     "is_superuser",
-    "locked_until",
 )
 
 
@@ -52,12 +51,12 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "display_name", "email")
     ordering = ("username",)
     raw_id_fields = ("resident", "organisation")
-    readonly_fields = ("phone_masked", "last_login", "date_joined", "failed_logins")
+    readonly_fields = ("phone_masked", "last_login", "date_joined")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("个人信息", {"fields": ("display_name", "email", "phone_masked", "resident", "organisation")}),
         ("权限", {"fields": ("is_active", "is_staff", "is_superuser")}),
-        ("登录", {"fields": ("last_login", "date_joined", "failed_logins", "locked_until")}),
+        ("登录", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "display_name", "password1", "password2")}),

@@ -149,3 +149,18 @@ def login_succeeded(*, login: str, user: User, ip: str | None) -> None:
 def blocked_minutes(kind: str) -> int:
     """How long a block of this kind lasts, for the message."""
     return int(_policy(kind)[1].total_seconds() // 60)
+
+
+KEEP_IDLE = dt.timedelta(days=7)
+
+
+def login_guard_prune(*, now: dt.datetime | None = None) -> int:
+    """Drop counters idle for a week (no failure and no block in that time); a live block stays."""
+    now = now or clock.now()
+    before = now - KEEP_IDLE
+    deleted, _ = (
+        LoginGuard.objects.filter(window_start__lt=before)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=before))
+        .delete()
+    )
+    return deleted

@@ -28,8 +28,6 @@ class User(AbstractUser):
         on_delete=models.SET_NULL,
         related_name="staff",
     )
-    failed_logins = models.PositiveSmallIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "用户"

@@ -509,6 +509,31 @@ class RuleUpdateForm(SafeForm):
         self.model_choice_field("organisation").queryset = organisations
 
 
+class DutyForm(SafeForm):
+    """值班电话/值班人员 of one place: set again for the same place replaces what was there."""
+
+    place = _model("地点", None, empty="——请选择社区、网格或街道——")
+    phone = _text(
+        "值班电话（手机）", 20, placeholder="接收紧急事件短信；修改时留空则不变", inputmode="tel", autocomplete="off"
+    )
+    users: forms.ModelMultipleChoiceField[User] = forms.ModelMultipleChoiceField(
+        label="值班人员",
+        queryset=None,
+        required=False,
+        help_text="收到站内紧急提醒和短信（须能查看该地点的全部事件）",
+        error_messages={"invalid_choice": "值班人员不存在或不在您的范围内", "invalid_pk_value": "值班人员无效"},
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+    )
+    note = _text("说明", 100, placeholder="如：社区24小时值班手机")
+    is_active = forms.BooleanField(label="启用", required=False, initial=True)
+
+    def __init__(self, *args: Any, places: Any, users: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.model_choice_field("place").queryset = places
+        set_label_from_instance(self.model_choice_field("place"), _indented)
+        self.model_choice_field("users").queryset = users
+
+
 class ApiKeyCreateForm(SafeForm):
     name = _text("名称", 60, required=True, placeholder="如：12345热线、1号路口摄像头")
     rate_per_minute = _int("每分钟限额", maximum=100000)

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case as Switch
+from django.db.models import Q, Value, When
 
 from gridgov.core.masking import mask_phone
 
@@ -278,6 +279,19 @@ class Case(models.Model):
     suggested_urgency = models.CharField("建议紧急度", max_length=8, blank=True)
     suggested_confidence = models.FloatField("建议置信度", null=True, blank=True)
     suggested_matched = models.CharField("命中关键词", max_length=200, blank=True)
+    # A subcategory code the triage engine named (lift …); applied at intake when it exists.
+    suggested_subcategory = models.CharField("建议子分类", max_length=40, blank=True)
+    # Open urgent cases lead every queue and list (issue 8). Computed by the database from
+    # priority and state, so no transition can forget it and an index can serve the order.
+    urgent_open = models.GeneratedField(
+        expression=Switch(
+            When(Q(priority=Priority.URGENT, state__in=OPEN_STATES), then=Value(True)),
+            default=Value(False),
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+        verbose_name="紧急未结",
+    )
 
     source = models.CharField(max_length=40, blank=True)
     client_key = models.CharField(max_length=64, blank=True)
@@ -314,6 +328,8 @@ class Case(models.Model):
             models.Index(fields=["reporter_user", "created_at"], name="case_reporter_user"),
             models.Index(fields=["reporter_resident", "created_at"], name="case_reporter_resident"),
             models.Index(fields=["category", "place_path", "created_at"], name="case_category_place"),
+            # The "all cases" list, urgent open ones first, newest first (read backwards).
+            models.Index(fields=["urgent_open", "created_at", "id"], name="case_urgent_created"),
         ]
 
     def __str__(self) -> str:
@@ -346,6 +362,39 @@ class Case(models.Model):
         if self.state in (State.ACCEPTED, State.IN_PROGRESS):
             return bool(self.due_resolve_at and self.due_resolve_at < now)
         return False
+
+
+class DutyContact(models.Model):
+    """值班电话/值班人员 of a place (a community, a street): told at once, by SMS and in-app, of
+    every urgent case reported anywhere below it, on top of the staff responsible for the case."""
+
+    place = models.OneToOneField(
+        "places.Place", verbose_name="地点", on_delete=models.CASCADE, related_name="case_duty"
+    )
+    # A mobile number (it receives SMS), encrypted like every phone; shown masked.
+    phone_enc = models.TextField(blank=True)
+    phone_last4 = models.CharField(max_length=4, blank=True)
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name="值班人员", blank=True, related_name="case_duties"
+    )
+    note = models.CharField("说明", max_length=100, blank=True)
+    is_active = models.BooleanField("启用", default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "值班联系"
+        verbose_name_plural = "值班联系"
+        ordering = ["place__path"]
+
+    def __str__(self) -> str:
+        return f"{self.place}值班"
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone_last4)
 
 
 class EventKind(models.TextChoices):

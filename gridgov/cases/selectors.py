@@ -30,6 +30,7 @@ from gridgov.cases.models import (
     CaseEvent,
     Category,
     Channel,
+    DutyContact,
     EventKind,
     Level,
     RoutingRule,
@@ -87,10 +88,15 @@ def case_for(user: User, case_id: int | str, *, for_write: bool = False) -> Case
     return case
 
 
+# Every queue and list starts with its open urgent cases (a stored column: no transition can
+# forget it, and `case_urgent_created` serves the all-cases order).
+URGENT_FIRST = "-urgent_open"
+
+
 def _due_order(qs: QuerySet[Case]) -> QuerySet[Case]:
     return qs.annotate(
         due_at=Switch(When(state=State.NEW, then=F("due_accept_at")), default=F("due_resolve_at"))
-    ).order_by("-supervised", F("due_at").asc(nulls_last=True), "pk")
+    ).order_by(URGENT_FIRST, "-supervised", F("due_at").asc(nulls_last=True), "pk")
 
 
 def handle_levels(user: User) -> list[tuple[str, str]]:
@@ -140,6 +146,7 @@ def dispatch_queue(user: User) -> QuerySet[Case]:
         Case.objects.filter(scope, state=State.NEW)
         .select_related(*_RELATED)
         .order_by(
+            URGENT_FIRST,
             "-needs_dispatch",
             "category_confirmed",
             "-supervised",
@@ -231,7 +238,7 @@ def cases_for(
     q = (q or "").strip()
     if q:
         qs = qs.filter(Q(tracking_code=q.upper()) | Q(text__contains=q) | Q(address_detail__contains=q))
-    return qs.select_related(*_RELATED).order_by("-created_at", "-pk")
+    return qs.select_related(*_RELATED).order_by(URGENT_FIRST, "-created_at", "-pk")
 
 
 def my_reports(user: User) -> QuerySet[Case]:
@@ -239,7 +246,9 @@ def my_reports(user: User) -> QuerySet[Case]:
     if not _authenticated(user):
         return Case.objects.none()
     return (
-        Case.objects.filter(policy.reporter_q(user)).select_related(*_RELATED).order_by("-created_at", "-pk")
+        Case.objects.filter(policy.reporter_q(user))
+        .select_related(*_RELATED)
+        .order_by(URGENT_FIRST, "-created_at", "-pk")
     )
 
 
@@ -627,6 +636,61 @@ def apikey_for(user: User, key_id: int) -> ApiKey:
     return key
 
 
+def duty_contacts_for(user: User) -> QuerySet[DutyContact]:
+    """Duty contacts (值班电话/值班人员) at places where the user configures cases."""
+    qs = DutyContact.objects.select_related("place").prefetch_related("users").order_by("place__path")
+    if is_unrestricted(user):
+        return qs
+    return qs.filter(subtree_q(paths_with(user, caps.CASES_CONFIGURE), "place__path"))
+
+
+def duty_candidates(user: User) -> QuerySet[Any]:
+    """Staff a configurer may put on duty: active accounts holding a role with `cases.view`
+    at a place inside the configurer's scope (the service checks the chosen place itself)."""
+    from gridgov.accounts.models import Role, RoleAssignment
+    from gridgov.accounts.models import User as UserModel
+
+    # Roles are a handful of rows; JSON containment is not portable to SQLite.
+    role_ids = [
+        pk for pk, held in Role.objects.values_list("pk", "capabilities") if caps.CASES_VIEW in (held or ())
+    ]
+    assignments = RoleAssignment.objects.filter(role_id__in=role_ids)
+    if not is_unrestricted(user):
+        assignments = assignments.filter(subtree_q(paths_with(user, caps.CASES_CONFIGURE), "place__path"))
+    return UserModel.objects.filter(is_active=True, pk__in=assignments.values("user_id")).order_by("username")
+
+
+def duty_contact_for(user: User, duty_id: int) -> DutyContact:
+    duty = duty_contacts_for(user).filter(pk=duty_id).first()
+    if duty is None:
+        raise NotFound()
+    return duty
+
+
+# --- the workbench alarm ----------------------------------------------------------------------
+
+# A notification is written inside its case's transaction and may commit a moment after a poll
+# that started later: each poll looks back this much further, and the page skips ids it has shown.
+ALARM_OVERLAP = dt.timedelta(minutes=2)
+ALARM_LOOKBACK = dt.timedelta(hours=24)
+ALARM_LIMIT = 5
+
+
+def urgent_alarms(user: User, since: dt.datetime, *, now: dt.datetime | None = None) -> list[Any]:
+    """The user's own unread urgent-case notifications from `since` on, newest first: what the
+    open workbench sounds its alarm for. Only ever the user's own, so nothing out of scope."""
+    from gridgov.cases.emergency import URGENT_KIND
+    from gridgov.notifications.selectors import notifications_for
+
+    now = now or clock.now()
+    since = max(since - ALARM_OVERLAP, now - ALARM_LOOKBACK)
+    return list(
+        notifications_for(user, unread_only=True)
+        .filter(kind=URGENT_KIND, created_at__gte=since)
+        .order_by("-created_at", "-id")[:ALARM_LIMIT]
+    )
+
+
 def dispatch_targets(user: User, case: Case) -> dict[str, Any]:
     """What a dispatch form offers: the levels the user may send the case to (with their owner
     places), the people responsible there, and the organisations that can take it."""
@@ -681,6 +745,9 @@ __all__ = [
     "categories",
     "dispatch_queue",
     "dispatch_targets",
+    "duty_candidates",
+    "duty_contact_for",
+    "duty_contacts_for",
     "my_queue",
     "my_reports",
     "overdue",
@@ -697,6 +764,7 @@ __all__ = [
     "subcategories",
     "text_similarity",
     "top_categories",
+    "urgent_alarms",
 ]
 
 

@@ -7,6 +7,7 @@ from gridgov.cases import views
 app_name = "cases"
 urlpatterns = [
     path("", views.workbench, name="workbench"),
+    path("urgent/", views.urgent_poll, name="urgent_poll"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/act/<slug:action>/", views.act, name="act"),
     path("photo/<int:pk>/", views.attachment, name="attachment"),
@@ -29,6 +30,8 @@ urlpatterns = [
     path("config/rules/<int:pk>/delete/", views.config_rule_delete, name="config_rule_delete"),
     path("config/keys/", views.config_key_create, name="config_key_create"),
     path("config/keys/<int:pk>/revoke/", views.config_key_revoke, name="config_key_revoke"),
+    path("config/duty/", views.config_duty_set, name="config_duty_set"),
+    path("config/duty/<int:pk>/delete/", views.config_duty_delete, name="config_duty_delete"),
     path("config/holidays/", views.config_holidays, name="config_holidays"),
     path("config/workdays/", views.config_workday, name="config_workday"),
     path("config/calendar/<int:pk>/delete/", views.config_calendar_delete, name="config_calendar_delete"),

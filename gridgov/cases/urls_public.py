@@ -9,6 +9,7 @@ from gridgov.cases import views_public as views
 app_name = "report"
 urlpatterns = [
     path("new/", views.report_new, name="new"),
+    path("new/check", views.report_check, name="check"),
     path("p/<str:token>/", views.report_from_poster, name="poster_report"),
     path("done/<str:code>/", views.report_done, name="done"),
     path("t/", views.lookup, name="lookup"),

@@ -22,20 +22,21 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.pages import page_access
 from gridgov.accounts.scope import below_q, is_below, within
-from gridgov.cases import selectors
+from gridgov.cases import emergency, selectors
 from gridgov.cases.forms_public import LookupForm, RateForm, ReportForm, new_client_key
-from gridgov.cases.models import Case, Channel, State
+from gridgov.cases.models import Case, Channel, Priority, State
 from gridgov.cases.photos import MAX_PHOTOS, max_bytes
 from gridgov.cases.services import (
     TEXT_MAX,
@@ -105,12 +106,12 @@ def _not_found(request: HttpRequest, message: str = NOT_FOUND_TEXT, *, status: i
     return render(request, "cases/public/not_found.html", {"message": message}, status=status)
 
 
-def _refused_when_locked(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _refused_when_locked(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """A page behind a tracking code answers 429 while the code (or this address) is locked,
     even to a browser that proved the digits before the lock."""
 
     @wraps(view)
-    def run(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def run(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except TrackingLocked:
@@ -337,6 +338,7 @@ def _report(request: HttpRequest, *, fixed_place: Place | None = None, token: st
         "max_photos": MAX_PHOTOS,
         "max_mb": max_bytes() // (1024 * 1024),
         "login_url": f"{reverse('accounts:login')}?next={request.get_full_path()}",
+        "emergency_calls": emergency.calls(),
     }
     if request.headers.get("HX-Request") and request.method == "GET":
         return render(request, "cases/public/_place_field.html", context)
@@ -347,6 +349,40 @@ def _report(request: HttpRequest, *, fixed_place: Place | None = None, token: st
 @require_http_methods(["GET", "POST"])
 def report_new(request: HttpRequest) -> HttpResponse:
     return _report(request)
+
+
+def _check_bucket(request: HttpRequest) -> str:
+    return f"gg:report-check:ip:{_client_ip(request)}:{timezone.now():%Y%m%d%H%M}"
+
+
+@never_cache
+@require_POST
+def report_check(request: HttpRequest) -> HttpResponse:
+    """As the resident types: does the text read like an emergency, and which of 110 / 119 / 120
+    to offer first. Advice only: it never blocks or changes the report itself."""
+    from gridgov.core.text import text_problem
+
+    key = _check_bucket(request)
+    if not cache.add(key, 1, timeout=60):
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=60)
+            count = 1
+        limit = settings.GRIDGOV_REPORT_CHECK_PER_MINUTE
+        if count > limit:
+            response = JsonResponse({"error": f"请求过于频繁：每分钟最多{limit}次，请稍后再试"}, status=429)
+            response["Retry-After"] = "60"
+            return response
+    text = request.POST.get("text")
+    if text is None:
+        return JsonResponse({"error": "text：请提交反映内容"}, status=400)
+    if len(text) > TEXT_MAX:
+        return JsonResponse({"error": f"text：反映内容不能超过{TEXT_MAX}个字，当前{len(text)}个字"}, status=400)
+    problem = text_problem(text, "反映内容", multiline=True)
+    if problem:
+        return JsonResponse({"error": f"text：{problem}"}, status=400)
+    return JsonResponse(emergency.advice_for(text).as_json())
 
 
 def _poster_signature(value: str) -> str:
@@ -384,6 +420,8 @@ def report_done(request: HttpRequest, code: str) -> HttpResponse:
     case = _tracked_case(request, code)
     if case is None:
         return redirect("report:lookup")
+    urgent = case.priority == Priority.URGENT and case.is_open
+    kind = emergency.emergency_kind(case.suggested_matched.split("、")) if urgent else None
     return render(
         request,
         "cases/public/done.html",
@@ -391,6 +429,10 @@ def report_done(request: HttpRequest, code: str) -> HttpResponse:
             "case": case,
             "place_name": place_full_name(case.place, below=PlaceKind.ESTATE),
             "anonymous": _user(request) is None or not case.reporter_user_id,
+            "urgent": urgent,
+            "emergency_calls": emergency.calls(
+                emergency.FIRST_NUMBERS.get(kind or "", emergency.EMERGENCY_NUMBERS)
+            ),
         },
     )
 

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -306,7 +307,7 @@ def age_on(birth: dt.date, today: dt.date) -> int:
 
 
 def _bulk(model: type[models.Model], rows: list[Any]) -> list[Any]:
-    return model.objects.bulk_create(rows, batch_size=BATCH)
+    return model._default_manager.bulk_create(rows, batch_size=BATCH)
 
 
 def _next_id(model: type[models.Model]) -> int:
@@ -354,7 +355,9 @@ def fast_insert(model: type[models.Model], columns: list[str], rows: list[tuple[
         elif isinstance(f, models.DateField):
             converters.append(ops.adapt_datefield_value)
         elif isinstance(f, models.DecimalField):
-            converters.append(lambda v, f=f: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places))
+            converters.append(
+                partial(ops.adapt_decimalfield_value, max_digits=f.max_digits, decimal_places=f.decimal_places)
+            )
         else:
             converters.append(None)
     stamp = ops.adapt_datetimefield_value(now)
@@ -362,7 +365,7 @@ def fast_insert(model: type[models.Model], columns: list[str], rows: list[tuple[
     ids = range(start, start + len(rows))
     prepared = []
     for pk, row in zip(ids, rows, strict=True):
-        values = [pk]
+        values: list[Any] = [pk]
         for value, convert in zip(row, converters, strict=True):
             values.append(convert(value) if convert is not None and value is not None else value)
         values.extend([stamp] * len(stamps))
@@ -535,19 +538,19 @@ class _Builder:
             ],
         )
         estate_rows = []
-        for grid_index, (grid, (_, estates, _, _)) in enumerate(zip(grids, GRIDS, strict=True)):
-            for row, estate in enumerate(estates):
+        for grid_index, (grid, (_, estate_names, _, _)) in enumerate(zip(grids, GRIDS, strict=True)):
+            for row, estate_name in enumerate(estate_names):
                 estate_rows.append(
                     Place(
                         kind=PlaceKind.ESTATE,
-                        name=estate,
+                        name=estate_name,
                         parent=grid,
                         path=child_path(grid.path, row + 1),
                         depth=grid.depth + 1,
                         boundary=self.box(grid_index, row, 1, 1),
                     )
                 )
-        estates = _bulk(Place, estate_rows)
+        estates: list[Place] = _bulk(Place, estate_rows)
         estate_grid = {
             estate.name: index
             for index, (_, names, _, _) in enumerate(GRIDS)
@@ -1002,6 +1005,8 @@ class _Builder:
             home = self.homes[person.household]
             reason = self.rng.choices(FloatingReason.values, [70, 14, 5, 7, 3, 1])[0]
             registered_on = person.moved_in or self.today
+            expected_until = registered_on + dt.timedelta(days=self.rng.choice([365, 730, 1095]))
+            assert person.pk is not None  # saved with the residents
             row = FloatingRegistration(
                 resident_id=person.pk,
                 place=home.unit,
@@ -1014,19 +1019,20 @@ class _Builder:
                 if reason in (FloatingReason.WORK, FloatingReason.BUSINESS)
                 else "",
                 registered_on=registered_on,
-                expected_until=registered_on + dt.timedelta(days=self.rng.choice([365, 730, 1095])),
+                expected_until=expected_until,
                 has_health_file=self.chance(0.6),
                 registered_by=grid_users.get(home.grid),
             )
             if person.moved_out is not None:
                 row.deregistered_on = person.moved_out
                 row.deregistration_reason = self.rng.choice(DEREGISTER_REASONS)
-                row.expected_until = max(row.expected_until, person.moved_out)
+                row.expected_until = max(expected_until, person.moved_out)
             else:
                 active.append(row)
                 # Keep ordinary stays in the future; the reminders below are chosen on purpose.
-                while row.expected_until <= self.today + dt.timedelta(days=45):
-                    row.expected_until += dt.timedelta(days=365)
+                while expected_until <= self.today + dt.timedelta(days=45):
+                    expected_until += dt.timedelta(days=365)
+                row.expected_until = expected_until
             rows.append(row)
         # About 8 % end within the reminder window and 2 % are already overdue.
         expiring = self.rng.sample(active, min(len(active), max(1, round(len(active) * 0.08))))
@@ -1140,16 +1146,16 @@ def _orgs_and_users(builder: _Builder, tree: dict[str, Any], password_hash: str)
         links.append(through(organisation_id=group.pk, place_id=estate.pk))
         for person in party_by_estate.get(estate.name, []):
             if person.pk == group.leader_id:
-                role = "党小组长"
+                member_role = "党小组长"
             elif person.political == PoliticalStatus.PROBATIONARY:
-                role = "预备党员"
+                member_role = "预备党员"
             else:
-                role = "党员"
+                member_role = "党员"
             members.append(
                 OrgMember(
                     organisation=group,
                     resident_id=person.pk,
-                    role=role,
+                    role=member_role,
                     joined_on=max(person.moved_in or FOUNDED, FOUNDED),
                 )
             )
@@ -1204,7 +1210,7 @@ def _orgs_and_users(builder: _Builder, tree: dict[str, Any], password_hash: str)
         org(OrgKind.SOCIAL, name, community, contact_name=fake.name(), description=desc)
         for name, desc in SOCIAL_ORGS
     ]
-    teams = []
+    teams: list[Organisation] = []
     volunteers: dict[int, list[Person]] = {}
     for grid, (_, estate_names, _, _), (name, desc) in zip(grids, GRIDS, TEAMS, strict=True):
         pool = [
@@ -1406,6 +1412,8 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 
 def demo_counts(community: Place) -> dict[str, int]:
+    street = community.parent
+    assert street is not None  # a community lies in a street
     below = below_q(community, "path")
     in_place = below_q(community)
     return {
@@ -1417,7 +1425,7 @@ def demo_counts(community: Place) -> dict[str, int]:
         "residents": Resident.objects.filter(in_place).count(),
         "floating_active": FloatingRegistration.objects.filter(in_place, deregistered_on__isnull=True).count(),
         "resident_tags": ResidentTag.objects.filter(below_q(community, "resident__place__path")).count(),
-        "organisations": Organisation.objects.filter(place_q(community.parent)).count(),
+        "organisations": Organisation.objects.filter(place_q(street)).count(),
         **case_state_counts(case_counts(community)),
     }
 

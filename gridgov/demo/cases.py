@@ -410,10 +410,18 @@ class _Sim:
 
     # -- people -----------------------------------------------------------------------
 
-    def load(self, pk: int) -> Case:
+    def load(self, pk: int | None) -> Case:
         """The case as it is now, with just what the policy checks read (the services lock and
         re-read it themselves; a full select with its joins costs more than the step)."""
+        assert pk is not None  # the plan was submitted
         return Case.objects.only(*LOAD_FIELDS).get(pk=pk)
+
+    @staticmethod
+    def someone(user: User | None) -> User:
+        """A step that needs a person: the scripted stories only take it where there is one."""
+        if user is None:
+            raise RuntimeError("demo: nobody to take this step")
+        return user
 
     def holder(self, case: Case) -> User | None:
         return self.user_by_pk.get(case.handler_user_id) if case.handler_user_id else None
@@ -451,9 +459,11 @@ class _Sim:
         return deck.pop()
 
     def resident(self, person: Person) -> Resident:
-        if person.pk not in self.residents:
-            self.residents[person.pk] = Resident.objects.select_related("place").get(pk=person.pk)
-        return self.residents[person.pk]
+        pk = person.pk
+        assert pk is not None  # the builder saved everyone
+        if pk not in self.residents:
+            self.residents[pk] = Resident.objects.select_related("place").get(pk=pk)
+        return self.residents[pk]
 
     # -- steps --------------------------------------------------------------------------
 
@@ -788,7 +798,7 @@ class _Sim:
         spot = rng.choice(words.SPOTS)
         address = f"{unit.name}{spot}" if spot in ("单元门口", "楼道") else spot
         coords = None
-        if building.latitude and channel in (
+        if building.latitude and building.longitude is not None and channel in (
             Channel.RESIDENT_WEB,
             Channel.QR_POSTER,
             Channel.OPEN311,
@@ -882,15 +892,18 @@ class _Sim:
             if "accept" in steps:
                 yield self.within(case.due_accept_at, 0.05, 0.2)
                 case = self.load(plan.pk)
-                cs.case_accept(by=handler or self.handler_for(case), case=case)
+                cs.case_accept(by=self.someone(handler or self.handler_for(case)), case=case)
                 case = self.load(plan.pk)
             if "start" in steps:
                 yield self.after(0.3, 2)
-                cs.case_start(by=self.holder(case), case=case, note="已到现场查看")
+                cs.case_start(by=self.someone(self.holder(case)), case=case, note="已到现场查看")
             if "note" in steps:
                 yield self.after(0.5, 3)
                 cs.case_note(
-                    by=self.holder(case), case=case, note=self.rng.choice(words.PROGRESS_NOTES), public=True
+                    by=self.someone(self.holder(case)),
+                    case=case,
+                    note=self.rng.choice(words.PROGRESS_NOTES),
+                    public=True,
                 )
             if "supervise" in steps:
                 yield max(self.end - 5 * HOUR, self.now + MINUTE)
@@ -924,7 +937,7 @@ class _Sim:
             yield self.after(0.3, 1.5)
             case = self.load(plan.pk)
             cs.case_return(
-                by=self.handler_for(case),
+                by=self.someone(self.handler_for(case)),
                 case=case,
                 reason="双方涉及房屋漏水赔偿，需社区调解员介入，请重新交办",
             )
@@ -1077,11 +1090,13 @@ class _Sim:
     def resident_resolved(self, plan: Plan) -> Life:
         self.submit(plan)
         yield self.within(self.load(plan.pk).due_accept_at, 0.05, 0.3)
-        cs.case_accept(by=self.handler_for(self.load(plan.pk)), case=self.load(plan.pk))
+        cs.case_accept(by=self.someone(self.handler_for(self.load(plan.pk))), case=self.load(plan.pk))
         yield max(self.end - dt.timedelta(hours=self.rng.uniform(18, 30)), self.now + HOUR)
         case = self.load(plan.pk)
         cs.case_resolve(
-            by=self.holder(case), case=case, result=words.result_for("facility", plan.text, self.rng.choice)
+            by=self.someone(self.holder(case)),
+            case=case,
+            result=words.result_for("facility", plan.text, self.rng.choice),
         )
 
     def work_then(self, plan: Plan) -> Life:

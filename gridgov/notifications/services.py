@@ -88,6 +88,7 @@ def notify(
     kind: str = "",
     channels: Iterable[str] = ("inapp",),
     group_targets: Iterable[str] = (),
+    phones: Iterable[tuple[str, str]] = (),
 ) -> list[Notification]:
     """Store one in-app Notification per recipient in the caller's transaction; outbound deliveries
     (sms to each recipient's phone, wecom/dingtalk group robots named in group_targets) are recorded
@@ -97,6 +98,9 @@ def notify(
     too but add nothing by themselves: a robot is reached by naming it in `group_targets` (see
     `selectors.robot_names_for_place`). Inactive recipients are skipped; unknown robot names are
     logged and skipped, so a renamed robot never breaks the caller's transaction.
+
+    `phones` are SMS targets that belong to no account (a community's duty phone), given as
+    (encrypted number, last four digits); they are texted whatever `channels` says.
     """
     wanted = list(dict.fromkeys(channels))
     unknown = [code for code in wanted if code not in CHANNEL_CODES]
@@ -148,6 +152,19 @@ def notify(
                     message.status = OutboundStatus.FAILED
                     message.last_error = "接收人未登记手机号"
                 messages.append(message)
+        numbers = [(enc, last4) for enc, last4 in dict.fromkeys(phones) if enc]
+        if numbers:
+            payload = ch.SmsChannel.payload(title=title, body=body, link=link)
+            messages.extend(
+                OutboundMessage(
+                    channel=Channel.SMS,
+                    target=mask_phone(last4) or "值班电话",
+                    target_enc=enc,
+                    kind=kind,
+                    payload=payload,
+                )
+                for enc, last4 in numbers
+            )
 
         names = [name for name in dict.fromkeys(group_targets) if name]
         robots = {robot.name: robot for robot in GroupRobot.objects.filter(name__in=names)}

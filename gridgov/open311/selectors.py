@@ -46,7 +46,7 @@ PRIVATE_KINDS = (PlaceKind.GROUP, PlaceKind.BUILDING, PlaceKind.UNIT)
 COORDINATE_DECIMALS = 3
 PUBLIC_ID_LENGTH = 16
 # Public words for a state: never the staff's result, reason or the other case's code.
-_STATUS_NOTES = {
+_STATUS_NOTES: dict[str, str] = {
     State.MERGED: "已与同类反映合并处理",
     State.REJECTED: "不予受理",
     State.CLOSED: "已办结",  # "已评价" would tell the world the reporter has rated it
@@ -121,6 +121,7 @@ def nearest_place(api_key: ApiKey, latitude: float, longitude: float) -> Place:
     best: tuple[float, int, int] | None = None
     for pk, depth, lat, lng in candidates.values_list("pk", "depth", "latitude", "longitude"):
         # The nearest wins; at the same spot the deeper (a building rather than its estate).
+        assert lat is not None and lng is not None  # the range filters leave out null
         key = (_metres(latitude, longitude, lat, lng), -depth, pk)
         if best is None or key < best:
             best = key

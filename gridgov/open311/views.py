@@ -101,7 +101,7 @@ def _params(request: HttpRequest) -> dict[str, str]:
     """GET query, or a POST form (urlencoded / multipart) or JSON object, as plain strings, each
     refused (400, naming the parameter) if it carries control, bidi or zero-width characters."""
     if request.method == "GET":
-        return _checked({key: value for key, value in request.GET.items()})
+        return _checked(request.GET.dict())
     if (request.content_type or "") == "application/json":
         try:
             data = json.loads(request.body or b"{}")
@@ -110,8 +110,8 @@ def _params(request: HttpRequest) -> dict[str, str]:
         if not isinstance(data, dict):
             raise Open311Error(400, "请求体须为JSON对象")
         return _checked({str(k): "" if v is None else str(v) for k, v in data.items()})
-    merged = {key: value for key, value in request.GET.items()}
-    merged.update({key: value for key, value in request.POST.items()})
+    merged = request.GET.dict()
+    merged.update(request.POST.dict())
     return _checked(merged)
 
 

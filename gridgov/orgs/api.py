@@ -6,8 +6,10 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from gridgov.accounts import capabilities as caps
+from gridgov.accounts.models import User
 from gridgov.accounts.selectors import staff_member_for
 from gridgov.accounts.services import client_ip
+from gridgov.core.errors import NotFound
 from gridgov.core.http import api_user
 from gridgov.core.paging import paged
 from gridgov.orgs import selectors, services
@@ -24,6 +26,7 @@ from gridgov.orgs.schemas import (
     OrgMemberOut,
 )
 from gridgov.people.selectors import resident_for
+from gridgov.places.models import Place
 from gridgov.places.selectors import place_for
 
 router = Router(tags=["组织"])
@@ -48,6 +51,15 @@ def organisation_detail(request: HttpRequest, organisation_id: int):
     return _detail(request, organisation_id)
 
 
+def _target_place(user: User, place_id: int) -> Place:
+    """A place an organisation is put on: one the user sees in the place tree or may manage
+    organisations at. Seeing the street's organisations (ORGS_VIEW) does not reveal its buildings."""
+    try:
+        return place_for(user, place_id, caps.REGISTRY_VIEW)
+    except NotFound:
+        return place_for(user, place_id, caps.ORGS_MANAGE)
+
+
 @router.post("/organisations", response={201: OrganisationDetailOut}, summary="新增组织")
 def organisation_create(request: HttpRequest, payload: OrganisationCreateIn):
     user = api_user(request)
@@ -55,10 +67,10 @@ def organisation_create(request: HttpRequest, payload: OrganisationCreateIn):
         by=user,
         kind=payload.kind,
         name=payload.name,
-        place=place_for(user, payload.place, caps.ORGS_VIEW),
+        place=_target_place(user, payload.place),
         parent=selectors.organisation_for(user, payload.parent) if payload.parent else None,
         party_level=payload.party_level or "",
-        places=[place_for(user, place_id, caps.ORGS_VIEW) for place_id in payload.places],
+        places=[_target_place(user, place_id) for place_id in payload.places],
         leader=resident_for(user, payload.leader) if payload.leader else None,
         contact_name=payload.contact_name,
         contact_phone=payload.contact_phone,
@@ -74,7 +86,7 @@ def organisation_update(request: HttpRequest, organisation_id: int, payload: Org
     organisation = selectors.organisation_for(user, organisation_id)
     fields = payload.dict(exclude_unset=True)
     if "places" in fields:
-        fields["places"] = [place_for(user, place_id, caps.ORGS_VIEW) for place_id in fields["places"]]
+        fields["places"] = [_target_place(user, place_id) for place_id in fields["places"]]
     if fields.get("leader") is not None:
         fields["leader"] = resident_for(user, fields["leader"])
     services.organisation_update(by=user, organisation=organisation, **fields)

@@ -79,10 +79,12 @@ def organisation_create(
     address: str = "",
     description: str = "",
 ) -> Organisation:
-    require(by, caps.ORGS_MANAGE, place, visible_with=caps.ORGS_VIEW)
+    # A place named by id is "visible" only through the place tree (the registry): seeing the
+    # street's organisations must not confirm which of its buildings exist.
+    require(by, caps.ORGS_MANAGE, place, visible_with=caps.REGISTRY_VIEW)
     served = list(places)
     for served_place in served:
-        require(by, caps.ORGS_MANAGE, served_place, visible_with=caps.ORGS_VIEW)
+        require(by, caps.ORGS_MANAGE, served_place, visible_with=caps.REGISTRY_VIEW)
     _validate(kind, name, parent, party_level, served)
     name = name.strip()
     if Organisation.objects.filter(kind=kind, place=place, name=name).exists():

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.fields.related import RelatedField
 
 # Values of these fields go to the driver as they are (str / int / None).
 _PLAIN = (models.CharField, models.TextField, models.IntegerField, models.ForeignKey, models.AutoField)
@@ -35,7 +36,7 @@ def insert_plain(objs: Sequence[models.Model], *, batch_size: int = 500) -> int:
         row = []
         for field, is_plain, is_auto, is_fk in zip(fields, plain, auto, relations, strict=True):
             value = field.pre_save(obj, True) if is_auto else getattr(obj, field.attname)
-            if is_fk and value is None:
+            if is_fk and value is None and isinstance(field, RelatedField):
                 # Built before its parent was saved (e.g. a membership of a new resident).
                 related = field.get_cached_value(obj, None)
                 value = related.pk if related is not None else None

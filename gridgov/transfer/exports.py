@@ -143,12 +143,12 @@ def write_residents(handle: IO[bytes], queryset: QuerySet[Any], *, unmasked: boo
         ids = [resident.pk for resident in chunk]
         names.load({resident.place.path for resident in chunk if resident.place_id})
         stays: dict[int, Membership] = {}
-        for stay in (
+        for open_stay in (
             Membership.objects.filter(resident_id__in=ids, moved_out__isnull=True)
             .select_related("household")
             .order_by("moved_in", "id")
         ):
-            stays[stay.resident_id] = stay  # the latest open stay wins
+            stays[open_stay.resident_id] = open_stay  # the latest open stay wins
         tags: dict[int, list[str]] = {}
         for resident_id, tag_name in ResidentTag.objects.filter(resident_id__in=ids).values_list(
             "resident_id", "tag__name"

@@ -14,7 +14,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -123,7 +123,9 @@ def _check_parts(handle: BinaryIO) -> None:
     handle.seek(0)
 
 
-def _xlsx_rows(opener: Opener, max_rows: int, max_columns: int) -> Iterator[tuple[int, tuple[object, ...]]]:
+def _xlsx_rows(
+    opener: Opener, max_rows: int, max_columns: int
+) -> Generator[tuple[int, tuple[object, ...]], None, None]:
     from openpyxl import load_workbook
 
     handle = opener()
@@ -155,7 +157,9 @@ def _xlsx_rows(opener: Opener, max_rows: int, max_columns: int) -> Iterator[tupl
         handle.close()
 
 
-def _csv_rows(opener: Opener, encoding: str, max_columns: int) -> Iterator[tuple[int, tuple[object, ...]]]:
+def _csv_rows(
+    opener: Opener, encoding: str, max_columns: int
+) -> Generator[tuple[int, tuple[object, ...]], None, None]:
     with io.TextIOWrapper(opener(), encoding=encoding, newline="") as handle:
         sample = handle.read(8192)
         handle.seek(0)
@@ -177,8 +181,8 @@ def _csv_rows(opener: Opener, encoding: str, max_columns: int) -> Iterator[tuple
 
 
 def _bounded(
-    rows: Iterator[tuple[int, tuple[object, ...]]], max_rows: int
-) -> Iterator[tuple[int, tuple[object, ...]]]:
+    rows: Generator[tuple[int, tuple[object, ...]], None, None], max_rows: int
+) -> Generator[tuple[int, tuple[object, ...]], None, None]:
     empty = 0
     try:
         for count, (number, row) in enumerate(rows, start=1):
@@ -203,7 +207,7 @@ def raw_rows(
     *,
     max_rows: int | None = None,
     max_columns: int | None = None,
-) -> Iterator[tuple[int, tuple[object, ...]]]:
+) -> Generator[tuple[int, tuple[object, ...]], None, None]:
     """Rows of the first sheet (or the CSV) with their numbers, within the configured bounds."""
     max_rows = max_rows or _max_rows()
     max_columns = max_columns or _max_columns()

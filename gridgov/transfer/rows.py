@@ -99,7 +99,7 @@ class RowData:
 Problem = tuple[str, str]  # (column header, reason)
 
 
-def _date(value: object) -> dt.date | None:
+def _date(value: object) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -312,6 +312,8 @@ class PlaceResolver:
         elif self.create:
             from gridgov.places.services import place_ensure_child
 
+            # A creating resolver has its actor, and every node it resolved is a real place.
+            assert self.by is not None and isinstance(parent, Place)
             node, created = place_ensure_child(by=self.by, parent=parent, kind=kind, name=name)
             self.created += int(created)
         else:

@@ -78,9 +78,8 @@ def resident_places_by_id_hash(hashes: list[str]) -> dict[str, str | None]:
     Deliberately unscoped: it answers "is this person registered outside your scope?", which the
     import must know before it may move anyone; callers reveal only that yes/no, never the place.
     """
-    return dict(
-        Resident.objects.filter(id_number_hash__in=hashes).values_list("id_number_hash", "place__path")
-    )
+    rows = Resident.objects.filter(id_number_hash__in=hashes).values_list("id_number_hash", "place__path")
+    return {id_hash: path for id_hash, path in rows if id_hash is not None}  # (the filter leaves no None)
 
 
 def _subtree(place: Place | None, field: str = "place__path") -> Q:

@@ -11,7 +11,7 @@ import logging
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -68,7 +68,7 @@ BATCH_ROWS = 1000
 
 
 @transaction.atomic
-def import_upload(*, by: User, place: Place, kind: str, uploaded: UploadedFile) -> ImportJob:
+def import_upload(*, by: User, place: Place, kind: str, uploaded: UploadedFile | None) -> ImportJob:
     """Seal the upload on disk, refuse one that is too big or not a spreadsheet by its first
     bytes, and queue the check. Parses nothing: columns and rows are the worker's job."""
     require(by, caps.REGISTRY_IMPORT, place, visible_with=caps.REGISTRY_VIEW)
@@ -540,10 +540,10 @@ class _Writer:
     # residents ----------------------------------------------------------------------------
 
     def _residents(self, rows: list[tuple[RowData, Place]], counts: _Counts) -> None:
-        by_hash = {data.id_hash: data for data, _ in rows if data.id_hash}
+        by_hash: dict[str | None, RowData] = {data.id_hash: data for data, _ in rows if data.id_hash}
         existing: dict[int, Resident] = {}  # row number -> resident
-        for resident in Resident.objects.filter(id_number_hash__in=list(by_hash)).select_related("place"):
-            existing[by_hash[resident.id_number_hash].row] = resident
+        for known in Resident.objects.filter(id_number_hash__in=list(by_hash)).select_related("place"):
+            existing[by_hash[known.id_number_hash].row] = known
         unnamed = [(data, place) for data, place in rows if not data.id_hash]
         if unnamed:
             household_ids = [self.households[(place.pk, data.room)].pk for data, place in unnamed]
@@ -936,11 +936,11 @@ def uploads_expire(*, by: SystemActor = SYSTEM) -> dict[str, int]:
                 place_path=job.place.path,
                 changes=_job_summary(job, chosen="超时未确认，自动取消"),
             )
-            transaction.on_commit(lambda job=job: _remove_file(job))
+            transaction.on_commit(partial(_remove_file, job))
         expired += 1
     lists = 0
-    for job in CaseListJob.objects.filter(status=CaseListStatus.PENDING, created_at__lt=cutoff):
-        if case_list_fail(job_id=job.pk, message=f"上传后超过{hours}小时仍未处理，文件已删除；请重新上传"):
+    for list_job in CaseListJob.objects.filter(status=CaseListStatus.PENDING, created_at__lt=cutoff):
+        if case_list_fail(job_id=list_job.pk, message=f"上传后超过{hours}小时仍未处理，文件已删除；请重新上传"):
             lists += 1
     live_imports = ImportJob.objects.filter(status__in=(*waiting, ImportStatus.IMPORTING))
     keep: list[str] = []

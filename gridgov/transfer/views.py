@@ -195,7 +195,7 @@ def export(request: AuthedHttpRequest, what: str) -> HttpResponse | FileResponse
         if place_id is None:
             return _index(request, export_errors=[{"field": "place", "message": "地点无效"}], status=400)
         place = selectors.export_place_for(request.user, place_id)
-    common = {
+    common: dict[str, Any] = {
         "by": request.user,
         "place": place,
         "unmasked": unmasked,

@@ -723,7 +723,7 @@ def _match(index: _Index, pattern: Pattern) -> tuple[tuple[str, ...], tuple[int,
     if len(per_slot) == 1:
         start, end, word = min(per_slot[0])
         return (word,), (start,), end
-    best: tuple[int, tuple[tuple[int, int, str], ...]] | None = None
+    best: tuple[tuple[int, int], tuple[tuple[int, int, str], ...]] | None = None
     for tried, combination in enumerate(product(*per_slot)):
         if tried >= MAX_COMBINATIONS:
             break
@@ -732,11 +732,13 @@ def _match(index: _Index, pattern: Pattern) -> tuple[tuple[str, ...], tuple[int,
         if any(a[1] > b[0] for a, b in pairwise(ordered)):
             continue
         span = ordered[-1][1] - ordered[0][0]
-        gaps = span - sum(item[1] - item[0] for item in ordered)
+        matched = sum(item[1] - item[0] for item in ordered)
+        gaps = span - matched
         if gaps > pattern.window:
             continue
-        if best is None or span < best[0]:
-            best = (span, tuple(ordered))
+        # Tightest first; on a tie the longer words ("电梯 + 坏" rather than "梯 + 坏").
+        if best is None or (gaps, -matched) < best[0]:
+            best = ((gaps, -matched), tuple(ordered))
     if best is None:
         return None
     items = best[1]

@@ -580,7 +580,8 @@ def _matched(
         out.append(subcategory_label)
     if urgency_source == "concepts":
         out.append(assessment.deciding_label())
-        out.extend(verdict.phrases_for(URGENCY_TARGET))
+        if verdict.urgency_score >= URGENT_THRESHOLD:  # the urgency rules agreed on their own
+            out.extend(verdict.phrases_for(URGENCY_TARGET))
     elif urgency_source == "rules":
         out.extend(verdict.phrases_for(URGENCY_TARGET))
     elif urgency_source == "model":

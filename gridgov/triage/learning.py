@@ -1,9 +1,11 @@
 """The learned half of triage: a multinomial naive Bayes text classifier in pure Python.
 
-Why naive Bayes: the labelled data is small (a couple of hundred evaluation reports, then the
+Why naive Bayes: the labelled data is small (about a thousand development reports, then the
 corrections staff make, a few thousand at most), training must take seconds inside a task worker,
 and the parameters must be plain JSON so every process loads the same model from the database.
-Counting n-grams gives all three; on this data it does as well as a logistic regression would.
+Counting n-grams gives all three; in 5-fold cross-validation on the development data a pure-Python
+logistic regression was no better (81 % against 81 % alone, 84 % against 84 % combined with the
+rules) and trained ten times slower.
 
 Features are the set (not the counts: reports are one or two sentences) of character 1–3-grams of
 each punctuation-delimited run, with `^`/`$` marking where a run starts and ends, plus jieba tokens

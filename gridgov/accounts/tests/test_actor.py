@@ -50,15 +50,16 @@ def test_floating_deregister_outside_the_workers_scope_is_refused_and_changes_no
     assert FloatingRegistration.objects.filter(deregistered_on__isnull=True).count() == 1
 
 
+# Each call passes by=None on purpose (what the type checker forbids is what is tested here).
 @pytest.mark.parametrize(
     "call",
     [
-        lambda w: require(None, "registry.view", w.grid1),
+        lambda w: require(None, "registry.view", w.grid1),  # type: ignore[arg-type]
         lambda w: resident_update(by=None, resident=w.zhang, notes="x"),
-        lambda w: floating_deregister(by=None, registration=FloatingRegistration(place=w.building1), reason="x"),
-        lambda w: place_create(by=None, parent=None, kind=PlaceKind.STREET, name="无名街道"),
-        lambda w: user_create(by=None, username="ghost", password="x", validate=False),
-        lambda w: role_grant(by=None, user=w.bob, role=Role.objects.get(code="grid_worker"), place=w.grid1),
+        lambda w: floating_deregister(by=None, registration=FloatingRegistration(place=w.building1), reason="x"),  # type: ignore[arg-type]
+        lambda w: place_create(by=None, parent=None, kind=PlaceKind.STREET, name="无名街道"),  # type: ignore[arg-type]
+        lambda w: user_create(by=None, username="ghost", password="x", validate=False),  # type: ignore[arg-type]
+        lambda w: role_grant(by=None, user=w.bob, role=Role.objects.get(code="grid_worker"), place=w.grid1),  # type: ignore[arg-type]
         lambda w: audit_record(actor=None, action=AuditAction.UPDATE, target=w.zhang),
     ],
     ids=["require", "resident_update", "floating_deregister", "place_create", "user_create", "role_grant", "audit"],

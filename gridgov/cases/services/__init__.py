@@ -106,6 +106,12 @@ from gridgov.cases.services.tracking import (
     case_track_proof,
     tracking_guard_prune,
 )
+from gridgov.cases.services.urgent import (
+    _alarm_urgent,
+    duty_contacts_above,
+    duty_delete,
+    duty_set,
+)
 
 __all__ = [
     "CLIENT_KEY_RE",
@@ -125,6 +131,7 @@ __all__ = [
     "SweepResult",
     "TrackingLocked",
     "TrackingRefused",
+    "_alarm_urgent",
     "_attach",
     "_audit",
     "_category_from",
@@ -175,6 +182,9 @@ __all__ = [
     "category_create",
     "category_update",
     "dispatchers_for",
+    "duty_contacts_above",
+    "duty_delete",
+    "duty_set",
     "enqueue_after_commit",
     "is_overdue_at",
     "level_handlers",

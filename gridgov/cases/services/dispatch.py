@@ -38,6 +38,7 @@ from gridgov.cases.services._common import (
     level_handlers,
 )
 from gridgov.cases.services.intake import _category_from
+from gridgov.cases.services.urgent import _alarm_urgent
 
 
 @transaction.atomic
@@ -118,13 +119,17 @@ def case_classify(
                 urgency=case.suggested_urgency or Priority.NORMAL,
                 confidence=case.suggested_confidence or 0.0,
                 matched=tuple(filter(None, case.suggested_matched.split("、"))),
+                subcategory=case.suggested_subcategory or None,
             ),
             category=chosen.code,
             urgency=priority,
             by=by,
             case_id=case.pk,
         )
-    if case.level != from_level:
+    if priority == Priority.URGENT and before["priority"] != Priority.URGENT and case.is_open:
+        # Found urgent only now: the same alarm as an urgent report, to whoever holds it now.
+        _alarm_urgent(case, by=by)
+    elif case.level != from_level:
         _notify(
             level_handlers(case), by=by, case=case, title="新事件待受理", body=_snippet(case), kind="case.new"
         )

@@ -51,6 +51,7 @@ from gridgov.cases.services._common import (
     level_handlers,
     phone_hash,
 )
+from gridgov.cases.services.urgent import _alarm_urgent
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,23 @@ def _suggest(text: str):
     from gridgov.triage.services import suggest
 
     return suggest(text)
+
+
+def _suggested_subcategory(code: str | None, parent: Category) -> Category | None:
+    """The administrators' subcategory of `parent` that the engine's code names, if they made one
+    (matched by code, else by the engine's name for it: 电梯故障 …)."""
+    if not code:
+        return None
+    found = Category.objects.filter(parent=parent, code=code, is_active=True).first()
+    if found is None:
+        try:
+            from gridgov.triage.concepts import SUBCATEGORY_NAMES
+        except ImportError:  # the engine keeps its names elsewhere: codes alone must match
+            return None
+        name = SUBCATEGORY_NAMES.get(code)
+        if name:
+            found = Category.objects.filter(parent=parent, name=name, is_active=True).first()
+    return found
 
 
 def case_submit(**fields: Any) -> Case:
@@ -173,6 +191,11 @@ def case_submit_result(
                 and Place.objects.filter(served_by=org_id, path__in=place.ancestor_paths()).exists()
             )
             if not serves:
+                # Naming a place the user cannot see would confirm it exists: refuse like a missing one.
+                if not (
+                    has_capability(by, caps.CASES_VIEW, place) or has_capability(by, caps.REGISTRY_VIEW, place)
+                ):
+                    raise field_error("place", "地点不存在")
                 raise Forbidden(f"您无权登记“{place.name}”的事件")
         if channel == Channel.PATROL:
             reporter_user = as_user(by)
@@ -217,6 +240,11 @@ def case_submit_result(
         )
         if chosen is None:
             raise field_error("category", "请先配置事件分类")
+    suggested_code = suggestion.subcategory or ""
+    if chosen_sub is None:
+        # So that a rule on a subcategory (电梯故障 → the estate's property company) applies at
+        # intake, not only once someone classifies the case; staff still confirm or correct it.
+        chosen_sub = _suggested_subcategory(suggested_code, chosen)
     effective = chosen_sub or chosen
     priority = priority or (suggestion.urgency if suggestion.urgency in Priority.values else Priority.NORMAL)
 
@@ -257,6 +285,7 @@ def case_submit_result(
                 suggested_urgency=suggestion.urgency or "",
                 suggested_confidence=suggestion.confidence,
                 suggested_matched="、".join(suggestion.matched)[:200],
+                suggested_subcategory=suggested_code[:40],
                 source=source,
                 client_key=client_key,
             )
@@ -284,14 +313,17 @@ def case_submit_result(
                     "place": [None, place.name],
                 },
             )
-            _notify(
-                level_handlers(case),
-                by=by,
-                case=case,
-                title=f"新事件待受理：{effective.name}",
-                body=f"{place.name}：{_snippet(case)}",
-                kind="case.new",
-            )
+            if priority == Priority.URGENT:
+                _alarm_urgent(case, by=by)
+            else:
+                _notify(
+                    level_handlers(case),
+                    by=by,
+                    case=case,
+                    title=f"新事件待受理：{effective.name}",
+                    body=f"{place.name}：{_snippet(case)}",
+                    kind="case.new",
+                )
     except IntegrityError:
         if not client_key:
             raise

@@ -30,7 +30,9 @@ def photo(name: str = "lift.png", content: bytes | None = None) -> SimpleUploade
 
 
 def client_key(response) -> str:
-    return re.search(r'name="client_key" value="([0-9a-f]+)"', response.content.decode()).group(1)
+    match = re.search(r'name="client_key" value="([0-9a-f]+)"', response.content.decode())
+    assert match is not None
+    return match.group(1)
 
 
 def anonymous_post(client, url=NEW, **fields):

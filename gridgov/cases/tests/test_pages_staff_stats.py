@@ -41,7 +41,9 @@ def dataset(cw, submit):
 
 
 def stat(page: str, name: str) -> str:
-    return re.search(rf'data-stat="{name}">([^<]*)<', page).group(1)
+    match = re.search(rf'data-stat="{name}">([^<]*)<', page)
+    assert match is not None, name
+    return match.group(1)
 
 
 def row(page: str, table: str, code: str) -> list[str]:

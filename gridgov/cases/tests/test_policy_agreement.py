@@ -116,7 +116,8 @@ def _attempt(action: str, by: Any, case: Case, cw, spare: Case) -> Callable[[], 
     if action == "call_report":
         org_id = policy.org_handles(by) if by is not SYSTEM else None
         pending = CaseCall.objects.filter(case=case, reported_at__isnull=True)
-        call = pending.filter(organisation_id=org_id).first() or pending.first() or CaseCall.objects.filter(case=case).first()
+        own = pending.filter(organisation_id=org_id).first() if org_id is not None else None
+        call = own or pending.first() or CaseCall.objects.filter(case=case).first()
         if call is None:
             return None  # nothing to report on: no button, and no way to call the service
         return lambda: cs.case_call_report(by=by, call=call, note="已到场处置")

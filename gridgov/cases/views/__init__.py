@@ -20,6 +20,8 @@ from gridgov.cases.views.config_pages import (
     config_calendar_delete,
     config_category_create,
     config_category_update,
+    config_duty_delete,
+    config_duty_set,
     config_holidays,
     config_key_create,
     config_key_revoke,
@@ -40,6 +42,7 @@ from gridgov.cases.views.stats_page import (
     stats,
 )
 from gridgov.cases.views.workbench_page import (
+    urgent_poll,
     workbench,
 )
 
@@ -54,6 +57,8 @@ __all__ = [
     "config_calendar_delete",
     "config_category_create",
     "config_category_update",
+    "config_duty_delete",
+    "config_duty_set",
     "config_holidays",
     "config_key_create",
     "config_key_revoke",
@@ -69,5 +74,6 @@ __all__ = [
     "patrol",
     "stats",
     "triage",
+    "urgent_poll",
     "workbench",
 ]

@@ -1,4 +1,4 @@
-"""Configuration: categories, SLAs, routing rules, API keys and the holiday calendar."""
+"""Configuration: categories, SLAs, routing rules, duty contacts, API keys and the holiday calendar."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ CONFIG_TABS = [
     ("categories", "分类"),
     ("sla", "办理时限"),
     ("rules", "分派规则"),
+    ("duty", "值班电话"),
     ("keys", "接入密钥"),
     ("holidays", "节假日"),
 ]
@@ -53,6 +54,22 @@ def _config_places(user: Any) -> Any:
         .filter(kind__in=(*AREA_KINDS, PlaceKind.BUILDING))
         .order_by("path")
     )
+
+
+def _duty_places(user: Any) -> Any:
+    # Duty is kept where people answer for an area: a street, a community, a grid.
+    return places_for(user, caps.CASES_CONFIGURE).filter(kind__in=AREA_KINDS).order_by("path")
+
+
+def _duty_form(user: Any, data: Any = None) -> forms.DutyForm:
+    return forms.DutyForm(data, places=_duty_places(user), users=selectors.duty_candidates(user))
+
+
+def _duty_context(user: Any, bound: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "duties": list(selectors.duty_contacts_for(user)),
+        "duty_form": bound.get("duty_form") or _duty_form(user),
+    }
 
 
 def _config_context(request: AuthedHttpRequest, tab: str, **bound: Any) -> dict[str, Any]:
@@ -111,6 +128,7 @@ def _config_context(request: AuthedHttpRequest, tab: str, **bound: Any) -> dict[
         "rule_form": bound.get("rule_form")
         or forms.RuleCreateForm(places=_config_places(user), organisations=organisations),
         "key_form": bound.get("key_form") or forms.ApiKeyCreateForm(places=_config_places(user)),
+        **(_duty_context(user, bound) if tab == "duty" else {}),
         "new_key": bound.get("new_key"),
         "error": bound.get("error", ""),
         "levels": Level.choices,
@@ -346,6 +364,42 @@ def config_key_revoke(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"接入密钥“{key.name}”已吊销，使用它的系统将无法再上报")
     return redirect(reverse("cases:config") + "?tab=keys")
+
+
+@never_cache
+@page_access("cases:config")
+@require_POST
+def config_duty_set(request: AuthedHttpRequest) -> HttpResponse:
+    user = request.user
+    return _config_write(
+        request,
+        "duty",
+        _duty_form(user, request.POST),
+        lambda d: services.duty_set(
+            by=user,
+            place=d["place"],
+            phone=d["phone"] or None,
+            users=d["users"],
+            note=d["note"],
+            is_active=d["is_active"],
+        ),
+        "值班电话已保存，之后的紧急事件会立即通知",
+        "duty_form",
+    )
+
+
+@never_cache
+@page_access("cases:config")
+@require_POST
+def config_duty_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    duty = selectors.duty_contact_for(request.user, pk)
+    try:
+        services.duty_delete(by=request.user, duty=duty)
+    except Forbidden as exc:
+        context = _config_context(request, "duty", error=str(exc))
+        return render(request, "cases/staff/config.html", context, status=403)
+    messages.success(request, f"已删除{duty.place.name}的值班电话")
+    return redirect(reverse("cases:config") + "?tab=duty")
 
 
 # --- the holiday calendar -----------------------------------------------------------------------

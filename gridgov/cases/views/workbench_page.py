@@ -1,10 +1,15 @@
-"""The workbench: my queue, dispatch, overdue and all cases, filtered and paged."""
+"""The workbench: my queue, dispatch, overdue and all cases, filtered and paged; and the
+alarm it polls for urgent cases."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -21,6 +26,7 @@ from gridgov.cases.views._common import (
     _is_htmx,
     _place_trails,
 )
+from gridgov.core import clock
 from gridgov.core.http import AuthedHttpRequest
 from gridgov.places.selectors import AREA_KINDS, places_for
 
@@ -86,6 +92,11 @@ def workbench(request: AuthedHttpRequest) -> HttpResponse:
         "rows": rows,
         "counts": counts,
         "can_intake": caps.CASES_INTAKE in held,
+        "alarm": {
+            "url": reverse("cases:urgent_poll"),
+            "since": clock.now().isoformat(),
+            "interval": max(settings.GRIDGOV_URGENT_POLL_SECONDS, 1.0),
+        },
         "filtered": tab == "all" and any(v for k, v in request.GET.items() if k not in ("tab", "page")),
     }
     target = request.headers.get("HX-Target", "") if _is_htmx(request) else ""
@@ -94,3 +105,37 @@ def workbench(request: AuthedHttpRequest) -> HttpResponse:
     if target == "wb-panel":
         return render(request, "cases/staff/_workbench_panel.html", context)
     return render(request, "cases/staff/workbench.html", context)
+
+
+@page_access("cases:workbench")
+@require_GET
+def urgent_poll(request: AuthedHttpRequest) -> HttpResponse:
+    """New urgent cases for the open workbench: the user's own unread alarms since `since`
+    (ISO 8601, as the previous answer's `now` gave it), and the `now` to ask from next time."""
+    raw = (request.GET.get("since") or "").strip()
+    try:
+        since = dt.datetime.fromisoformat(raw) if 0 < len(raw) <= 40 else None
+    except ValueError:
+        since = None
+    if since is None or since.tzinfo is None:
+        return JsonResponse({"error": "since：请给出带时区的时间（ISO 8601），如上次返回的 now"}, status=400)
+    now = clock.now()
+    if since > now + dt.timedelta(minutes=5):
+        return JsonResponse({"error": "since：时间不能晚于现在"}, status=400)
+    alarms = selectors.urgent_alarms(request.user, since, now=now)
+    return JsonResponse(
+        {
+            "now": now.isoformat(),
+            "items": [
+                {
+                    "id": n.pk,
+                    "title": n.title,
+                    "body": n.body,
+                    # Opening it reads the notification, then follows its link to the case.
+                    "url": reverse("notifications:open", args=[n.pk]),
+                    "at": timezone.localtime(n.created_at).strftime("%H:%M"),
+                }
+                for n in alarms
+            ],
+        }
+    )

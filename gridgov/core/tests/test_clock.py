@@ -12,8 +12,8 @@ from django.utils import timezone
 from gridgov.core import clock
 
 
-def aware(*args: int) -> dt.datetime:
-    return timezone.make_aware(dt.datetime(*args))
+def aware(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return timezone.make_aware(dt.datetime(year, month, day, hour, minute))
 
 
 def test_real_time_outside_a_replay():

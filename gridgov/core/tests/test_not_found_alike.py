@@ -91,12 +91,11 @@ def _targets(world, o: dict[str, Any]) -> dict[str, tuple[Target, int]]:
         "rate": {"rating": 5},
         "reveal-reporter": {"purpose": "回访"},
     }
+    def case_action(action: str, body: Any) -> Target:
+        return Target("post", lambda ref: f"/api/v1/cases/{ref}/{action}", lambda ref: body)
+
     targets: dict[str, tuple[Target, int]] = {
-        f"case {action}": (
-            Target("post", lambda ref, action=action: f"/api/v1/cases/{ref}/{action}", lambda ref, body=body: body),
-            o["case"],
-        )
-        for action, body in case_actions.items()
+        f"case {action}": (case_action(action, body), o["case"]) for action, body in case_actions.items()
     }
     text = "8栋门口垃圾没人清运"
     targets.update(

@@ -31,7 +31,7 @@ def _is_settings(node: ast.AST) -> bool:
 
 
 def _where(path: Path, node: ast.AST) -> str:
-    return f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+    return f"{path.relative_to(PACKAGE.parent)}:{getattr(node, 'lineno', '?')}"
 
 
 def test_no_setting_is_read_with_a_default():
@@ -70,15 +70,15 @@ def test_every_own_setting_the_code_reads_is_declared():
 
 def _environment_variables() -> set[str]:
     tree = ast.parse((PACKAGE / "settings.py").read_text(encoding="utf-8"))
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)):
             continue
         func = node.func
         if isinstance(func, ast.Name) and func.id in {"env_bool", "env_list"}:
-            names.add(node.args[0].value)
+            names.add(str(node.args[0].value))
         elif isinstance(func, ast.Attribute) and func.attr == "get" and ast.unparse(func.value) == "os.environ":
-            names.add(node.args[0].value)
+            names.add(str(node.args[0].value))
     return names
 
 

@@ -99,7 +99,7 @@ def test_form_refuses_bad_characters_in_a_resident_name(client, world, case):
     assert Resident.objects.count() == before
 
 
-def _project_forms() -> list[type]:
+def _project_forms() -> list[type[forms.BaseForm]]:
     for module in pkgutil.walk_packages(gridgov.__path__, "gridgov."):
         if ".tests" in module.name or module.name.endswith(("migrations", "wsgi", "__main__")):
             continue

@@ -48,8 +48,9 @@ class Webhook:
         self.replies = list(replies)
 
     def url(self, path: str = "/cgi-bin/webhook/send?key=test-key") -> str:
+        assert self.server is not None
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return f"http://{host!s}:{port}{path}"
 
     def _next(self) -> Reply:
         return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
@@ -105,7 +106,7 @@ def webhook(settings) -> Iterator[Webhook]:
     hook.server.daemon_threads = True
     # Robots reach WeCom and DingTalk only; this stand-in is allowed explicitly, plain http included.
     host, port = hook.server.server_address[:2]
-    settings.GRIDGOV_ROBOT_HOSTS = [*settings.GRIDGOV_ROBOT_HOSTS, f"http://{host}:{port}"]
+    settings.GRIDGOV_ROBOT_HOSTS = [*settings.GRIDGOV_ROBOT_HOSTS, f"http://{host!s}:{port}"]
     thread = threading.Thread(target=hook.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

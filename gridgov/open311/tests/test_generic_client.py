@@ -26,7 +26,7 @@ class XmlClient:
             if e.findtext("specification") == "http://wiki.open311.org/GeoReport_v2"
             and "text/xml" in [f.text for f in e.findall("formats/format")]
         )
-        self.base = urlparse(endpoint.findtext("url")).path
+        self.base = urlparse(endpoint.findtext("url") or "").path
 
     def _get(self, path: str, params: dict | None = None) -> ET.Element:
         response = self.http.get(path, params or {})
@@ -41,11 +41,13 @@ class XmlClient:
         response = self.http.post(f"{self.base}/requests.xml", {"api_key": self.api_key, **fields})
         assert response.status_code in (200, 201), response.content
         request = ET.fromstring(response.content).find("request")
-        return request.findtext("service_request_id") or request.findtext("token")
+        assert request is not None
+        return request.findtext("service_request_id") or request.findtext("token") or ""
 
     def request(self, service_request_id: str) -> dict[str, str]:
-        root = self._get(f"{self.base}/requests/{service_request_id}.xml")
-        return {child.tag: child.text or "" for child in root.find("request")}
+        request = self._get(f"{self.base}/requests/{service_request_id}.xml").find("request")
+        assert request is not None
+        return {child.tag: child.text or "" for child in request}
 
 
 def test_any_open311_client_files_and_follows_a_report(cw):

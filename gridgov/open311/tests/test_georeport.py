@@ -35,7 +35,7 @@ def xml(response) -> ET.Element:
     return ET.fromstring(response.content)
 
 
-def xml_errors(response) -> list[tuple[str, str]]:
+def xml_errors(response) -> list[tuple[str | None, str | None]]:
     root = xml(response)
     assert root.tag == "errors"
     return [(e.findtext("code"), e.findtext("description")) for e in root.findall("error")]

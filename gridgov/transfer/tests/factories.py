@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -79,7 +79,7 @@ def person(
 
 
 def xlsx_bytes(
-    rows: Iterable[list[object]], headers: list[str] | None = None, *, title_row: str = ""
+    rows: Iterable[Sequence[object]], headers: list[str] | None = None, *, title_row: str = ""
 ) -> bytes:
     from openpyxl import Workbook
 

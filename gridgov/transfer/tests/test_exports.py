@@ -34,7 +34,7 @@ def client_for(user) -> Client:
     return client
 
 
-def last_export() -> AuditEntry:
+def last_export() -> AuditEntry | None:
     return AuditEntry.objects.filter(action=AuditAction.EXPORT).order_by("-id").first()
 
 

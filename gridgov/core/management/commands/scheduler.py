@@ -96,6 +96,12 @@ JOBS: tuple[Job, ...] = (
         "删除超时未确认的导入文件（含身份证号，保留 GRIDGOV_IMPORT_KEEP_HOURS 小时）",
         every=dt.timedelta(hours=1),
     ),
+    Job(
+        "prune_login_guards",
+        "gridgov.accounts.tasks.prune_login_guards",
+        "清理一周无失败的登录失败计数（锁定中的保留）",
+        daily_at=dt.time(3, 15),
+    ),
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -19,7 +20,7 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
-def login_table(rows: list[tuple[str, ...]]) -> list[str]:
+def login_table(rows: Sequence[tuple[str, ...]]) -> list[str]:
     header = ("账号", "角色", "范围", "事件中做什么")[: len(rows[0]) if rows else 3]
     widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(_pad(cell, widths[i]) for i, cell in enumerate(header)).rstrip()]
