@@ -162,6 +162,12 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 # Serving straight from the app folders means the demo needs no collectstatic step.
 WHITENOISE_USE_FINDERS = env_bool("GRIDGOV_STATIC_FINDERS", True)
+
+# `gridgov serve`: the production WSGI server (gunicorn, threaded workers).
+GRIDGOV_WEB_BIND = os.environ.get("GRIDGOV_WEB_BIND", "127.0.0.1:8000")
+GRIDGOV_WEB_WORKERS = int(os.environ.get("GRIDGOV_WEB_WORKERS", "2"))
+GRIDGOV_WEB_THREADS = int(os.environ.get("GRIDGOV_WEB_THREADS", "4"))
+GRIDGOV_WEB_TIMEOUT = int(os.environ.get("GRIDGOV_WEB_TIMEOUT", "60"))
 MEDIA_ROOT = DATA_DIR / "uploads"
 MEDIA_URL = "/media/"
 
