@@ -54,7 +54,8 @@ def _alarm_urgent(case: Case, *, by: Actor) -> None:
         for user in duty.users.all():
             people.setdefault(user.pk, user)
     # Whoever marked it urgent knows already; the duty phones and the groups still hear of it.
-    people.pop(getattr(by, "pk", None), None)  # type: ignore[arg-type]
+    if by.pk is not None:
+        people.pop(by.pk, None)
     effective = case.subcategory or case.category
     notify(
         recipients=list(people.values()),

@@ -1,7 +1,8 @@
 """The core loop in a real headless Chromium: a resident scans a building's QR poster on a phone,
-reports a broken lift with a photo and gets a tracking code; the grid worker of that building's
-grid finds it in the workbench on a desktop, accepts and resolves it; the resident looks the case
-up with the code and the last four digits of her phone, sees 已办结 and rates it 5 stars."""
+reports a broken lift with a photo and gets a tracking code; the lift is the estate's property
+company's (the suggested subcategory 电梯故障 routes it there at once), whose staff find it in the
+workbench on a desktop, accept and resolve it; the resident looks the case up with the code and
+the last four digits of her phone, sees 已办结 and rates it 5 stars."""
 
 from __future__ import annotations
 
@@ -85,7 +86,15 @@ def test_resident_reports_from_a_qr_poster_grid_worker_resolves_resident_rates(
     assert "查询时还需要您所留手机号的后四位（5678）" in phone.content()
     _shot(phone, "2-done")
 
-    # 3. Alice finds it in her workbench, accepts it and resolves it.
+    # 3. The property company's Pete finds it in his workbench, accepts it and resolves it.
+    staff.close()
+    staff = _context(chromium, **DESKTOP)
+    desk = staff.new_page()
+    desk.goto(f"{base}/accounts/login/")
+    desk.fill("#id_username", "pete")
+    desk.fill("#id_password", cw.password)
+    desk.click("button[type=submit]")
+    desk.wait_for_load_state()
     desk.goto(f"{base}/cases/")
     desk.click(f"a:has-text('{code}')")
     desk.wait_for_url(re.compile(r"/cases/\d+/$"))

@@ -43,27 +43,28 @@ def test_urgent_report_tells_everyone_through_every_channel_after_commit(
     cw, submit, duty, robot, webhook, sms_outbox, django_capture_on_commit_callbacks  # noqa: F811
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        case = submit(text="1栋楼道里在冒烟", priority="urgent")
+        case = submit(text="1栋楼道里在冒烟", category="safety", priority="urgent")
         # Stored with the case, nothing has left yet.
         assert webhook.received == [] and sms_outbox == []
     # The grid's staff (alice, frank) and the duty secretary; not the other grid, not as "case.new".
     assert told() == {"alice", "frank", "carol"}
     assert told("case.new") == set()
     alarm = Notification.objects.filter(kind="case.urgent").first()
-    assert alarm.title == "紧急事件：环境卫生" and alarm.link == f"/cases/{case.pk}/"
+    assert alarm.title == "紧急事件：治安消防" and alarm.link == f"/cases/{case.pk}/"
     assert "1栋楼道里在冒烟" in alarm.body
     sms = OutboundMessage.objects.filter(channel="sms", kind="case.urgent")
-    assert sorted(sms.values_list("target", flat=True))[-1] == "*******1111"  # the duty phone, masked
-    assert set(sms.filter(recipient__isnull=False).values_list("recipient__username", flat=True)) == {
-        "alice",
-        "frank",
-        "carol",
-    }
+    duty_sms = sms.get(recipient__isnull=True)
+    assert (duty_sms.target, duty_sms.status) == ("*******1111", "pending")  # the duty phone, masked
+    assert DUTY_PHONE not in duty_sms.target_enc
+    # The people too; without a registered phone their text is recorded as failed, so it shows.
+    people = sms.filter(recipient__isnull=False)
+    assert set(people.values_list("recipient__username", flat=True)) == {"alice", "frank", "carol"}
+    assert set(people.values_list("last_error", flat=True)) == {"接收人未登记手机号"}
     assert OutboundMessage.objects.get(channel="wecom").robot == robot
     for callback in callbacks:
         callback()
     assert {"phone": DUTY_PHONE, "text": sms_outbox[0]["text"]} in sms_outbox
-    assert sms_outbox[0]["text"].startswith("【网格治理】紧急事件：环境卫生")
+    assert sms_outbox[0]["text"].startswith("【网格治理】紧急事件：治安消防")
     assert len(webhook.received) == 1 and "紧急事件" in webhook.received[0].json["markdown"]["content"]
 
 

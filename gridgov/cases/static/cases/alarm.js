@@ -107,11 +107,17 @@
       row.appendChild(title); row.appendChild(body); row.appendChild(at); row.appendChild(open); row.appendChild(close);
       return row;
     }
-    function refreshList() {
-      /* Urgent cases lead the list: show this one where it now belongs. */
-      if (window.htmx && document.getElementById("wb-list")) {
-        window.htmx.ajax("GET", window.location.href, { target: "#wb-list", swap: "innerHTML" });
-      }
+    function refresh() {
+      if (!window.htmx) { return; }
+      /* Urgent cases lead the list: show this one where it now belongs, with the tab counts; only
+         the list when the user is typing in the filters, so their words are not swapped away. */
+      var panel = document.getElementById("wb-panel");
+      var focused = document.activeElement;
+      var typing = panel && focused && panel.contains(focused) && /^(INPUT|TEXTAREA|SELECT)$/.test(focused.tagName);
+      var target = panel && !typing ? "#wb-panel" : (document.getElementById("wb-list") ? "#wb-list" : "");
+      if (target) { window.htmx.ajax("GET", window.location.href, { target: target, swap: "innerHTML" }); }
+      /* The top bar's unread count follows (notifications/_badge.html listens for this). */
+      window.htmx.trigger(document.body, "notifications-changed");
     }
     function receive(data) {
       if (data.now) { since = data.now; }
@@ -123,7 +129,7 @@
       });
       box.hidden = false;
       play();
-      refreshList();
+      refresh();
     }
     function poll() {
       fetch(url + "?since=" + encodeURIComponent(since), {

@@ -10,8 +10,8 @@
     var form = document.getElementById("report-form");
     var text = document.getElementById("id_text");
     var box = document.getElementById("emergency");
-    var calls = document.getElementById("emergency-calls");
-    if (!form || !text || !box || !calls || !window.fetch) { return; }
+    var inline = document.getElementById("emergency-inline");
+    if (!form || !text || !box || !window.fetch) { return; }
     var url = form.getAttribute("data-check-url");
     var tokenInput = form.querySelector("input[name=csrfmiddlewaretoken]");
     var timer = null;
@@ -19,9 +19,11 @@
     var latest = 0;
 
     function order(numbers) {
-      (numbers || []).slice().reverse().forEach(function (number) {
-        var link = calls.querySelector('[data-number="' + String(number).replace(/[^0-9]/g, "") + '"]');
-        if (link) { calls.insertBefore(link, calls.firstChild); }
+      Array.prototype.forEach.call(form.querySelectorAll("[data-calls]"), function (calls) {
+        (numbers || []).slice().reverse().forEach(function (number) {
+          var link = calls.querySelector('[data-number="' + String(number).replace(/[^0-9]/g, "") + '"]');
+          if (link) { calls.insertBefore(link, calls.firstChild); }
+        });
       });
     }
     function show(answer) {
@@ -29,6 +31,7 @@
         order(answer.numbers);
         box.setAttribute("data-kind", answer.kind || "");
         box.hidden = false;
+        if (inline) { inline.hidden = false; }
       }
       /* Once shown it stays: a resident who edits the words is no safer than a moment ago. */
     }
