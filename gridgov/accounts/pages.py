@@ -47,6 +47,7 @@ PAGES: dict[str, Page] = {
     "cases:workbench": Page(CASE_WORK, refusal="您的岗位不能使用事件工作台"),
     "cases:intake": Page((caps.CASES_INTAKE,), refusal="您的岗位不能代居民登记事件"),
     "cases:triage": Page((caps.CASES_INTAKE, *CASE_WORK), refusal="您的岗位不能使用事件工作台"),
+    "cases:triage_explain": Page((caps.TRIAGE_CONFIGURE,), refusal="您没有配置智能分类规则的权限"),
     "cases:stats": Page((caps.CASES_STATS,), refusal="您没有查看事件统计的权限"),
     "cases:config": Page((caps.CASES_CONFIGURE,), refusal="您没有配置事件分类和时限的权限"),
     "report:posters": Page((caps.CASES_INTAKE, caps.PLACES_MANAGE), refusal="您无权打印二维码海报"),

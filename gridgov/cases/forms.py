@@ -20,9 +20,14 @@ from gridgov.cases.models import (
     State,
 )
 from gridgov.cases.photos import MAX_PHOTOS
+from gridgov.cases.services import TEXT_MAX as CASE_TEXT_MAX
 from gridgov.core.bounds import date_range_validators
 from gridgov.core.forms import SafeForm, set_label_from_instance
 from gridgov.core.forms import text_field as _text
+from gridgov.triage.categories import RULE_TARGETS
+from gridgov.triage.models import TEXT_MAX as RULE_TEXT_MAX
+from gridgov.triage.models import WEIGHT_LIMIT, RuleKind
+from gridgov.triage.preview import RuleChange
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
@@ -568,3 +573,72 @@ class MakeupWorkdayForm(SafeForm):
 
     day = _day("调休上班日期")
     name = _text("补哪个节日", 40, required=True, placeholder="如：春节")
+
+
+# --- triage: why a text was classified so, and what a rule change would do -------------------
+
+PREVIEW_MONTHS_DEFAULT = 3
+PREVIEW_MONTHS_MAX = 24
+PREVIEW_ACTIONS = [("add", "新增规则"), ("update", "修改已有规则"), ("delete", "停用已有规则")]
+
+
+class ExplainForm(SafeForm):
+    text = _area("事件内容", CASE_TEXT_MAX, required=True, rows=4, placeholder="如：电梯困人了，有人被关在里面")
+
+
+def _weight(label: str) -> forms.FloatField:
+    return forms.FloatField(
+        label=label,
+        required=False,
+        min_value=-WEIGHT_LIMIT,
+        max_value=WEIGHT_LIMIT,
+        widget=forms.NumberInput(attrs={"step": "0.5"}),
+        error_messages={
+            "invalid": f"{label}须为数字",
+            "min_value": f"{label}不能小于 -{WEIGHT_LIMIT:g}",
+            "max_value": f"{label}不能大于 {WEIGHT_LIMIT:g}",
+        },
+    )
+
+
+class RulePreviewForm(SafeForm):
+    """A proposed rule change, tried on past cases and never saved (`triage.preview.RuleChange`)."""
+
+    action = _choice("修改方式", PREVIEW_ACTIONS)
+    target = _choice("目标", RULE_TARGETS)
+    kind = _choice("匹配方式", list(RuleKind.choices))
+    text = _text("短语/关键词", RULE_TEXT_MAX, required=True)
+    weight = _weight("权重")
+    new_target = _choice("新目标", [("", "（不变）"), *RULE_TARGETS], required=False)
+    new_kind = _choice("新匹配方式", [("", "（不变）"), *RuleKind.choices], required=False)
+    new_text = _text("新短语/关键词", RULE_TEXT_MAX)
+    new_weight = _weight("新权重")
+    months = _int("最近几个月", minimum=1, maximum=PREVIEW_MONTHS_MAX)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("weight", "new_weight"):
+            if data.get(name) == 0:
+                self.add_error(name, f"{self.fields[name].label}不能为 0（不想用时请停用该规则）")
+        action = data.get("action")
+        if action == "add" and data.get("weight") is None and "weight" not in self.errors:
+            self.add_error("weight", "新增规则请填写权重")
+        if action == "update" and not any(
+            data.get(name) not in (None, "") for name in ("new_target", "new_kind", "new_text", "new_weight")
+        ):
+            self.add_error("new_weight", "修改规则请至少填写一项新值（新目标、新匹配方式、新短语或新权重）")
+        return data
+
+    def change(self) -> RuleChange:
+        data = self.cleaned_data
+        return RuleChange(
+            action=data["action"],
+            target=data["target"],
+            kind=data["kind"],
+            text=data["text"],
+            weight=data["weight"] if data["weight"] is not None else 2.0,
+            new_target=data["new_target"] or None,
+            new_kind=data["new_kind"] or None,
+            new_text=data["new_text"] or None,
+            new_weight=data["new_weight"],
+        )

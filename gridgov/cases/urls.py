@@ -16,6 +16,7 @@ urlpatterns = [
     path("intake/places/", views.intake_places, name="intake_places"),
     path("intake/residents/", views.intake_residents, name="intake_residents"),
     path("triage/", views.triage, name="triage"),
+    path("triage/explain/", views.triage_explain, name="triage_explain"),
     path("bulk/", views.bulk_upload, name="bulk"),
     path("bulk/template.xlsx", views.bulk_template, name="bulk_template"),
     path("bulk/<int:job_id>/", views.bulk_job, name="bulk_job"),

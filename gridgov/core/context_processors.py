@@ -14,6 +14,7 @@ NAVIGATION: list[tuple[str, str]] = [
     ("事件工作台", "cases:workbench"),
     ("事件统计", "cases:stats"),
     ("事件配置", "cases:config"),
+    ("分类解释", "cases:triage_explain"),
     ("二维码海报", "report:posters"),
     ("网格与楼栋", "places:tree"),
     ("居民查询", "people:search"),

@@ -41,6 +41,9 @@ from gridgov.cases.views.intake_pages import (
 from gridgov.cases.views.stats_page import (
     stats,
 )
+from gridgov.cases.views.triage_pages import (
+    triage_explain,
+)
 from gridgov.cases.views.workbench_page import (
     urgent_poll,
     workbench,
@@ -74,6 +77,7 @@ __all__ = [
     "patrol",
     "stats",
     "triage",
+    "triage_explain",
     "urgent_poll",
     "workbench",
 ]

@@ -21,7 +21,8 @@ def test_round_trip_and_random_access(tmp_path, size):
         for start in range(0, size, 10_000):
             writer.write(data[start : start + 10_000])
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert data[:64] not in path.read_bytes() or size == 0
+    # A run of 16 random bytes turns up in ciphertext by chance never; one byte often does.
+    assert data[:64] not in path.read_bytes() or size < 16
     assert sealed.read_sealed(path) == data
     with sealed.open_sealed(path) as handle:
         handle.seek(max(size - 5, 0))
