@@ -263,6 +263,40 @@ class _RuleVerdict:
         return [phrase for _weight, phrase in deciding]
 
 
+def _occurrences(text: str, word: str) -> list[int]:
+    out = []
+    start = text.find(word)
+    while start >= 0:
+        out.append(start)
+        start = text.find(word, start + 1)
+    return out
+
+
+def _nested(norm: str, phrase: str, others: list[str]) -> bool:
+    """Whether every occurrence of `phrase` lies inside an occurrence of a longer one of `others`."""
+    spans = [
+        (start, start + len(other))
+        for other in others
+        if len(other) > len(phrase) and phrase in other
+        for start in _occurrences(norm, other)
+    ]
+    return bool(spans) and all(
+        any(a <= start and start + len(phrase) <= b for a, b in spans) for start in _occurrences(norm, phrase)
+    )
+
+
+def _masked(norm: str, phrase: str) -> bool:
+    """Whether every occurrence of a rule phrase is part of a word that does not mean it (the concept
+    groups' masks: 着火 in 打不着火, 火灾 in 火灾险)."""
+    masks = concepts.MASKS.get(phrase)
+    if not masks:
+        return False
+    spans = [(start, start + len(mask)) for mask in masks for start in _occurrences(norm, mask)]
+    return bool(spans) and all(
+        any(a <= start and start + len(phrase) <= b for a, b in spans) for start in _occurrences(norm, phrase)
+    )
+
+
 def _rule_verdict(
     norm: str, segmented: list[str] | None = None, rules: _Compiled | None = None
 ) -> _RuleVerdict:
@@ -270,12 +304,22 @@ def _rule_verdict(
     scores: dict[str, float] = defaultdict(float)
     hits: dict[str, list[tuple[float, str]]] = defaultdict(list)
     phrases = rules.phrases
+    found: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for first in set(norm):
         for phrase, targets in phrases.get(first, ()):
-            if phrase in norm:
+            if phrase in norm and not _masked(norm, phrase):
                 for target, weight in targets:
-                    scores[target] += weight
-                    hits[target].append((weight, phrase))
+                    found[target].append((phrase, weight))
+    for target, matched in found.items():
+        # A category phrase found only inside a longer one of the same category that matched too is
+        # the same evidence: "路灯坏" counts once, not again as "路灯" and "灯坏". (Urgency phrases
+        # keep adding up: their scale was set that way.)
+        longer = [phrase for phrase, weight in matched if weight > 0] if target != URGENCY_TARGET else []
+        for phrase, weight in matched:
+            if weight > 0 and len(longer) > 1 and _nested(norm, phrase, longer):
+                continue
+            scores[target] += weight
+            hits[target].append((weight, phrase))
     keywords = rules.keywords
     # A token can only equal a keyword that occurs in the text, so segment only when one does:
     # most reports never pay for jieba here.
@@ -442,6 +486,9 @@ def decide(text: str, *, model: Any = _CURRENT, rules: _Compiled | None = None) 
     if model is _CURRENT:
         model = current_model() if norm else None
     assessment = concepts.assess(norm)
+    # Compiled before segmenting: compiling teaches jieba the keyword rules, which must already be
+    # whole tokens in this report's segmentation.
+    rules = rules if rules is not None else _rules()
     if model is not None and norm:
         # One segmentation serves both the keyword rules and the model.
         segmented = segment(norm)
@@ -576,6 +623,7 @@ def _matched(
         # The concept that made it urgent is shown once, below, with its cues.
         if hit.concept.category == category and not hit.erased and hit is not deciding
     )
+    out.extend(hit.label for hit in assessment.cue_hits if hit.concept.category == category)
     if subcategory_label:
         out.append(subcategory_label)
     if urgency_source == "concepts":
@@ -618,7 +666,7 @@ class ConceptHit:
     name: str  # 火情, 被困 …
     category: str  # the concept's home category
     words: tuple[str, ...]
-    weight: int  # 1 hazard, 2 danger, 3 acute
+    weight: int  # 1 hazard, 2 danger, 3 acute; 0 for a category cue (concepts.CUES), never a danger
     score: int  # after the cues of now and people and the negations
     lowered_by: str  # the negation, resolution, past, hypothetical or excuse, or ""
 
@@ -671,6 +719,9 @@ def explain(text: str, *, model: Any = _CURRENT) -> Explanation:
             hit.negated,
         )
         for hit in assessment.hits
+    ) + tuple(
+        ConceptHit(hit.concept.code, hit.concept.name, hit.concept.category, hit.words, 0, 0, "")
+        for hit in assessment.cue_hits
     )
     features: tuple[tuple[str, float], ...] = ()
     if prediction is not None and model is not None:

@@ -149,3 +149,59 @@ def test_a_pasted_wall_of_text_is_fast_and_bounded():
     assessment = concepts.assess(normalize(text)[: engine.MAX_CHARS])
     assert assessment.urgent
     assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("5栋楼下的消火栓一直在漏水", "facility"),
+        ("单元门坏了，找物业好几次了都不修", "property"),
+        ("报修单交上去三个月了还是处理中", "property"),
+        ("电梯里一大摊呕吐物，一上午了", "sanitation"),
+        ("有人把楼下的花坛浇了水泥改成车位", "order"),
+        ("能不能在小区里建个充电棚", "suggestion"),
+        ("谢谢网格员帮我把轮椅送到家", "other"),
+        ("这个小程序怎么用", "other"),
+    ],
+)
+def test_category_cues_vote_for_their_category(text, category):
+    assessment = concepts.assess(normalize(text))
+    hints = assessment.category_hints()
+    assert max(hints, key=hints.__getitem__) == category, (text, hints)
+    assert not assessment.urgent
+
+
+def test_a_category_cue_shows_in_matched_and_explain():
+    text = "小区门口那个路口车太多，能不能装个减速带"
+    assert engine.decide(text, model=None).suggestion.category == "suggestion"
+    assert "提议新增：能不能 + 装个" in suggest(text).matched
+    cue = [hit for hit in engine.explain(text).concepts if hit.code == "proposal"]
+    assert cue and cue[0].weight == 0 and cue[0].score == 0, "a cue is never a danger"
+
+
+def test_a_phrase_inside_a_longer_one_of_the_same_category_counts_once():
+    rules = engine.compile_rules(
+        [
+            ("facility", "phrase", "路灯坏", 4.0),
+            ("facility", "phrase", "路灯", 3.0),
+            ("facility", "phrase", "灯坏", 3.0),
+            ("facility", "phrase", "坏了", 1.0),
+            ("urgent", "phrase", "停水停电", 1.0),
+            ("urgent", "phrase", "停电", 1.0),
+        ]
+    )
+    verdict = engine._rule_verdict(normalize("路灯坏了，停水停电"), rules=rules)
+    assert verdict.scores["facility"] == 5.0  # 路灯坏 + 坏了; not again 路灯 and 灯坏
+    assert verdict.phrases_for("facility") == ["路灯坏", "坏了"]
+    assert verdict.urgency_score == 2.0  # urgency phrases keep adding up
+    # Found on its own elsewhere in the report, the shorter phrase counts.
+    assert engine._rule_verdict(normalize("路灯不亮，路灯坏了"), rules=rules).scores["facility"] == 8.0
+
+
+def test_rule_phrases_inside_a_masking_word_do_not_count():
+    rules = engine.compile_rules([("safety", "phrase", "着火", 4.0), ("urgent", "phrase", "着火", 5.0)])
+    quiet = engine._rule_verdict(normalize("热水器打不着火了"), rules=rules)
+    assert not quiet.fired and quiet.urgency_score == 0
+    assert not concepts.assess(normalize("热水器打不着火了")).urgent
+    both = engine._rule_verdict(normalize("热水器打不着火，后来厨房着火了"), rules=rules)
+    assert both.scores["safety"] == 4.0 and both.urgency_score == 5.0

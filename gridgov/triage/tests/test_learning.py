@@ -21,8 +21,9 @@ from gridgov.triage.services import (
     train_model,
 )
 
-# No rule fires on this; the model decides such reports.
-NO_RULE = "小区门口那个路口车太多，能不能装个减速带"
+# No rule and no concept group fires on this; the model decides such reports. ("能不能装个减速带"
+# would be the proposal cue's: concepts.CUES.)
+NO_RULE = "小区门口那个路口车太多，装个减速带就好了"
 # A kind of report neither the rules nor the evaluation data know: termites, which the office sends
 # to the property company.
 TERMITES = "我们这栋楼好像有白蚁，墙角老是掉木屑"
@@ -304,3 +305,23 @@ def test_administrators_see_the_model_history_read_only(world, client):
     assert client.get("/admin/triage/triagemodel/add/").status_code == 403
     client.force_login(world.carol)
     assert client.get("/admin/triage/triagemodel/").status_code in (302, 403)
+
+
+def test_hotline_boilerplate_is_no_feature():
+    plain = learning.features("楼道灯坏了", engine.segment)
+    assert learning.features("居民反映：楼道灯坏了", engine.segment) == plain
+    assert learning.features("来电人称：楼道灯坏了啊", engine.segment) == plain
+    assert "w:反映" in learning.features("居民反映：楼道灯坏了", engine.segment, noise=False)
+
+
+def test_a_stored_model_keeps_the_features_it_was_trained_on(db):
+    model = engine.current_model()
+    params = model.to_params()
+    assert params["features"] == {"ngram": learning.NGRAM, "words": True, "noise": True}
+    again = learning.LearnedModel.from_params(params, version=3)
+    assert (again.ngram, again.noise) == (learning.NGRAM, True)
+    # A model stored before the features were recorded in full: 1–3-grams, boilerplate kept.
+    params["features"] = {"ngram": 3, "words": True}
+    older = learning.LearnedModel.from_params(params, version=2)
+    assert (older.ngram, older.noise) == (3, False)
+    assert "w:反映" in older.predict("居民反映：楼道灯坏了", engine.segment).document
