@@ -336,12 +336,21 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def register_routers() -> None:
     """Each app contributes a router from its api.py; imported here so ordering is explicit."""
     from gridgov.accounts.api import router as accounts_router
+    from gridgov.activities.api import router as activities_router
     from gridgov.audit.api import router as audit_router
+    from gridgov.bulletin.api import router as bulletin_router
+    from gridgov.care.api import router as care_router
     from gridgov.cases.api import router as cases_router
+    from gridgov.command.api import router as command_router
+    from gridgov.consult.api import router as consult_router
+    from gridgov.desks.api import router as desks_router
+    from gridgov.forum.api import router as forum_router
+    from gridgov.mediation.api import router as mediation_router
     from gridgov.notifications.api import router as notifications_router
     from gridgov.orgs.api import router as orgs_router
     from gridgov.people.api import router as people_router
     from gridgov.places.api import router as places_router
+    from gridgov.services.api import router as services_router
     from gridgov.transfer.api import router as transfer_router
 
     api.add_router("/v1/", places_router)
@@ -352,6 +361,15 @@ def register_routers() -> None:
     api.add_router("/v1/", transfer_router)
     api.add_router("/v1/", notifications_router)
     api.add_router("/v1/", cases_router)
+    api.add_router("/v1/", services_router)
+    api.add_router("/v1/", care_router)
+    api.add_router("/v1/", bulletin_router)
+    api.add_router("/v1/", forum_router)
+    api.add_router("/v1/", activities_router)
+    api.add_router("/v1/", consult_router)
+    api.add_router("/v1/", mediation_router)
+    api.add_router("/v1/", desks_router)
+    api.add_router("/v1/", command_router)
 
 
 register_routers()

@@ -72,6 +72,15 @@ INSTALLED_APPS = [
     "gridgov.triage",
     "gridgov.cases",
     "gridgov.open311",
+    "gridgov.services",
+    "gridgov.care",
+    "gridgov.bulletin",
+    "gridgov.forum",
+    "gridgov.activities",
+    "gridgov.consult",
+    "gridgov.mediation",
+    "gridgov.desks",
+    "gridgov.command",
     "gridgov.demo",
 ]
 

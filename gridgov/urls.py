@@ -22,6 +22,15 @@ urlpatterns = [
     path("cases/", include("gridgov.cases.urls")),
     path("r/", include("gridgov.cases.urls_public")),
     path("open311/v2/", include("gridgov.open311.urls")),
+    path("services/", include("gridgov.services.urls")),
+    path("care/", include("gridgov.care.urls")),
+    path("bulletin/", include("gridgov.bulletin.urls")),
+    path("forum/", include("gridgov.forum.urls")),
+    path("activities/", include("gridgov.activities.urls")),
+    path("consult/", include("gridgov.consult.urls")),
+    path("mediation/", include("gridgov.mediation.urls")),
+    path("desks/", include("gridgov.desks.urls")),
+    path("command/", include("gridgov.command.urls")),
 ]
 
 # Chinese pages for people, JSON under /api/ (gridgov.core.views); 403 keeps Django's, rendering 403.html.

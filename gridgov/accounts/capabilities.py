@@ -60,3 +60,24 @@ TRIAGE_CONFIGURE = "triage.configure"
 LABELS[TRIAGE_CONFIGURE] = "配置智能分类规则并重新训练模型"
 ALL = tuple(LABELS)
 CHOICES = list(LABELS.items())
+
+# --- services (gridgov.services): its capabilities and LABELS entries go here ---
+
+# --- care (gridgov.care): its capabilities and LABELS entries go here ---
+
+# --- bulletin (gridgov.bulletin): its capabilities and LABELS entries go here ---
+
+# --- forum (gridgov.forum): its capabilities and LABELS entries go here ---
+
+# --- activities (gridgov.activities): its capabilities and LABELS entries go here ---
+
+# --- consult (gridgov.consult): its capabilities and LABELS entries go here ---
+
+# --- mediation (gridgov.mediation): its capabilities and LABELS entries go here ---
+
+# --- desks (gridgov.desks): its capabilities and LABELS entries go here ---
+
+# --- command (gridgov.command): its capabilities and LABELS entries go here ---
+
+ALL = tuple(LABELS)
+CHOICES = list(LABELS.items())

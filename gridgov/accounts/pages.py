@@ -67,6 +67,15 @@ PAGES: dict[str, Page] = {
     "accounts:roles": Page(admin_only=True, refusal="只有系统管理员可以修改角色权限"),
     # Robots post into group chats for a place: whoever manages that place's grids.
     "notifications:robots": Page((caps.PLACES_MANAGE,), refusal="您没有管理群机器人的权限"),
+    # --- services pages ---
+    # --- care pages ---
+    # --- bulletin pages ---
+    # --- forum pages ---
+    # --- activities pages ---
+    # --- consult pages ---
+    # --- mediation pages ---
+    # --- desks pages ---
+    # --- command pages ---
 }
 
 

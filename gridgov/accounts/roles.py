@@ -68,12 +68,32 @@ CASE_CAPABILITIES: dict[str, list[str]] = {
     "department_staff": [c.CASES_ORG_HANDLE],
     "property_staff": [c.CASES_ORG_HANDLE, c.CASES_INTAKE],
 }
+# Capabilities of the later apps per default role, merged below like CASE_CAPABILITIES.
+EXTRA_CAPABILITIES: list[dict[str, list[str]]] = [CASE_CAPABILITIES]
+# --- services: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
+#     EXTRA_CAPABILITIES go here ---
+# --- care: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
+#     EXTRA_CAPABILITIES go here ---
+# --- bulletin: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
+#     EXTRA_CAPABILITIES go here ---
+# --- forum: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
+#     EXTRA_CAPABILITIES go here ---
+# --- activities: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
+#     EXTRA_CAPABILITIES go here ---
+# --- consult: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
+#     EXTRA_CAPABILITIES go here ---
+# --- mediation: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
+#     EXTRA_CAPABILITIES go here ---
+# --- desks: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
+#     EXTRA_CAPABILITIES go here ---
+# --- command: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
+#     EXTRA_CAPABILITIES go here ---
 # New lists rather than appends: several roles above share one list object.
 DEFAULT_ROLES[:] = [
     (
         code,
         name,
-        [*capabilities, *(x for x in CASE_CAPABILITIES.get(code, ()) if x not in capabilities)],
+        [*capabilities, *(x for extra in EXTRA_CAPABILITIES for x in extra.get(code, ()) if x not in capabilities)],
         text,
     )
     for code, name, capabilities, text in DEFAULT_ROLES

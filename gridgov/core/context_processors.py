@@ -26,6 +26,15 @@ NAVIGATION: list[tuple[str, str]] = [
     ("账号与角色", "accounts:users"),
     ("通知", "notifications:inbox"),
     ("群机器人", "notifications:robots"),
+    # --- services entries ---
+    # --- care entries ---
+    # --- bulletin entries ---
+    # --- forum entries ---
+    # --- activities entries ---
+    # --- consult entries ---
+    # --- mediation entries ---
+    # --- desks entries ---
+    # --- command entries ---
 ]
 
 

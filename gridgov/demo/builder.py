@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
+from importlib import import_module
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -1435,6 +1436,15 @@ def case_state_counts(by_state: dict[str, int]) -> dict[str, int]:
     return {"cases": sum(by_state.values()), **{f"cases_{state}": n for state, n in by_state.items()}}
 
 
+# Modules with `build(builder, tree, *, scale, seed, log) -> dict[str, int]`, run in this order.
+DEMO_EXTENSIONS: tuple[str, ...] = (
+    # --- services/care (issue 10) ---
+    # --- bulletin/forum/activities (issue 11) ---
+    # --- consult/mediation/desks (issue 12) ---
+    # --- command (issue 13) ---
+)
+
+
 @transaction.atomic
 def build_demo(
     *,
@@ -1487,6 +1497,9 @@ def build_demo(
         # After the registry's audit row: each case writes its own rows as the services do.
         say("事件：分派规则、办理时限和近60天的事件")
         counts.update(case_state_counts(build_cases(builder, tree, scale=scale, seed=seed)))
+    for module_name in DEMO_EXTENSIONS:
+        # Each later app fills its part through its own services, after the registry and cases.
+        counts.update(import_module(module_name).build(builder, tree, scale=scale, seed=seed, log=say))
     return DemoResult(
         created=True,
         counts=counts,

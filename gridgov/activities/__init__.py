@@ -1,0 +1,1 @@
+"""Groups, activities, sign-up and QR check-in."""

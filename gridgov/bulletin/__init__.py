@@ -1,0 +1,1 @@
+"""Columns and targeted notices with read receipts."""

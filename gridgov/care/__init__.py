@@ -1,0 +1,1 @@
+"""Care plans, visit logs, grid patrols and door-to-door visits."""

@@ -1,0 +1,1 @@
+"""Role home pages, dashboards, the map, tasks sent down, reports and assessment."""

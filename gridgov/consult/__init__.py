@@ -1,0 +1,1 @@
+"""Consultations: topics, proposals, votes and secret ballots."""

@@ -1,0 +1,1 @@
+"""Reception desks, duty rosters and the walk-in log."""

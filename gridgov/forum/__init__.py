@@ -1,0 +1,1 @@
+"""Boards, topics, replies and moderation."""

@@ -1,0 +1,1 @@
+"""Disputes, the expert pool, sessions and agreements."""
