@@ -341,6 +341,7 @@ def register_routers() -> None:
     from gridgov.bulletin.api import router as bulletin_router
     from gridgov.care.api import router as care_router
     from gridgov.cases.api import router as cases_router
+    from gridgov.cases.api_duty import router as duty_router
     from gridgov.command.api import router as command_router
     from gridgov.consult.api import router as consult_router
     from gridgov.desks.api import router as desks_router
@@ -361,6 +362,7 @@ def register_routers() -> None:
     api.add_router("/v1/", transfer_router)
     api.add_router("/v1/", notifications_router)
     api.add_router("/v1/", cases_router)
+    api.add_router("/v1/", duty_router)
     api.add_router("/v1/", services_router)
     api.add_router("/v1/", care_router)
     api.add_router("/v1/", bulletin_router)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from gridgov.cases.models import SLA, ApiKey, Case, CaseCall, CaseEvent, Category, RoutingRule
+from gridgov.cases.models import SLA, ApiKey, Case, CaseCall, CaseEvent, Category, DutyContact, RoutingRule
 
 
 @admin.register(Category)
@@ -72,4 +74,31 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(DutyContact)
+class DutyContactAdmin(admin.ModelAdmin):
+    # Read-only: duty is set on /cases/config/?tab=duty or PUT /api/v1/duty-contacts/{place}, where the
+    # phone is validated, the people are checked against the place and the change is audited.
+    list_display = ("place", "phone_masked", "duty_users", "note", "is_active", "updated_at")
+    list_filter = ("is_active",)
+    fields = ("place", "phone_masked", "duty_users", "note", "is_active", "updated_by", "updated_at")
+    readonly_fields = fields
+
+    @admin.display(description="值班手机号")
+    def phone_masked(self, obj: DutyContact) -> str:
+        return obj.phone_masked
+
+    @admin.display(description="值班人员")
+    def duty_users(self, obj: DutyContact) -> str:
+        return "、".join(str(user) for user in obj.users.all())
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DutyContact]:
+        return super().get_queryset(request).select_related("place").prefetch_related("users")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: DutyContact | None = None) -> bool:
         return False
