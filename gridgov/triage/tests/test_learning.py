@@ -24,14 +24,16 @@ from gridgov.triage.services import (
 # No rule and no concept group fires on this; the model decides such reports. ("能不能装个减速带"
 # would be the proposal cue's: concepts.CUES.)
 NO_RULE = "小区门口那个路口车太多，装个减速带就好了"
-# A kind of report neither the rules nor the evaluation data know: termites, which the office sends
-# to the property company.
-TERMITES = "我们这栋楼好像有白蚁，墙角老是掉木屑"
-TERMITE_REPORTS = [
-    "楼道的木门里长了白蚁，一碰就掉渣",
-    "家里门框被白蚁蛀空了，楼下几户也有",
-    "单元楼梯的木扶手有白蚁，一群一群的",
-    "储藏室的木柜子里全是白蚁",
+# A new local kind of report neither the rules nor the evaluation data know: flats turned into capsule hostels
+# (a fire risk and unregistered lodgers, so 治安消防).
+CAPSULES = "二楼那家把房子改成了胶囊旅馆"
+CAPSULE_REPORTS = [
+    "隔壁单元开了个胶囊旅馆，每天进进出出好多生人",
+    "楼上住户把三室一厅隔成胶囊旅馆往外租",
+    "胶囊旅馆里住了几十个人，走廊堆满了行李",
+    "小区里的胶囊旅馆冇登记，来的人都不晓得是哪里的",
+    "又发现一家胶囊旅馆，就在三单元",
+    "八栋顶楼也改成胶囊旅馆了，一个床位一个床位地租",
 ]
 
 
@@ -58,12 +60,12 @@ def test_training_stores_a_model_that_beats_the_rules_on_the_held_out_part(world
     assert (row.version, row.trained_by) == (1, world.admin)
     dev, holdout = len(learning.eval_rows("dev")), len(learning.eval_rows("holdout"))
     assert row.dev_samples == dev >= 1000 and row.correction_samples == 0 and row.rule_samples > 500
-    assert row.holdout_samples == holdout >= 400
-    # Floors a little below the measured figures (83.6 % category on the held-out part, see
-    # data/README.md): a change that hurts shows up here.
-    assert row.category_accuracy >= 0.82
+    assert row.holdout_samples == holdout >= 250
+    # Floors a little below the measured figures on the independently written held-out part (87.2 %
+    # category, 78.6 % urgent recall, see data/README.md): a change that hurts shows up here.
+    assert row.category_accuracy >= 0.85
     assert row.category_accuracy > row.rules_category_accuracy
-    assert report.holdout_after.urgent_recall >= 0.95
+    assert report.holdout_after.urgent_recall >= 0.75
     assert report.holdout_after.false_urgent_rate <= 0.10
     assert report.holdout_after.by_source["model"][1] > 50, "the model decides where rules are silent"
     assert row.training_seconds < 60
@@ -125,21 +127,21 @@ def test_a_split_or_weak_rule_vote_is_settled_by_the_model(world):
 
 
 def test_corrections_for_a_new_kind_of_report_change_similar_suggestions(world):
-    before = suggest(TERMITES)
-    assert before.category != "property"
-    first = TERMITE_REPORTS[0]
+    before = suggest(CAPSULES)
+    assert before.category != "safety"
+    first = CAPSULE_REPORTS[0]
     # Corrected twice by the same person: the later label counts, once.
     record_correction(text=first, suggested=suggest(first), category="inquiry", urgency="normal", by=world.carol)
-    for i, text in enumerate(TERMITE_REPORTS):
+    for i, text in enumerate(CAPSULE_REPORTS):
         person = world.carol if i % 2 == 0 else world.alice
-        record_correction(text=text, suggested=suggest(text), category="property", urgency="normal", by=person)
+        record_correction(text=text, suggested=suggest(text), category="safety", urgency="normal", by=person)
     report = train_model(by=SYSTEM)
-    assert (report.data.corrections, report.data.superseded) == (4, 1)
-    assert report.data.lone == 4, "each text was labelled by one person: half weight each"
+    assert (report.data.corrections, report.data.superseded) == (6, 1)
+    assert report.data.lone == 6, "each text was labelled by one person: half weight each"
     assert report.model.last_correction_id == Correction.objects.order_by("-id").first().pk
-    after = suggest(TERMITES)
-    assert after.category == "property", after
-    assert after.matched[0] == "模型" and "白蚁" in after.matched
+    after = suggest(CAPSULES)
+    assert after.category == "safety", after
+    assert after.matched[0] == "模型" and any("胶囊" in word or "旅馆" in word for word in after.matched)
 
 
 def test_one_mistaken_or_malicious_correction_cannot_flip_common_cases(world):
@@ -164,7 +166,7 @@ def test_one_mistaken_or_malicious_correction_cannot_flip_common_cases(world):
 
 def test_corrections_of_held_out_texts_and_unknown_categories_are_not_trained_on(world):
     held_out = learning.eval_rows("holdout")[0]["text"]
-    for text, category in ((held_out, "other"), (TERMITES, "epidemic")):
+    for text, category in ((held_out, "other"), (CAPSULES, "epidemic")):
         record_correction(
             text=text, suggested=suggest(text), category=category, urgency="normal", by=world.carol
         )
@@ -271,7 +273,7 @@ def test_train_command_prints_samples_and_before_after(db):
     assert "已保存 分类模型 v1" in out
     data = json.loads(run("--train", "--json"))
     assert data["version"] == 2
-    assert data["holdout"]["after"]["category_accuracy"] >= 0.82
+    assert data["holdout"]["after"]["category_accuracy"] >= 0.85
     assert data["holdout"]["rules_only"]["category_accuracy"] < data["holdout"]["after"]["category_accuracy"]
     with pytest.raises(CommandError, match="--train 不能与"):
         run("--train", "--evaluate")
