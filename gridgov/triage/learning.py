@@ -47,16 +47,17 @@ FORMAT = 2
 DATA = Path(__file__).resolve().parent / "data"
 # Development data (tuning, training, cross-validation) and the held-out part (scoring only);
 # see data/README.md for how they were written and kept apart.
-# The first held-out file was scored twice during issue 8 and then became development data. The held-out
-# part now is half of a set written by another author who never saw the rules, concepts or data files
-# (the other half, eval_dev_blind, is development data); see data/README.md.
+# Each held-out file is scored once and then becomes development data (data/README.md): the first
+# (same author as the concept groups), then the second author's blind set in two halves. The held-out
+# part now is a third set, written by an author who never saw the rules, code or any data file.
 DEV_FILES = (
     DATA / "eval_reports.jsonl",
     DATA / "eval_dev.jsonl",
     DATA / "eval_dev_former_holdout.jsonl",
     DATA / "eval_dev_blind.jsonl",
+    DATA / "eval_dev_blind2.jsonl",
 )
-HOLDOUT_FILE = DATA / "eval_holdout2.jsonl"
+HOLDOUT_FILE = DATA / "eval_holdout3.jsonl"
 EVAL_SET = DEV_FILES[0]  # the first evaluation set; kept for callers that read it directly
 MAX_CHARS = 2000
 NGRAM = 3

@@ -176,7 +176,7 @@ class Command(BaseCommand):
                 data["holdout"]["mistakes"] = holdout_combined.mistakes
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             return
-        title = f"留出集 {learning.HOLDOUT_FILE.name}：另一位作者未看规则和数据写成，分出后从未用于调整规则、阈值或模型"
+        title = f"留出集 {learning.HOLDOUT_FILE.name}：另一位作者未看规则、代码和数据写成，从未用于调整规则、阈值或模型"
         for out in comparison_lines(title, holdout_combined, holdout_rules):
             self.stdout.write(out)
         self.stdout.write("")
