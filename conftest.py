@@ -27,6 +27,9 @@ os.environ.setdefault("GRIDGOV_FIELD_KEY", "dGVzdC1maWVsZC1rZXktMzItYnl0ZXMtbG9u
 def _immediate_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests clear the rate-limit cache outside any database access: a per-process cache here; the
+    # shared one (database or Redis, gridgov.settings.CACHES) has its own tests (marker redis).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -177,6 +178,9 @@ GRIDGOV_WEB_BIND = os.environ.get("GRIDGOV_WEB_BIND", "127.0.0.1:8000")
 GRIDGOV_WEB_WORKERS = int(os.environ.get("GRIDGOV_WEB_WORKERS", "2"))
 GRIDGOV_WEB_THREADS = int(os.environ.get("GRIDGOV_WEB_THREADS", "4"))
 GRIDGOV_WEB_TIMEOUT = int(os.environ.get("GRIDGOV_WEB_TIMEOUT", "60"))
+# bench/load.py: two minimal views (insert one row, list 20) measured on the same server as the
+# real endpoints; never mounted unless this is on.
+GRIDGOV_BENCH_BASELINES = env_bool("GRIDGOV_BENCH_BASELINES", False)
 MEDIA_ROOT = DATA_DIR / "uploads"
 MEDIA_URL = "/media/"
 
@@ -212,16 +216,46 @@ GRIDGOV_CASE_CLOSE_UNRATED_DAYS = int(os.environ.get("GRIDGOV_CASE_CLOSE_UNRATED
 # How often a process re-checks the holiday table for edits made by another process.
 GRIDGOV_CALENDAR_CHECK_SECONDS = float(os.environ.get("GRIDGOV_CALENDAR_CHECK_SECONDS", "60"))
 
+# Command centre (指挥中心): map tiles (empty = a plain background with the boundaries, works
+# offline; else a same-origin tile URL template: an intranet tile server or 天地图 behind the
+# site's reverse proxy, since the CSP allows images from this site only), the coordinate system
+# the tiles are drawn in (places store WGS-84), and how often the wall screen refreshes.
+GRIDGOV_MAP_TILE_URL = os.environ.get("GRIDGOV_MAP_TILE_URL", "")
+GRIDGOV_MAP_TILE_CRS = os.environ.get("GRIDGOV_MAP_TILE_CRS", "wgs84")
+GRIDGOV_WALL_REFRESH_SECONDS = int(os.environ.get("GRIDGOV_WALL_REFRESH_SECONDS", "60"))
+GRIDGOV_TASK_POLL_SECONDS = float(os.environ.get("GRIDGOV_TASK_POLL_SECONDS", "10"))
+
 # Triage: the learned model, how many corrections trigger a retraining, how often the rules
 # and the model are re-checked for edits made by another process.
 TRIAGE_MODEL_ENABLED = env_bool("TRIAGE_MODEL_ENABLED", True)
 TRIAGE_RETRAIN_AFTER = int(os.environ.get("TRIAGE_RETRAIN_AFTER", "20"))
 TRIAGE_RULES_CHECK_SECONDS = float(os.environ.get("TRIAGE_RULES_CHECK_SECONDS", "2"))
 
+# Scale-out (issue 6): GRIDGOV_TASK_BACKEND=redis runs the background tasks on RQ in Redis at
+# GRIDGOV_REDIS_URL (workers on several machines); `db` keeps them in the database. The cache
+# behind the rate limits is Redis when GRIDGOV_REDIS_URL is set, the database otherwise, so
+# several app servers count the same requests. GRIDGOV_TASKS_BACKEND (a dotted path) overrides.
+REDIS_URL = os.environ.get("GRIDGOV_REDIS_URL", "")
+TASK_BACKEND = os.environ.get("GRIDGOV_TASK_BACKEND", "db")
+if TASK_BACKEND not in ("db", "redis"):
+    raise ImproperlyConfigured("GRIDGOV_TASK_BACKEND must be db or redis")
+if TASK_BACKEND == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("GRIDGOV_TASK_BACKEND=redis needs GRIDGOV_REDIS_URL")
+_TASK_BACKENDS = {"db": "django_tasks_db.DatabaseBackend", "redis": "django_tasks_rq.RQBackend"}
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("GRIDGOV_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": os.environ.get("GRIDGOV_TASKS_BACKEND", _TASK_BACKENDS[TASK_BACKEND]),
     }
+}
+RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600}}
+if REDIS_URL:
+    INSTALLED_APPS.append("django_rq")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "gridgov_cache"}
+    )
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from gridgov.api import api
+from gridgov.core.favicon import favicon
 
 admin.site.site_header = "网格治理 管理后台"
 admin.site.site_title = "网格治理"
 
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("", include("gridgov.core.urls")),
@@ -32,6 +35,14 @@ urlpatterns = [
     path("desks/", include("gridgov.desks.urls")),
     path("command/", include("gridgov.command.urls")),
 ]
+
+if settings.GRIDGOV_BENCH_BASELINES:  # bench/load.py's two minimal views; off in production
+    from gridgov.core import bench_baselines
+
+    urlpatterns += [
+        path("bench/insert", bench_baselines.insert_one),
+        path("bench/list", bench_baselines.list_twenty),
+    ]
 
 # Chinese pages for people, JSON under /api/ (gridgov.core.views); 403 keeps Django's, rendering 403.html.
 handler400 = "gridgov.core.views.bad_request"

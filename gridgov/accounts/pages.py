@@ -68,14 +68,70 @@ PAGES: dict[str, Page] = {
     # Robots post into group chats for a place: whoever manages that place's grids.
     "notifications:robots": Page((caps.PLACES_MANAGE,), refusal="您没有管理群机器人的权限"),
     # --- services pages ---
+    # Residents and providers: what they see there is their own (selectors and services.policy).
+    "services:catalogue": Page(),
+    "services:order": Page(),
+    "services:mine": Page(),
+    "services:order_detail": Page(),
+    "services:provider": Page(),
+    "services:register": Page(),
+    # Merchants and volunteers (no capability): card_scan itself refuses everyone else.
+    "services:scan": Page(),
+    "services:board": Page((caps.SERVICES_DISPATCH,), refusal="您没有派单的权限"),
+    "services:manage": Page((caps.SERVICES_VIEW,), refusal="您没有查看生活快车的权限"),
+    "services:agreements": Page((caps.SERVICES_VIEW,), refusal="您没有查看便民服务协议的权限"),
+    "services:volunteers": Page((caps.SERVICES_VIEW,), refusal="您没有查看志愿者的权限"),
+    "services:hours": Page((caps.SERVICES_VIEW,), refusal="您没有查看服务时长的权限"),
+    "services:certificate": Page((caps.SERVICES_VIEW,), refusal="您没有查看服务时长的权限"),
+    "services:figures": Page((caps.SERVICES_VIEW,), refusal="您没有查看服务统计的权限"),
     # --- care pages ---
+    "care:my": Page(),
+    "care:plan": Page(),
+    "care:visit": Page(),
+    "care:coverage": Page((caps.CARE_VIEW,), refusal="您没有查看结对帮扶的权限"),
+    "care:plan_new": Page((caps.CARE_MANAGE,), refusal="您没有建立结对帮扶的权限"),
+    "care:patrol": Page((caps.CARE_PATROL,), refusal="您没有入户走访的权限"),
+    "care:patrol_coverage": Page((caps.CARE_VIEW, caps.CARE_PATROL), refusal="您没有查看走访覆盖的权限"),
     # --- bulletin pages ---
+    # Residents read on the phone (their addressed notices); the selector decides what they see.
+    "bulletin:index": Page(),
+    "bulletin:staff": Page((caps.BULLETIN_VIEW,), refusal="您没有查看通知公告的权限"),
+    "bulletin:compose": Page((caps.BULLETIN_PUBLISH,), refusal="您没有发布通知公告的权限"),
+    "bulletin:columns": Page((caps.BULLETIN_COLUMNS,), refusal="您没有管理通知栏目的权限"),
     # --- forum pages ---
+    "forum:index": Page(),
+    "forum:moderation": Page((caps.FORUM_MODERATE,), refusal="您没有管理论坛的权限"),
+    "forum:config": Page((caps.FORUM_CONFIGURE,), refusal="您没有配置论坛的权限"),
     # --- activities pages ---
+    "activities:index": Page(),
+    "activities:staff": Page((caps.ACTIVITIES_VIEW,), refusal="您没有查看团队和活动的权限"),
+    "activities:new": Page((caps.ACTIVITIES_MANAGE,), refusal="您没有组织活动的权限"),
+    "activities:figures": Page((caps.ACTIVITIES_VIEW,), refusal="您没有查看团队和活动的权限"),
     # --- consult pages ---
+    "consult:list": Page((caps.CONSULT_VIEW, caps.CONSULT_MANAGE), refusal="您没有查看协商议题的权限"),
+    "consult:create": Page((caps.CONSULT_MANAGE,), refusal="您没有发起协商议题的权限"),
+    # Residents: the consultations of the places they live in (the selector decides which).
+    "consult:mine": Page(),
     # --- mediation pages ---
+    "mediation:list": Page((caps.MEDIATION_HANDLE,), refusal="您没有办理矛盾纠纷调解的权限"),
+    # Assigned mediators hold no capability: the selector lets them open their own cases only.
+    "mediation:case": Page(),
+    "mediation:experts": Page((caps.MEDIATION_HANDLE,), refusal="您没有管理调解专家库的权限"),
     # --- desks pages ---
+    "desks:list": Page((caps.DESKS_MANAGE,), refusal="您没有管理接待点的权限"),
+    # Residents: who sits at the desks near them today.
+    "desks:today": Page(),
     # --- command pages ---
+    "command:dashboard": Page((caps.COMMAND_VIEW,), refusal="您没有查看指挥中心数据看板的权限"),
+    "command:map": Page((caps.COMMAND_VIEW,), refusal="您没有查看网格地图的权限"),
+    "command:tasks": Page((caps.COMMAND_TASKS,), refusal="您没有下发任务的权限"),
+    "command:my_tasks": Page((caps.COMMAND_TASK_DO,), refusal="您的岗位没有入户任务"),
+    "command:emergency": Page((caps.COMMAND_TASKS,), refusal="您没有发布紧急通知的权限"),
+    # Leaders see the ranking; each grid worker sees their own score and how it was computed.
+    "command:assessment": Page((caps.COMMAND_VIEW, caps.COMMAND_TASK_DO), refusal="您的岗位不参加网格员考核"),
+    "command:assessment_rules": Page((caps.COMMAND_ASSESS_CONFIGURE,), refusal="您没有设置考核规则的权限"),
+    # Reached from the map page (a place is needed), so not a menu entry of its own.
+    "command:boundaries": Page((caps.PLACES_MANAGE,), refusal="您没有管理网格、小区和楼栋的权限"),
 }
 
 

@@ -72,22 +72,104 @@ CASE_CAPABILITIES: dict[str, list[str]] = {
 EXTRA_CAPABILITIES: list[dict[str, list[str]]] = [CASE_CAPABILITIES]
 # --- services: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
 #     EXTRA_CAPABILITIES go here ---
+# (migration services.0003_grant_capabilities grants the same to existing databases)
+SERVICES_CAPABILITIES: dict[str, list[str]] = {
+    "street_admin": [c.SERVICES_VIEW, c.SERVICES_ORDER, c.SERVICES_DISPATCH, c.SERVICES_MANAGE],
+    "community_secretary": [c.SERVICES_VIEW, c.SERVICES_ORDER, c.SERVICES_DISPATCH, c.SERVICES_MANAGE],
+    "community_worker": [c.SERVICES_VIEW, c.SERVICES_ORDER, c.SERVICES_DISPATCH, c.SERVICES_MANAGE],
+    "grid_head": [c.SERVICES_VIEW, c.SERVICES_ORDER, c.SERVICES_DISPATCH],
+    "grid_worker": [c.SERVICES_VIEW, c.SERVICES_ORDER],
+    "grid_steward": [c.SERVICES_VIEW, c.SERVICES_ORDER],
+}
+EXTRA_CAPABILITIES.append(SERVICES_CAPABILITIES)
 # --- care: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
 #     EXTRA_CAPABILITIES go here ---
+# (migration care.0002_grant_capabilities grants the same to existing databases)
+CARE_CAPABILITIES: dict[str, list[str]] = {
+    "street_admin": [c.CARE_VIEW, c.CARE_MANAGE, c.CARE_PATROL],
+    "community_secretary": [c.CARE_VIEW, c.CARE_MANAGE, c.CARE_PATROL],
+    "community_worker": [c.CARE_VIEW, c.CARE_MANAGE, c.CARE_PATROL],
+    "grid_head": [c.CARE_VIEW, c.CARE_MANAGE, c.CARE_PATROL],
+    "grid_worker": [c.CARE_VIEW, c.CARE_PATROL],
+    "grid_steward": [c.CARE_VIEW, c.CARE_PATROL],
+    "volunteer_grid_worker": [c.CARE_PATROL],
+}
+EXTRA_CAPABILITIES.append(CARE_CAPABILITIES)
 # --- bulletin: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
 #     EXTRA_CAPABILITIES go here ---
+BULLETIN_CAPABILITIES: dict[str, list[str]] = {
+    "street_admin": [c.BULLETIN_VIEW, c.BULLETIN_PUBLISH, c.BULLETIN_COLUMNS],
+    "community_secretary": [c.BULLETIN_VIEW, c.BULLETIN_PUBLISH, c.BULLETIN_COLUMNS],
+    "community_worker": [c.BULLETIN_VIEW, c.BULLETIN_PUBLISH],
+    "grid_head": [c.BULLETIN_VIEW, c.BULLETIN_PUBLISH],
+    "grid_worker": [c.BULLETIN_VIEW, c.BULLETIN_PUBLISH],
+    "grid_steward": [c.BULLETIN_VIEW],
+    "volunteer_grid_worker": [c.BULLETIN_VIEW],
+    "building_head": [c.BULLETIN_VIEW],
+}
+EXTRA_CAPABILITIES.append(BULLETIN_CAPABILITIES)
 # --- forum: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
 #     EXTRA_CAPABILITIES go here ---
+FORUM_CAPABILITIES: dict[str, list[str]] = {
+    "street_admin": [c.FORUM_MODERATE, c.FORUM_CONFIGURE],
+    "community_secretary": [c.FORUM_MODERATE, c.FORUM_CONFIGURE],
+    "community_worker": [c.FORUM_MODERATE],
+    "grid_head": [c.FORUM_MODERATE],
+    "grid_worker": [c.FORUM_MODERATE],
+}
+EXTRA_CAPABILITIES.append(FORUM_CAPABILITIES)
 # --- activities: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
 #     EXTRA_CAPABILITIES go here ---
+ACTIVITIES_CAPABILITIES: dict[str, list[str]] = {
+    "street_admin": [c.ACTIVITIES_VIEW, c.ACTIVITIES_MANAGE],
+    "community_secretary": [c.ACTIVITIES_VIEW, c.ACTIVITIES_MANAGE],
+    "community_worker": [c.ACTIVITIES_VIEW, c.ACTIVITIES_MANAGE],
+    "grid_head": [c.ACTIVITIES_VIEW, c.ACTIVITIES_MANAGE],
+    "grid_worker": [c.ACTIVITIES_VIEW, c.ACTIVITIES_MANAGE],
+    "grid_steward": [c.ACTIVITIES_VIEW],
+    "volunteer_grid_worker": [c.ACTIVITIES_VIEW],
+    "building_head": [c.ACTIVITIES_VIEW],
+}
+EXTRA_CAPABILITIES.append(ACTIVITIES_CAPABILITIES)
 # --- consult: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
 #     EXTRA_CAPABILITIES go here ---
+CONSULT_CAPABILITIES: dict[str, list[str]] = {
+    "street_admin": [c.CONSULT_VIEW, c.CONSULT_MANAGE],
+    "community_secretary": [c.CONSULT_VIEW, c.CONSULT_MANAGE],
+    "community_worker": [c.CONSULT_VIEW, c.CONSULT_MANAGE],
+    "grid_head": [c.CONSULT_VIEW, c.CONSULT_MANAGE],
+    "grid_worker": [c.CONSULT_VIEW, c.CONSULT_MANAGE],
+    "grid_steward": [c.CONSULT_VIEW],
+    "building_head": [c.CONSULT_VIEW],
+}
+EXTRA_CAPABILITIES.append(CONSULT_CAPABILITIES)
 # --- mediation: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
 #     EXTRA_CAPABILITIES go here ---
+MEDIATION_CAPABILITIES: dict[str, list[str]] = {
+    "street_admin": [c.MEDIATION_HANDLE],
+    "community_secretary": [c.MEDIATION_HANDLE],
+    "community_worker": [c.MEDIATION_HANDLE],
+}
+EXTRA_CAPABILITIES.append(MEDIATION_CAPABILITIES)
 # --- desks: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
 #     EXTRA_CAPABILITIES go here ---
+DESKS_CAPABILITIES: dict[str, list[str]] = {
+    code: [c.DESKS_MANAGE]
+    for code in ("street_admin", "community_secretary", "community_worker", "grid_head", "grid_worker", "grid_steward")
+}
+EXTRA_CAPABILITIES.append(DESKS_CAPABILITIES)
 # --- command: its per-role capabilities (a dict like CASE_CAPABILITIES) and a line adding them to
 #     EXTRA_CAPABILITIES go here ---
+# (migration command.0002_grant_capabilities grants the same to existing databases)
+COMMAND_CAPABILITIES: dict[str, list[str]] = {
+    "street_admin": [c.COMMAND_VIEW, c.COMMAND_TASKS, c.COMMAND_TASK_DO, c.COMMAND_ASSESS_CONFIGURE],
+    "community_secretary": [c.COMMAND_VIEW, c.COMMAND_TASKS, c.COMMAND_TASK_DO],
+    "community_worker": [c.COMMAND_VIEW, c.COMMAND_TASK_DO],
+    "grid_head": [c.COMMAND_VIEW, c.COMMAND_TASK_DO],
+    "grid_worker": [c.COMMAND_TASK_DO],
+    "grid_steward": [c.COMMAND_TASK_DO],
+}
+EXTRA_CAPABILITIES.append(COMMAND_CAPABILITIES)
 # New lists rather than appends: several roles above share one list object.
 DEFAULT_ROLES[:] = [
     (

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django import forms
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -60,6 +64,44 @@ FIELD_LABELS = {
     "address": "地址",
     "description": "简介",
     "place": "地点",
+    # Keys that are no model field: what the services write beside the columns.
+    "event": "事件动作",
+    "reported": "已报到",
+    "called": "呼叫部门",
+    "merged_into": "合并到",
+    "rule": "分派规则",
+    "sla": "办理时限",
+    "reason": "原因",
+    "origin": "来源地",
+    "expected_until": "预计居住至",
+    "registered_on": "登记日期",
+    "deregistered_on": "注销日期",
+    "employer": "工作单位",
+    "landlord_name": "房东姓名",
+    "has_health_file": "健康档案",
+    "case_id": "事件编号",
+    "grids": "网格",
+    "estates": "小区",
+    "buildings": "楼栋",
+    "units": "单元",
+    "households": "户",
+    "residents": "居民",
+    "floating": "流动人口登记",
+    "floating_active": "在册流动人口",
+    "resident_tags": "居民标签",
+    "organisations": "组织",
+    "cases": "事件",
+    "party_orgs": "党组织",
+    "org_members": "组织成员",
+    "users": "账号",
+    "hotline": "服务热线",
+    "handles_cases": "承办事件",
+}
+# Record kinds whose model has no Chinese verbose_name of its own (or no model at all).
+TYPE_LABELS = {
+    "accounts.user": "账号",
+    "auth.user": "账号",
+    "accounts.session": "登录",
 }
 
 
@@ -132,20 +174,112 @@ def _show(field: str, value: Any, labels: dict[str, str] | None = None) -> str:
     return str(value)
 
 
-def diff_rows(entry: AuditEntry) -> list[dict[str, str]]:
-    choice_labels = _choice_labels()
+@lru_cache(maxsize=256)
+def _model(target_type: str) -> type[models.Model] | None:
+    try:
+        return apps.get_model(target_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def type_label(target_type: str) -> str:
+    """"居民" for people.resident: the model's verbose_name, else the table, else the code."""
+    if target_type in TYPE_LABELS:
+        return TYPE_LABELS[target_type]
+    model = _model(target_type)
+    if model is not None:
+        name = str(model._meta.verbose_name)
+        if name != model._meta.model_name and not name.isascii():
+            return name
+    return target_type
+
+
+def _model_field(target_type: str, field: str) -> Any:
+    model = _model(target_type)
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(field)
+    except FieldDoesNotExist:
+        return None
+
+
+def field_label(target_type: str, field: str) -> str:
+    """A recorded key in words: the table first (it says what the services meant), then the
+    model field's verbose_name when it is Chinese."""
+    if field in FIELD_LABELS:
+        return FIELD_LABELS[field]
+    model_field = _model_field(target_type, field)
+    name = str(getattr(model_field, "verbose_name", "") or "")
+    return name if name and not name.isascii() else field
+
+
+def _value_labels(target_type: str, field: str) -> dict[str, str] | None:
+    labels = _choice_labels().get((target_type, field))
+    if labels is not None:
+        return labels
+    if target_type == "cases.case" and field == "event":
+        from gridgov.cases.models import EventKind
+
+        return {str(k): str(v) for k, v in EventKind.choices}
+    model_field = _model_field(target_type, field)
+    if model_field is not None and getattr(model_field, "choices", None):
+        return {str(k): str(v) for k, v in model_field.flatchoices}
+    return None
+
+
+# Keys whose values are case category codes ("lift"): shown by the category's name.
+CATEGORY_KEYS = {("cases.case", "category"), ("cases.case", "subcategory"), ("triage.correction", "category")}
+
+
+def category_names() -> dict[str, str]:
+    """Code → name of every case category (a small table: one query per page)."""
+    from gridgov.cases.models import Category
+
+    return {str(code): str(name) for code, name in Category.objects.values_list("code", "name")}
+
+
+def diff_rows(entry: AuditEntry, categories: dict[str, str] | None = None) -> list[dict[str, str]]:
     rows = []
     for field, pair in (entry.changes or {}).items():
-        labels = choice_labels.get((entry.target_type, field))
+        labels = _value_labels(entry.target_type, field)
+        if (entry.target_type, field) in CATEGORY_KEYS and categories:
+            labels = {**categories, **(labels or {})}
         before, after = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
+        if field == "event" and before is None:
+            # An action on a case: say what happened, not "（空） → resolved".
+            rows.append({"field": "动作", "before": "", "after": _show(field, after, labels), "single": "1"})
+            continue
         rows.append(
             {
-                "field": FIELD_LABELS.get(field, field),
+                "field": field_label(entry.target_type, field),
                 "before": _show(field, before, labels),
                 "after": _show(field, after, labels),
             }
         )
     return rows
+
+
+def target_names(entries: list[AuditEntry]) -> dict[int, str]:
+    """The object of each entry by name: the label stored with the row, or (for old rows written
+    without one) the record's current name, one query per record kind."""
+    missing: dict[str, set[str]] = {}
+    for entry in entries:
+        if not entry.target_label and entry.target_id:
+            missing.setdefault(entry.target_type, set()).add(entry.target_id)
+    found: dict[tuple[str, str], str] = {}
+    for target_type, ids in missing.items():
+        model = _model(target_type)
+        if model is None:
+            continue
+        keys = [int(i) for i in ids if i.isdigit()]
+        for pk, obj in model._default_manager.in_bulk(keys).items():
+            found[(target_type, str(pk))] = str(obj)
+    names = {}
+    for entry in entries:
+        name = entry.target_label or found.get((entry.target_type, entry.target_id), "")
+        names[entry.pk] = name or (f"编号{entry.target_id}" if entry.target_id else "")
+    return names
 
 
 @page_access("audit:search")
@@ -157,7 +291,21 @@ def search(request: AuthedHttpRequest) -> HttpResponse:
         filters = {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}
     entries = audit_entries_for(request.user, **filters) if not form.errors else AuditEntry.objects.none()
     page = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
-    rows = [{"entry": entry, "diff": diff_rows(entry)} for entry in page]
+    entries_on_page = list(page)
+    names = target_names(entries_on_page)
+    categories = category_names() if entries_on_page else {}
+    rows = []
+    for entry in entries_on_page:
+        kind, name = type_label(entry.target_type), names[entry.pk]
+        rows.append(
+            {
+                "entry": entry,
+                "diff": diff_rows(entry, categories),
+                # "事件GRJ37C3XGH" already says what it is.
+                "type_label": "" if name.startswith(kind) else kind,
+                "target_name": name,
+            }
+        )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -168,7 +316,7 @@ def search(request: AuthedHttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "querystring": query.urlencode(),
-            "target_types": audit_target_types(request.user),
+            "target_types": [(t, type_label(t)) for t in audit_target_types(request.user)],
         },
         status=400 if form.errors else 200,
     )

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from gridgov.cases.photos import MAX_PHOTOS
+from gridgov.cases.photos import DRAFT_TOKEN_RE, MAX_PHOTOS
 from gridgov.cases.services import CLIENT_KEY_RE, REASON_MAX, TEXT_MAX
 from gridgov.core.forms import SafeForm
 from gridgov.core.validation import normalize_phone
@@ -93,6 +93,8 @@ class ReportForm(SafeForm):
     latitude = forms.CharField(required=False, widget=forms.HiddenInput)
     longitude = forms.CharField(required=False, widget=forms.HiddenInput)
     client_key = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The draft whose photos were uploaded as they were chosen (see photos.draft_add).
+    draft = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     def __init__(
         self,
@@ -121,6 +123,11 @@ class ReportForm(SafeForm):
         # A broken hidden key must not block the report: a fresh one only loses retry-safety.
         key = (self.cleaned_data.get("client_key") or "").strip()
         return key if CLIENT_KEY_RE.match(key) else new_client_key()
+
+    def clean_draft(self) -> str:
+        # An unusable token only means there are no uploaded photos to take along.
+        token = (self.cleaned_data.get("draft") or "").strip()
+        return token if DRAFT_TOKEN_RE.match(token) else ""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Case as Switch
-from django.db.models import Q, Value, When
+from django.db.models import F, Q, Value, When
 
 from gridgov.core.masking import mask_phone
 
@@ -48,6 +48,8 @@ class State(models.TextChoices):
 
 OPEN_STATES: tuple[str, ...] = (State.NEW, State.ACCEPTED, State.IN_PROGRESS)
 DONE_STATES: tuple[str, ...] = (State.RESOLVED, State.CLOSED)
+# Literal values, not the enum: the partial indexes' conditions go into migrations as written.
+OPEN_Q = Q(state__in=["new", "accepted", "in_progress"])
 
 
 class Channel(models.TextChoices):
@@ -305,6 +307,8 @@ class Case(models.Model):
     api_suggestion: dict[str, Any] | None
     api_attachments: list[dict[str, Any]]
     created: bool
+    # What the statistics counted this case as when it was read (gridgov.cases.rollups).
+    _rollup_seen: dict[str, Any] | None
 
     class Meta:
         verbose_name = "事件"
@@ -330,10 +334,34 @@ class Case(models.Model):
             models.Index(fields=["category", "place_path", "created_at"], name="case_category_place"),
             # The "all cases" list, urgent open ones first, newest first (read backwards).
             models.Index(fields=["urgent_open", "created_at", "id"], name="case_urgent_created"),
+            # Partial indexes on the open work (cases/0007): a few hundred rows while the history
+            # grows to millions, so the queues stay index lookups on a small set.
+            models.Index(
+                fields=["level", "level_path"],
+                condition=Q(state="new", handler_user__isnull=True, handler_org__isnull=True, needs_dispatch=False),
+                name="case_open_pool",
+            ),
+            models.Index(fields=["handler_user", "due_resolve_at"], condition=OPEN_Q, name="case_open_handler"),
+            models.Index(fields=["handler_org", "due_resolve_at"], condition=OPEN_Q, name="case_open_org"),
+            models.Index(fields=["place_path"], condition=OPEN_Q, name="case_open_place"),
+            # The dispatch queue's order (urgent first, then the least time left to accept).
+            models.Index(
+                F("urgent_open").desc(), F("due_accept_at").asc(), "id", condition=Q(state="new"), name="case_new_due"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.tracking_code
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Case:
+        # Django's documented hook for "values as loaded": a transition's statistics delta is
+        # what the case counts as after it minus what it counted as when it was read.
+        instance = super().from_db(db, field_names, values)
+        from gridgov.cases.rollups import snapshot
+
+        instance._rollup_seen = snapshot(instance, field_names)
+        return instance
 
     @property
     def is_open(self) -> bool:
@@ -420,6 +448,7 @@ class EventKind(models.TextChoices):
     REOPENED = "reopened", "不满意重办"
     CLOSED = "closed", "关闭"
     PUBLISHED = "published", "公开摘要"
+    URGED = "urged", "催办"
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -609,3 +638,52 @@ class TrackingGuard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.failures}"
+
+
+class RollupGrain(models.TextChoices):
+    DAY = "d", "日"
+    MONTH = "m", "月"
+
+
+class CaseRollup(models.Model):
+    """Counters of the cases reported on one day (or in one month) at one area place, in one
+    top-level category, through one channel: the cohort behind the statistics.
+
+    Every case counts once, in the row of its report day and its nearest district/street/
+    community/grid; a transition moves its contribution (gridgov.cases.rollups.record), so a
+    subtree and a date range are a sum over a few thousand rows instead of a scan of the history."""
+
+    grain = models.CharField(max_length=1, choices=RollupGrain.choices)
+    day = models.DateField()
+    # Cascade: a place or category can only go once no case holds it, and then its rows are zeros.
+    place = models.ForeignKey("places.Place", on_delete=models.CASCADE, related_name="+")
+    place_path = models.CharField(max_length=255)
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    received = models.IntegerField(default=0)
+    merged = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    open = models.IntegerField(default=0)
+    rejected = models.IntegerField(default=0)
+    overdue = models.IntegerField(default=0)
+    accept_n = models.IntegerField(default=0)
+    accept_sum = models.BigIntegerField(default=0)
+    resolve_n = models.IntegerField(default=0)
+    resolve_sum = models.BigIntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    unsatisfied = models.IntegerField(default=0)
+    rating_sum = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = "事件统计汇总"
+        verbose_name_plural = "事件统计汇总"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "day", "place", "category", "channel"], name="case_rollup_key"
+            )
+        ]
+        indexes = [models.Index(fields=["grain", "place_path", "day"], name="case_rollup_place_day")]
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.day} {self.place_path} {self.category_id} {self.channel}"

@@ -182,7 +182,9 @@ class _Facts:
     def proven_by_code(self) -> bool:
         """The anonymous reporter, proven by the last four digits of the phone they left."""
         last4 = self.case.reporter_phone_last4
-        return len(self.phone_last4) == 4 and len(last4) == 4 and constant_time_compare(self.phone_last4, last4)
+        return (
+            len(self.phone_last4) == 4 and len(last4) == 4 and constant_time_compare(self.phone_last4, last4)
+        )
 
     @cached_property
     def visible(self) -> bool:
@@ -218,7 +220,9 @@ class _Facts:
         org_id = org_handles(self.user)
         if not org_id:
             return []
-        return list(CaseCall.objects.filter(case=self.case, organisation_id=org_id).select_related("organisation"))
+        return list(
+            CaseCall.objects.filter(case=self.case, organisation_id=org_id).select_related("organisation")
+        )
 
     @property
     def is_open(self) -> bool:
@@ -251,6 +255,11 @@ def _accept(f: _Facts) -> Refusal:
             return Forbidden(f"该事件已交办给{case.handler_user}")
         return Forbidden("您不负责该事件，不能受理")
     return None
+
+
+def _accept_start(f: _Facts) -> Refusal:
+    # 受理并处置: whoever may accept becomes the holder, and the holder may start.
+    return _accept(f)
 
 
 def _start(f: _Facts) -> Refusal:
@@ -348,6 +357,24 @@ def _supervise(f: _Facts) -> Refusal:
     return None
 
 
+def _urge(f: _Facts) -> Refusal:
+    # 催办: those who dispatch or supervise where a case happened may remind whoever holds it
+    # now (a department, a street) without being able to act on it themselves.
+    place = f.case.place_path
+    if not (
+        f.dispatch
+        or f.supervise
+        or has_capability_at(f.user, caps.CASES_DISPATCH, place)
+        or has_capability_at(f.user, caps.CASES_SUPERVISE, place)
+    ):
+        return Forbidden("您无权催办该事件")
+    if not f.is_open:
+        return f.conflict("无需催办")
+    if f.system or f.holds_it or f.handle:
+        return Forbidden("事件在您手中，请直接办理")
+    return None
+
+
 def _call_report(f: _Facts) -> Refusal:
     if not f.calls:
         return Forbidden("只有被呼叫的单位可以报到")
@@ -355,7 +382,9 @@ def _call_report(f: _Facts) -> Refusal:
         return f.conflict("不能再报到")
     if all(call.reported_at is not None for call in f.calls):
         call = f.calls[0]
-        return CaseConflict(f"{call.organisation.name}已于{timezone.localtime(call.reported_at):%m-%d %H:%M}报到")
+        return CaseConflict(
+            f"{call.organisation.name}已于{timezone.localtime(call.reported_at):%m-%d %H:%M}报到"
+        )
     return None
 
 
@@ -384,6 +413,7 @@ def _publish(f: _Facts) -> Refusal:
 # action → rule; the rule returns the refusal (to raise) or None (allowed).
 RULES: dict[str, Rule] = {
     "accept": _accept,
+    "accept_start": _accept_start,
     "start": _start,
     "note": _note,
     "resolve": _resolve,
@@ -395,6 +425,7 @@ RULES: dict[str, Rule] = {
     "reject": _reject,
     "whistle": _whistle,
     "supervise": _supervise,
+    "urge": _urge,
     "call_report": _call_report,
     "rate": _rate,
     "reveal_reporter": _reveal_reporter,
@@ -427,4 +458,3 @@ def allowed(user: Actor | None, case: Case, *, phone_last4: str = "") -> frozens
     if not facts.visible:
         return frozenset()
     return frozenset(action for action, rule in RULES.items() if rule(facts) is None)
-

@@ -3,12 +3,16 @@ from __future__ import annotations
 from django.urls import path
 
 from gridgov.cases import views
+from gridgov.cases.views import whistle_page
 
 app_name = "cases"
 urlpatterns = [
     path("", views.workbench, name="workbench"),
     path("urgent/", views.urgent_poll, name="urgent_poll"),
     path("<int:pk>/", views.detail, name="detail"),
+    # 吹哨 has its own page (redirect-after-post); the case page's form posts to it through here.
+    path("<int:pk>/act/whistle/", whistle_page.whistle),
+    path("<int:pk>/whistle/", whistle_page.whistle, name="whistle"),
     path("<int:pk>/act/<slug:action>/", views.act, name="act"),
     path("photo/<int:pk>/", views.attachment, name="attachment"),
     path("intake/", views.intake, name="intake"),

@@ -9,7 +9,6 @@ proved), so the browser that filed a report can follow it without typing the dig
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any
@@ -33,8 +32,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.pages import page_access
-from gridgov.accounts.scope import below_q, is_below, within
+from gridgov.accounts.scope import below_q, has_capability, is_below, within
 from gridgov.cases import emergency, selectors
+from gridgov.cases import photos as drafts
 from gridgov.cases.forms_public import LookupForm, RateForm, ReportForm, new_client_key
 from gridgov.cases.models import Case, Channel, Priority, State
 from gridgov.cases.photos import MAX_PHOTOS, max_bytes
@@ -48,6 +48,7 @@ from gridgov.cases.services import (
     case_submit_result,
     case_track_proof,
 )
+from gridgov.cases.services.reporter import case_track_link_proof
 from gridgov.core.errors import NotFound
 from gridgov.core.forms import apply_service_errors
 from gridgov.core.http import AuthedHttpRequest
@@ -73,7 +74,6 @@ NOT_FOUND_TEXT = TRACK_REFUSED
 SESSION_KEY = "gg_tracked"
 SESSION_KEEP = 20
 POSTER_SALT = "gridgov.cases.poster"
-HOTLINE_RE = re.compile(r"^[0-9+\- ]{3,20}$")
 
 # What a resident reads for each state: plain words, no jargon.
 STATE_WORDS: dict[str, str] = {
@@ -253,6 +253,84 @@ def _picker_place(place_id: int, community: Place | None, home: list[Place]) -> 
     return public_report_place(place_id, within=community)
 
 
+# --- photo drafts -----------------------------------------------------------------------------
+
+DRAFTS_KEY = "gg_report_drafts"
+DRAFTS_KEEP = 5
+DRAFT_UPLOADS_PER_HOUR = 60
+
+
+def _start_draft(request: HttpRequest) -> str:
+    token = drafts.new_draft_token()
+    owned = [t for t in request.session.get(DRAFTS_KEY) or [] if t != token][-(DRAFTS_KEEP - 1) :]
+    request.session[DRAFTS_KEY] = [*owned, token]
+    return token
+
+
+def _owned_draft(request: HttpRequest, token: str) -> str:
+    """`token` if this browser's session started that draft, else ""."""
+    return token if token and token in (request.session.get(DRAFTS_KEY) or []) else ""
+
+
+def _draft_context(token: str) -> list[dict[str, str]]:
+    return [
+        {"id": p.id, "url": reverse("report:draft_photo", args=[token, p.id])}
+        for p in drafts.draft_photos(token)
+    ]
+
+
+@never_cache
+@require_POST
+def draft_photo_upload(request: HttpRequest) -> JsonResponse:
+    """One photo of a report being written, uploaded as soon as it is chosen."""
+    token = _owned_draft(request, (request.POST.get("draft") or "").strip())
+    upload = request.FILES.get("photo")
+    if not token:
+        return JsonResponse({"error": "页面已过期，请刷新后重新选择照片"}, status=404)
+    if upload is None:
+        return JsonResponse({"error": "请选择照片"}, status=400)
+    # New sessions are free to make, so the disk is bounded per address too.
+    bucket = f"gg:report-photo:ip:{_client_ip(request)}:{timezone.now():%Y%m%d%H}"
+    if not cache.add(bucket, 1, timeout=3600):
+        try:
+            used = cache.incr(bucket)
+        except ValueError:  # expired between add and incr
+            cache.add(bucket, 1, timeout=3600)
+            used = 1
+        if used > DRAFT_UPLOADS_PER_HOUR:
+            return JsonResponse({"error": "上传过于频繁，请稍后再试"}, status=429)
+    try:
+        photo = drafts.draft_add(token, upload)
+    except ValidationError as exc:
+        return JsonResponse({"error": exc.message_dict.get("photos", exc.messages)[0]}, status=400)
+    if len(drafts.draft_photos(token)) == 1:
+        drafts.drafts_prune()  # once per draft is often enough to keep the folder small
+    return JsonResponse(
+        {"id": photo.id, "url": reverse("report:draft_photo", args=[token, photo.id])}, status=201
+    )
+
+
+@never_cache
+@require_GET
+def draft_photo(request: HttpRequest, token: str, photo_id: str) -> HttpResponse:
+    read = drafts.draft_read(_owned_draft(request, token), photo_id) if _owned_draft(request, token) else None
+    if read is None:
+        return _not_found(request, "照片不存在")
+    response = HttpResponse(read[0], content_type=read[1])
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@never_cache
+@require_POST
+def draft_photo_remove(request: HttpRequest, token: str, photo_id: str) -> JsonResponse:
+    owned = _owned_draft(request, token)
+    if not owned or not drafts.draft_remove(owned, photo_id):
+        return JsonResponse({"error": "照片不存在"}, status=404)
+    return JsonResponse({"removed": photo_id})
+
+
 # --- report -----------------------------------------------------------------------------------
 
 
@@ -274,12 +352,18 @@ def _report(request: HttpRequest, *, fixed_place: Place | None = None, token: st
         "anonymous": anonymous,
         "fixed_place": fixed_place is not None,
     }
+    draft = ""
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES, **form_kwargs)
         if community is None and fixed_place is None:
             form.add_error(None, "请先选择您所在的社区")
+        draft = _owned_draft(request, (request.POST.get("draft") or "").strip())
         if form.is_valid():
             data = form.cleaned_data
+            chosen_photos = [*drafts.draft_uploads(draft), *data["photos"]] if draft else data["photos"]
+            if len(chosen_photos) > MAX_PHOTOS:
+                form.add_error("photos", f"最多上传{MAX_PHOTOS}张照片，当前{len(chosen_photos)}张")
+        if form.is_valid():
             try:
                 place = fixed_place or _picker_place(data["place"], community, home)
             except NotFound:
@@ -305,7 +389,7 @@ def _report(request: HttpRequest, *, fixed_place: Place | None = None, token: st
                             longitude=data["longitude"],
                             reporter_name=data.get("reporter_name", ""),
                             reporter_phone=data.get("reporter_phone", ""),
-                            photos=data["photos"],
+                            photos=chosen_photos,
                             client_key=data["client_key"],
                         )
                     except ValidationError as exc:
@@ -317,14 +401,22 @@ def _report(request: HttpRequest, *, fixed_place: Place | None = None, token: st
                         _remember(request, case.tracking_code, case.reporter_phone_last4)
                         if not result.created:
                             messages.info(request, "这条反映已经提交过了，无需重复提交")
+                        if draft:
+                            drafts.draft_discard(draft)
                         return redirect("report:done", case.tracking_code)
         if form.errors and request.FILES and "photos" not in form.errors:
-            # Browsers never refill a file input: say so, or the photos silently go missing.
+            # Without JavaScript the photos came with the form, and browsers never refill a file
+            # input: say so, or they silently go missing. (With it they wait in the draft.)
             form.add_error("photos", "页面有错误，照片需要重新选择")
         if form.errors and status == 200:
             status = 400
+        if not draft:
+            draft = _start_draft(request)
     else:
-        form = ReportForm(initial={"client_key": new_client_key(), "place": default_place}, **form_kwargs)
+        draft = _start_draft(request)
+        form = ReportForm(
+            initial={"client_key": new_client_key(), "place": default_place, "draft": draft}, **form_kwargs
+        )
     context = {
         "form": form,
         "anonymous": anonymous,
@@ -336,6 +428,9 @@ def _report(request: HttpRequest, *, fixed_place: Place | None = None, token: st
         "has_home": bool(home),
         "text_max": TEXT_MAX,
         "max_photos": MAX_PHOTOS,
+        "draft": draft,
+        "draft_photos": _draft_context(draft),
+        "error_summary": _error_summary(form),
         "max_mb": max_bytes() // (1024 * 1024),
         "login_url": f"{reverse('accounts:login')}?next={request.get_full_path()}",
         "emergency_calls": emergency.calls(),
@@ -343,6 +438,20 @@ def _report(request: HttpRequest, *, fixed_place: Place | None = None, token: st
     if request.headers.get("HX-Request") and request.method == "GET":
         return render(request, "cases/public/_place_field.html", context)
     return render(request, "cases/public/report.html", context, status=status)
+
+
+def _error_summary(form: ReportForm) -> list[dict[str, str]]:
+    """Every field error, for the summary at the top of the form (each links to its field)."""
+    return [
+        {
+            "id": form[name].id_for_label if name in form.fields else "",
+            "label": str(form.fields[name].label or ""),
+            "error": str(error),
+        }
+        for name, errors in form.errors.items()
+        if name != "__all__" and name in form.fields
+        for error in errors
+    ]
 
 
 @never_cache
@@ -378,7 +487,9 @@ def report_check(request: HttpRequest) -> HttpResponse:
     if text is None:
         return JsonResponse({"error": "text：请提交反映内容"}, status=400)
     if len(text) > TEXT_MAX:
-        return JsonResponse({"error": f"text：反映内容不能超过{TEXT_MAX}个字，当前{len(text)}个字"}, status=400)
+        return JsonResponse(
+            {"error": f"text：反映内容不能超过{TEXT_MAX}个字，当前{len(text)}个字"}, status=400
+        )
     problem = text_problem(text, "反映内容", multiline=True)
     if problem:
         return JsonResponse({"error": f"text：{problem}"}, status=400)
@@ -477,10 +588,27 @@ def _state_context(case: Case) -> dict[str, Any]:
     return {"state_words": words, "state_tone": STATE_TONE.get(case.state, "wait")}
 
 
+def _follow_link(request: HttpRequest, code: str, name: str) -> HttpResponse | None:
+    """A one-tap link from a text message (`?k=`): prove it (counted like a typed code), remember
+    the case in this browser, and continue without the token in the address bar."""
+    token = request.GET.get("k")
+    if token is None:
+        return None
+    try:
+        case = case_track_link_proof(code=code, token=token, ip=_client_ip(request))
+    except TrackingRefused:
+        return _not_found(request, "链接无效或已过期，请用查询码和手机号后四位查询")
+    _remember(request, case.tracking_code, case.reporter_phone_last4)
+    return redirect(name, case.tracking_code)
+
+
 @never_cache
 @require_GET
 @_refused_when_locked
 def track(request: HttpRequest, code: str) -> HttpResponse:
+    followed = _follow_link(request, code, "report:track")
+    if followed is not None:
+        return followed
     case = _tracked_case(request, code)
     if case is None:
         # Not proven yet: ask for the digits (a wrong code and wrong digits look the same).
@@ -499,10 +627,29 @@ def track(request: HttpRequest, code: str) -> HttpResponse:
             "timeline": list(reversed(selectors.public_timeline(case))),
             "place_name": place_full_name(case.place),
             "attachments": attachments,
+            "photo_groups": _photo_groups(attachments),
             "can_rate": can_rate,
             **_state_context(case),
         },
     )
+
+
+# Whose photo is whose: the resident's own, then what staff saw before and after.
+PHOTO_GROUPS = (
+    ("report", "您提交的照片"),
+    ("before", "处置前"),
+    ("after", "处置后"),
+    ("evidence", "佐证材料"),
+)
+
+
+def _photo_groups(attachments: list[Any]) -> list[dict[str, Any]]:
+    groups = []
+    for kind, label in PHOTO_GROUPS:
+        items = [a for a in attachments if a.kind == kind]
+        if items:
+            groups.append({"kind": kind, "label": label, "items": items})
+    return groups
 
 
 @never_cache
@@ -528,10 +675,20 @@ def photo(request: HttpRequest, code: str, attachment_id: int) -> HttpResponse |
 @login_required
 @require_GET
 def mine(request: AuthedHttpRequest) -> HttpResponse:
+    from gridgov.cases.views._common import _place_trails
+
     page = Paginator(selectors.my_reports(request.user), 20).get_page(request.GET.get("page"))
+    cases = list(page)
+    # "聚江苑 1栋 1单元", not just "1单元": every ancestor's name in one query for the page.
+    addresses = _place_trails([case.place for case in cases])
     rows = [
-        {"case": case, "words": STATE_WORDS.get(case.state, ""), "tone": STATE_TONE.get(case.state, "wait")}
-        for case in page
+        {
+            "case": case,
+            "words": STATE_WORDS.get(case.state, ""),
+            "tone": STATE_TONE.get(case.state, "wait"),
+            "address": addresses.get(case.place.pk, case.place.name),
+        }
+        for case in cases
     ]
     return render(request, "cases/public/mine.html", {"page": page, "rows": rows})
 
@@ -543,6 +700,9 @@ def mine(request: AuthedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @_refused_when_locked
 def rate(request: HttpRequest, code: str) -> HttpResponse:
+    followed = _follow_link(request, code, "report:rate") if request.method == "GET" else None
+    if followed is not None:
+        return followed
     case = _tracked_case(request, code)
     if case is None:
         return _not_found(request)
@@ -639,9 +799,28 @@ def _poster(request: HttpRequest, place: Place) -> dict[str, Any]:
     }
 
 
-def _hotline_from(request: HttpRequest) -> str:
-    hotline = (request.GET.get("hotline") or "").strip()
-    return hotline if HOTLINE_RE.match(hotline) else _hotline()
+def _poster_page(
+    request: AuthedHttpRequest, place: Place, posters: list[dict[str, Any]], title: str
+) -> HttpResponse:
+    """The print page: the community's own hotline (a place setting, not a URL parameter) and a
+    warning when the QR codes carry the address this page was opened with."""
+    community = community_of(place)
+    configured = bool(settings.GRIDGOV_PUBLIC_URL.strip())
+    return render(
+        request,
+        "cases/public/poster_print.html",
+        {
+            "posters": posters,
+            "hotline": (community.hotline if community else "") or _hotline(),
+            "hotline_is_default": not (community and community.hotline),
+            "community": community,
+            "can_edit_hotline": community is not None
+            and has_capability(request.user, caps.PLACES_MANAGE, community),
+            "public_url_missing": not configured,
+            "qr_base": _public_base(request),
+            "title": title,
+        },
+    )
 
 
 def _scoped_communities(user: User) -> list[Place]:
@@ -651,9 +830,7 @@ def _scoped_communities(user: User) -> list[Place]:
     communities = list(public_communities())
     for root in roots:
         if KIND_LEVEL[root.kind] <= KIND_LEVEL[PlaceKind.COMMUNITY]:
-            found.update(
-                {c.pk: c for c in communities if within(c.path, [root.path])}
-            )
+            found.update({c.pk: c for c in communities if within(c.path, [root.path])})
         else:
             community = community_of(root)
             if community is not None:
@@ -682,7 +859,13 @@ def posters(request: AuthedHttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/public/posters.html",
-        {"communities": communities, "community": community, "groups": groups, "hotline": _hotline()},
+        {
+            "communities": communities,
+            "community": community,
+            "groups": groups,
+            "hotline": (community.hotline if community else "") or _hotline(),
+            "can_edit_hotline": community is not None and has_capability(user, caps.PLACES_MANAGE, community),
+        },
     )
 
 
@@ -690,23 +873,20 @@ def posters(request: AuthedHttpRequest) -> HttpResponse:
 @require_GET
 def poster(request: AuthedHttpRequest, place_id: int) -> HttpResponse:
     place = _poster_place(request.user, place_id)
-    return render(
-        request,
-        "cases/public/poster_print.html",
-        {
-            "posters": [_poster(request, place)],
-            "hotline": _hotline_from(request),
-            "title": f"{place.name}二维码海报",
-        },
-    )
+    return _poster_page(request, place, [_poster(request, place)], f"{place.name}二维码海报")
 
 
 @login_required
 @require_GET
 def poster_buildings(request: AuthedHttpRequest, place_id: int) -> HttpResponse:
     """Every building of an estate (or lane) in the user's scope: one A4 poster per page."""
-    estate = _poster_place(request.user, place_id)
-    if estate.kind == PlaceKind.BUILDING:
+    try:
+        estate = _poster_place(request.user, place_id)
+    except NotFound:
+        # A building head holds buildings, not the estate above them: the estate's name is
+        # public (it is on the posters), and only the buildings in the user's scope are printed.
+        estate = public_report_place(place_id)
+    if estate.kind not in (PlaceKind.ESTATE, PlaceKind.LANE, PlaceKind.GROUP):
         raise NotFound()
     buildings = list(
         _poster_scope(request.user)
@@ -714,16 +894,15 @@ def poster_buildings(request: AuthedHttpRequest, place_id: int) -> HttpResponse:
         .distinct()
         .order_by("path")
     )
+    if not buildings and not _poster_scope(request.user).filter(pk=estate.pk).exists():
+        raise NotFound()
     if not buildings:
         community = community_of(estate)
         messages.info(request, f"{estate.name}下没有楼栋")
         return redirect(f"{reverse('report:posters')}?community={community.pk if community else ''}")
-    return render(
+    return _poster_page(
         request,
-        "cases/public/poster_print.html",
-        {
-            "posters": [_poster(request, b) for b in buildings],
-            "hotline": _hotline_from(request),
-            "title": f"{estate.name}全部楼栋二维码海报（{len(buildings)}张）",
-        },
+        estate,
+        [_poster(request, b) for b in buildings],
+        f"{estate.name}全部楼栋二维码海报（{len(buildings)}张）",
     )

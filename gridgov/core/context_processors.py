@@ -27,14 +27,37 @@ NAVIGATION: list[tuple[str, str]] = [
     ("通知", "notifications:inbox"),
     ("群机器人", "notifications:robots"),
     # --- services entries ---
+    ("派单台", "services:board"),
+    ("服务目录与服务队", "services:manage"),
+    ("便民服务协议", "services:agreements"),
+    ("志愿者", "services:volunteers"),
+    ("服务统计", "services:figures"),
     # --- care entries ---
+    ("结对帮扶覆盖", "care:coverage"),
+    ("走访覆盖", "care:patrol_coverage"),
     # --- bulletin entries ---
+    ("通知公告", "bulletin:staff"),
+    ("通知栏目", "bulletin:columns"),
     # --- forum entries ---
+    ("论坛管理", "forum:moderation"),
+    ("论坛设置", "forum:config"),
     # --- activities entries ---
+    ("团队与活动", "activities:staff"),
+    ("活动统计", "activities:figures"),
     # --- consult entries ---
+    ("有事好商量", "consult:list"),
     # --- mediation entries ---
+    ("矛盾纠纷调解", "mediation:list"),
+    ("调解专家库", "mediation:experts"),
     # --- desks entries ---
+    ("接待点与来访", "desks:list"),
     # --- command entries ---
+    ("数据看板", "command:dashboard"),
+    ("网格地图", "command:map"),
+    ("任务下发", "command:tasks"),
+    ("我的入户任务", "command:my_tasks"),
+    ("紧急通知", "command:emergency"),
+    ("网格员考核", "command:assessment"),
 ]
 
 

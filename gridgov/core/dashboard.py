@@ -7,8 +7,16 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count
 
 from gridgov.accounts.selectors import assignments_of
+from gridgov.core import clock
 from gridgov.people.models import ResidentTag
-from gridgov.people.selectors import floating_expiring, floating_for, household_view, residents_for
+from gridgov.people.selectors import (
+    floating_due,
+    floating_expired,
+    floating_expiring,
+    floating_for,
+    household_view,
+    residents_for,
+)
 from gridgov.places.selectors import households_for
 
 if TYPE_CHECKING:
@@ -28,8 +36,11 @@ def summary_for(user: User) -> dict[str, Any]:
         "households": households_for(user).count(),
         "residents": residents.count(),
         "floating": floating_for(user).count(),
-        "expiring": list(floating_expiring(user)[:10]),
+        # Ended stays first: they need a renewal or a deregistration now.
+        "expiring": list(floating_due(user)[:10]),
         "expiring_count": floating_expiring(user).count(),
+        "expired_count": floating_expired(user).count(),
+        "today": clock.today(),
         "tags": list(tag_counts),
     }
 

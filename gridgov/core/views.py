@@ -11,11 +11,11 @@ from django.http import (
     HttpResponseServerError,
     JsonResponse,
 )
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template import loader
 from django.views import defaults
 
-from gridgov.accounts.scope import capabilities_anywhere
+from gridgov.command.home import home_for
 from gridgov.core import dashboard
 from gridgov.core.errors import NOT_FOUND_MESSAGE
 from gridgov.core.http import AuthedHttpRequest
@@ -23,15 +23,24 @@ from gridgov.core.http import AuthedHttpRequest
 
 @login_required
 def home(request: AuthedHttpRequest) -> HttpResponse:
-    if not capabilities_anywhere(request.user):
-        # Residents and volunteers have no staff workbench: their home is the phone page.
-        return redirect("core:me")
-    return render(request, "core/home.html", {"summary": dashboard.summary_for(request.user)})
+    # Each role's first page (gridgov.command.home): a grid worker's urgent and overdue cases, a
+    # secretary's intake and decisions, a department's calls, a resident's reports and notices.
+    template, context = home_for(request.user)
+    return render(request, template, context)
 
 
 @login_required
 def me(request: AuthedHttpRequest) -> HttpResponse:
-    return render(request, "core/me.html", dashboard.me_for(request.user))
+    """我的: the account, the household, my latest reports, and logging out (not the home page)."""
+    from gridgov.cases.selectors import my_reports
+
+    reports = my_reports(request.user)
+    context = {
+        **dashboard.me_for(request.user),
+        "reports": list(reports.select_related("category")[:3]),
+        "report_count": reports.count(),
+    }
+    return render(request, "core/me.html", context)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -37,7 +37,7 @@ from gridgov.accounts.scope import SYSTEM, below_q, place_q
 from gridgov.accounts.services import user_phone_hash
 from gridgov.audit.models import AuditAction, AuditEntry
 from gridgov.audit.services import audit_record
-from gridgov.cases.models import ApiKey, Case, State
+from gridgov.cases.models import ApiKey, Case, CaseRollup, State
 from gridgov.core import clock, crypto
 from gridgov.core.text import pinyin_full, pinyin_initials
 from gridgov.core.validation import id_check_char
@@ -1439,9 +1439,13 @@ def case_state_counts(by_state: dict[str, int]) -> dict[str, int]:
 # Modules with `build(builder, tree, *, scale, seed, log) -> dict[str, int]`, run in this order.
 DEMO_EXTENSIONS: tuple[str, ...] = (
     # --- services/care (issue 10) ---
+    "gridgov.demo.services_demo",
     # --- bulletin/forum/activities (issue 11) ---
+    "gridgov.demo.community_demo",
     # --- consult/mediation/desks (issue 12) ---
+    "gridgov.demo.consult_demo",
     # --- command (issue 13) ---
+    "gridgov.demo.command_demo",
 )
 
 
@@ -1532,7 +1536,9 @@ def _force_delete(queryset: models.QuerySet, depth: int = 0) -> int:
 def reset_demo() -> bool:
     """Remove the demo community, its organisations and the demo logins. Returns whether it existed."""
     community = find_demo()
-    users = User.objects.filter(username__in=[s[0] for s in _user_specs()])
+    named = Q(username__in=[s[0] for s in _user_specs()])
+    # The later apps' demos give some demo residents accounts (volunteers, posters, voters).
+    users = User.objects.filter(named | below_q(community, "resident__place__path") if community else named)
     if community is None and not users.exists():
         return False
     street = community.parent if community else None
@@ -1548,7 +1554,9 @@ def reset_demo() -> bool:
         Organisation.objects.filter(parent__in=demo_orgs).update(parent=None)
         _force_delete(demo_orgs)
         # Cases first: their calls and routing rules hold the organisations below.
-        _force_delete(Case.objects.filter(below_q(community, "place_path")))
+        _force_delete(Case.objects.filter(place_q(community, "place_path")))
+        # The statistics rollups counted those cases (gridgov.cases.rollups).
+        CaseRollup.objects.filter(place_q(community, "place_path")).delete()
         _force_delete(ApiKey.objects.filter(place__in=places))
         in_place = below_q(community)
         _force_delete(FloatingRegistration.objects.filter(in_place))

@@ -83,7 +83,13 @@ SUBCATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "lift": ("电梯",),
     "theft": ("偷", "盗", "撬"),
     "street-vending": ("摆摊", "占道", "摊贩", "流动摊"),
-    "food-safety": ("食品", "过期", "变质", "地沟油", "健康证"),
+    # Food words only: "过期" alone also catches an expired fire extinguisher, which is not food.
+    "food-safety": ("食品", "变质", "地沟油", "健康证", "拉肚子", "后厨", "检疫", "过期食品", "过期的牛奶"),
+}
+# Words that keep a text out of a subcategory whatever else it says: an expired extinguisher or
+# a lift's overdue inspection is a fire-safety or lift case, never one for 市场监管.
+SUBCATEGORY_NOT: dict[str, tuple[str, ...]] = {
+    "food-safety": ("灭火器", "消防", "电梯", "年检", "燃气", "煤气"),
 }
 
 SUBCATEGORY_PARENTS: dict[str, str] = {
@@ -263,7 +269,11 @@ def triage_reports() -> dict[tuple[str, str], list[str]]:
             code = row["category"]
             text = row["text"]
             for sub, words in SUBCATEGORY_WORDS.items():
-                if SUBCATEGORY_PARENTS[sub] == code and any(word in text for word in words):
+                if (
+                    SUBCATEGORY_PARENTS[sub] == code
+                    and any(word in text for word in words)
+                    and not any(word in text for word in SUBCATEGORY_NOT.get(sub, ()))
+                ):
                     code = sub
                     break
             grouped.setdefault((code, row["urgency"]), []).append(text)

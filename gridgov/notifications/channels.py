@@ -211,9 +211,12 @@ class SmsChannel(Channel):
     @staticmethod
     def payload(*, title: str, body: str, link: str) -> dict[str, Any]:
         text = f"【网格治理】{title}" + (f"：{body}" if body else "")
-        if len(text) > SMS_MAX_CHARS:
-            text = text[: SMS_MAX_CHARS - 1] + "…"
-        return {"text": text}
+        # The link is what makes the message one tap: it is never the part that gets cut.
+        url = absolute_link(link)
+        room = SMS_MAX_CHARS - (len(url) + 1 if url else 0)
+        if len(text) > room:
+            text = text[: room - 1] + "…"
+        return {"text": f"{text} {url}" if url else text}
 
     def deliver(self, message: OutboundMessage) -> None:
         if not message.target_enc:

@@ -80,6 +80,9 @@ class OrganisationEditForm(SafeForm):
     address = _text("地址", 200)
     description = forms.CharField(label="简介", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     is_active = forms.BooleanField(label="有效", required=False)
+    handles_cases = forms.BooleanField(
+        label="承办事件", required=False, help_text="驻区单位、社会组织勾选后可被交办事件、被吹哨呼叫（部门、物业始终可以）"
+    )
 
     def __init__(self, *args, places: QuerySet[Place], leaders: QuerySet, **kwargs) -> None:
         super().__init__(*args, **kwargs)

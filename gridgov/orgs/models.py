@@ -16,6 +16,11 @@ class OrgKind(models.TextChoices):
     TEAM = "team", "志愿服务队"
 
 
+# Kinds that always handle cases; units and social organisations only with handles_cases.
+CASE_HANDLING_KINDS = (OrgKind.DEPARTMENT, OrgKind.PROPERTY)
+CASE_HANDLING_OPT_IN_KINDS = (OrgKind.UNIT, OrgKind.SOCIAL)
+
+
 class PartyLevel(models.TextChoices):
     COMMITTEE = "committee", "党委"
     GENERAL_BRANCH = "general_branch", "党总支"
@@ -69,6 +74,10 @@ class Organisation(models.Model):
     address = models.CharField("地址", max_length=200, blank=True)
     description = models.TextField("简介", blank=True)
     is_active = models.BooleanField("有效", default=True)
+    # Departments and property companies always take cases; another unit (a commercial
+    # operator, a health station) only when this is set, so a school or an opera troupe is
+    # never offered as a handler.
+    handles_cases = models.BooleanField("承办事件", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,7 +8,15 @@ from django.db.models import Count, Q, QuerySet
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import is_unrestricted, paths_with, scope_q
 from gridgov.core.errors import NotFound
-from gridgov.orgs.models import PARTY_LEVEL_RANK, Organisation, OrgKind, OrgMember, PartyLevel
+from gridgov.orgs.models import (
+    CASE_HANDLING_KINDS,
+    CASE_HANDLING_OPT_IN_KINDS,
+    PARTY_LEVEL_RANK,
+    Organisation,
+    OrgKind,
+    OrgMember,
+    PartyLevel,
+)
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
@@ -27,6 +35,19 @@ def organisations_for(user: User) -> QuerySet[Organisation]:
     if ancestors:
         condition |= Q(place__path__in=ancestors)
     return Organisation.objects.filter(condition)
+
+
+def case_handling_organisations(user: User) -> QuerySet[Organisation]:
+    """Active organisations in the user's reach that take cases (dispatch, 吹哨, escalation,
+    routing rules): departments, property companies and units flagged as handling cases."""
+    return (
+        organisations_for(user)
+        .filter(
+            Q(kind__in=CASE_HANDLING_KINDS) | Q(kind__in=CASE_HANDLING_OPT_IN_KINDS, handles_cases=True),
+            is_active=True,
+        )
+        .order_by("kind", "name")
+    )
 
 
 def organisation_for(user: User, organisation_id: int) -> Organisation:

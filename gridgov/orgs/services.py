@@ -15,7 +15,13 @@ from gridgov.core import crypto
 from gridgov.core.errors import field_error
 from gridgov.core.masking import mask_value
 from gridgov.core.validation import normalize_phone
-from gridgov.orgs.models import PARTY_LEVEL_RANK, Organisation, OrgKind, OrgMember, PartyLevel
+from gridgov.orgs.models import (
+    PARTY_LEVEL_RANK,
+    Organisation,
+    OrgKind,
+    OrgMember,
+    PartyLevel,
+)
 from gridgov.places.models import Place, PlaceKind
 
 if TYPE_CHECKING:
@@ -78,6 +84,7 @@ def organisation_create(
     contact_phone: str = "",
     address: str = "",
     description: str = "",
+    handles_cases: bool = False,
 ) -> Organisation:
     # A place named by id is "visible" only through the place tree (the registry): seeing the
     # street's organisations must not confirm which of its buildings exist.
@@ -100,6 +107,7 @@ def organisation_create(
         **contact_phone_columns(contact_phone),
         address=address,
         description=description,
+        handles_cases=bool(handles_cases),
     )
     organisation.places.set(served)
     audit_record(
@@ -126,7 +134,7 @@ def organisation_update(*, by: Actor, organisation: Organisation, **fields: Any)
     require(by, caps.ORGS_MANAGE, organisation.place, visible_with=caps.ORGS_VIEW)
     served = fields.pop("places", None)
     phone = fields.pop("contact_phone", None)
-    allowed = {"name", "leader", "contact_name", "address", "description", "is_active"}
+    allowed = {"name", "leader", "contact_name", "address", "description", "is_active", "handles_cases"}
     unknown = set(fields) - allowed
     if unknown:
         raise field_error("__all__", f"不能修改字段：{', '.join(sorted(unknown))}")

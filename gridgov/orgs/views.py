@@ -154,6 +154,7 @@ def organisation_edit(request: AuthedHttpRequest, org_id: int) -> HttpResponse:
         "address": organisation.address,
         "description": organisation.description,
         "is_active": organisation.is_active,
+        "handles_cases": organisation.handles_cases,
     }
     form = OrganisationEditForm(
         request.POST or None,
@@ -240,4 +241,16 @@ def member_remove(request: AuthedHttpRequest, org_id: int, member_id: int) -> Ht
 @login_required
 @require_GET
 def party_tree(request: AuthedHttpRequest) -> HttpResponse:
-    return render(request, "orgs/party_tree.html", {"roots": selectors.party_tree(request.user)})
+    from gridgov.places.selectors import places_for
+
+    roots = selectors.party_tree(request.user)
+    linked: set[int] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        linked.update(p.pk for p in node.places)
+        stack.extend(node.children)
+    # A department or property user sees the party tree but not the registry: the places it
+    # is linked to are then plain text, not links to pages that would answer 404.
+    open_place_ids = set(places_for(request.user).filter(pk__in=linked).values_list("pk", flat=True))
+    return render(request, "orgs/party_tree.html", {"roots": roots, "open_place_ids": open_place_ids})

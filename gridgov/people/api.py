@@ -152,7 +152,7 @@ def resident_reveal(request: HttpRequest, resident_id: int, payload: RevealIn):
 @paged
 def floating_list(request: HttpRequest, filters: Query[FloatingFilter]):
     if filters.expiring:
-        return selectors.floating_expiring(api_user(request)).select_related("landlord")
+        return selectors.floating_due(api_user(request)).select_related("landlord")
     return (
         selectors.floating_for(api_user(request), active=filters.active)
         .select_related("landlord")

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import has_capability, is_unrestricted, place_q, scope_q
@@ -87,6 +87,9 @@ def resident_search(
     if status:
         qs = qs.filter(residence_status=status)
     q = (q or "").strip()
+    # Best matches first: "dj" puts 杜洁 (initials exactly dj) before 杜家明 (initials start with dj),
+    # and a name typed in full before names that only contain it.
+    rank: Any = Value(0)
     if q:
         compact = q.replace(" ", "")
         if _ID_LIKE.match(compact):
@@ -98,10 +101,23 @@ def resident_search(
         elif _LATIN.match(compact):
             lowered = compact.lower()
             qs = qs.filter(Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered))
+            rank = Case(
+                When(Q(name_initials=lowered) | Q(name_pinyin=lowered), then=Value(0)),
+                When(name_pinyin__startswith=lowered, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
         else:
             current = Membership.objects.filter(moved_out__isnull=True, household__address__icontains=q)
             qs = qs.filter(Q(name__contains=q) | Q(pk__in=current.values("resident_id")))
-    return qs.select_related("place").order_by("id")
+            rank = Case(
+                When(name=q, then=Value(0)),
+                When(name__startswith=q, then=Value(1)),
+                When(name__contains=q, then=Value(2)),
+                default=Value(3),
+                output_field=IntegerField(),
+            )
+    return qs.select_related("place").annotate(search_rank=rank).order_by("search_rank", "id")
 
 
 def resident_detail(user: User, resident_id: int) -> Resident:
@@ -142,11 +158,21 @@ def floating_for(
     return qs.select_related("resident", "place", "household")
 
 
-def floating_expiring(user: User) -> QuerySet[FloatingRegistration]:
-    """Active registrations whose expected stay ends within the reminder window (or has ended)."""
+def floating_due(user: User) -> QuerySet[FloatingRegistration]:
+    """Active registrations whose expected stay ends within the reminder window or has ended."""
     return floating_for(user, expiring_within_days=settings.GRIDGOV_FLOATING_REMIND_DAYS).order_by(
         "expected_until"
     )
+
+
+def floating_expiring(user: User) -> QuerySet[FloatingRegistration]:
+    """Active registrations whose expected stay ends today or within the reminder window (即将到期)."""
+    return floating_due(user).filter(expected_until__gte=clock.today())
+
+
+def floating_expired(user: User) -> QuerySet[FloatingRegistration]:
+    """Active registrations whose expected stay has already ended (已到期: renew or deregister)."""
+    return floating_due(user).filter(expected_until__lt=clock.today())
 
 
 def floating_registration_for(user: User, registration_id: int) -> FloatingRegistration:

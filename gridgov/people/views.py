@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.pages import page_access, require_page
 from gridgov.accounts.scope import has_capability
+from gridgov.core import clock
 from gridgov.core.errors import Forbidden, NotFound
 from gridgov.core.forms import apply_service_errors
 from gridgov.core.http import AuthedHttpRequest
@@ -44,8 +45,8 @@ from gridgov.places.selectors import (
     AREA_KINDS,
     household_for,
     household_search,
-    place_breadcrumbs,
     places_for,
+    visible_breadcrumbs,
 )
 from gridgov.places.services import build_address, household_update
 
@@ -252,7 +253,7 @@ def _household_context(request: AuthedHttpRequest, household: Household) -> dict
     memberships, is_staff_view = selectors.household_view(user, household)
     return {
         "household": household,
-        "breadcrumbs": place_breadcrumbs(household.place),
+        "breadcrumbs": visible_breadcrumbs(user, household.place, include_self=True),
         "current": [m for m in memberships if m.moved_out is None],
         "past": [m for m in memberships if m.moved_out is not None],
         "is_staff_view": is_staff_view,
@@ -430,7 +431,7 @@ def household_edit(request: AuthedHttpRequest, household_id: int) -> HttpRespons
 
 # --- floating population ---------------------------------------------------------------------
 
-FLOATING_TABS = [("active", "在册"), ("expiring", "即将到期"), ("deregistered", "已注销")]
+FLOATING_TABS = [("active", "在册"), ("expiring", "即将到期"), ("expired", "已到期"), ("deregistered", "已注销")]
 
 
 @login_required
@@ -446,13 +447,20 @@ def floating(request: AuthedHttpRequest) -> HttpResponse:
             "expected_until", "-registered_on", "-id"
         ),
         "expiring": selectors.floating_expiring(user),
+        "expired": selectors.floating_expired(user),
         "deregistered": selectors.floating_for(user, active=False).order_by("-deregistered_on", "-id"),
     }
     page = Paginator(querysets[tab], PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    expiring_ids = set(
-        selectors.floating_expiring(user).filter(pk__in=[row.pk for row in rows]).values_list("pk", flat=True)
+    due = dict(
+        selectors.floating_due(user)
+        .filter(pk__in=[row.pk for row in rows])
+        .values_list("pk", "expected_until")
     )
+    today = clock.today()
+    # (floating_due takes only registrations with an end date)
+    expiring_ids = {pk for pk, until in due.items() if until is not None and until >= today}
+    expired_ids = {pk for pk, until in due.items() if until is not None and until < today}
     return render(
         request,
         "people/floating.html",
@@ -462,6 +470,7 @@ def floating(request: AuthedHttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "expiring_ids": expiring_ids,
+            "expired_ids": expired_ids,
             "can_manage": has_capability(user, caps.FLOATING_MANAGE),
             "deregister_form": DeregisterForm(),
         },

@@ -75,13 +75,24 @@ class PlaceEditForm(SafeForm):
     longitude = ChildPlaceForm.base_fields["longitude"]
     households_min = _households("下限")
     households_max = _households("上限")
+    hotline = forms.CharField(
+        label="服务热线",
+        required=False,
+        max_length=20,
+        help_text="印在本社区二维码海报上；留空则用系统默认热线",
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+        error_messages={"max_length": "服务热线不能超过20个字符"},
+    )
 
-    def __init__(self, *args, is_grid: bool, **kwargs) -> None:
+    def __init__(self, *args, is_grid: bool, is_community: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if not is_grid:
             # The households range only means something for a grid.
             del self.fields["households_min"]
             del self.fields["households_max"]
+        if not is_community:
+            # The posters' hotline is one per community.
+            del self.fields["hotline"]
 
     def clean(self):
         data = super().clean()

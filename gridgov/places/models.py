@@ -55,6 +55,8 @@ class Place(models.Model):
     longitude = models.FloatField("经度", null=True, blank=True)
     households_min = models.PositiveIntegerField("网格户数下限", null=True, blank=True)
     households_max = models.PositiveIntegerField("网格户数上限", null=True, blank=True)
+    # A community's own service line, printed on its QR posters (empty: GRIDGOV_REPORT_HOTLINE).
+    hotline = models.CharField("服务热线", max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

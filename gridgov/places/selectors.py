@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Substr
+from django.db.models import CharField, Count, F, Func, Q, QuerySet, Value
+from django.db.models.functions import Length, Substr
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import below_q, has_capability, is_unrestricted, paths_with, place_q, scope_q
@@ -14,6 +14,13 @@ from gridgov.places.models import Household, Place, PlaceKind
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
+
+
+# Natural room order inside a building: "0001" < "101" < "102" < "1001" (floor, then room), by
+# sorting on the number's length without leading zeros before its text; done by the database
+# (LTRIM with characters exists in SQLite and PostgreSQL), so pagination stays correct.
+_ROOM_DIGITS = Func(F("room"), Value("0"), function="LTRIM", output_field=CharField())
+ROOM_ORDER = ("place__path", Length(_ROOM_DIGITS), _ROOM_DIGITS, "room")
 
 
 def places_for(user: User, capability: str = caps.REGISTRY_VIEW) -> QuerySet[Place]:
@@ -36,6 +43,26 @@ def scope_roots(user: User, capability: str = caps.REGISTRY_VIEW) -> QuerySet[Pl
 
 def place_breadcrumbs(place: Place) -> list[Place]:
     return list(Place.objects.filter(path__in=place.ancestor_paths()).order_by("depth"))
+
+
+@dataclass(frozen=True)
+class Crumb:
+    place: Place
+    linked: bool  # inside the user's scope: a link; above it: plain text (its page would 404)
+
+
+def visible_breadcrumbs(user: User, place: Place, *, include_self: bool = False) -> list[Crumb]:
+    """The places above `place` (and itself with include_self), each marked whether the user may
+    open its page (registry view there)."""
+    chain = place_breadcrumbs(place)
+    if not include_self:
+        chain = chain[:-1]
+    if not chain:
+        return []
+    open_ids = set(
+        places_for(user).filter(pk__in=[p.pk for p in chain]).values_list("pk", flat=True)
+    )
+    return [Crumb(place=p, linked=p.pk in open_ids) for p in chain]
 
 
 def households_for(user: User, capability: str = caps.REGISTRY_VIEW) -> QuerySet[Household]:
@@ -185,7 +212,7 @@ def households_in(user: User, place: Place) -> QuerySet[Household]:
         .filter(place_q(place))
         .select_related("place")
         .annotate(member_count=Count("memberships", filter=Q(memberships__moved_out__isnull=True)))
-        .order_by("place__path", "room")
+        .order_by(*ROOM_ORDER)
     )
 
 
@@ -239,7 +266,7 @@ def household_search(user: User, *, place: Place | None = None, q: str = "") -> 
     return (
         qs.select_related("place", "landlord")
         .annotate(member_count=Coalesce(Subquery(current, output_field=IntegerField()), 0))
-        .order_by("place__path", "room", "id")
+        .order_by(*ROOM_ORDER, "id")
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -113,13 +114,23 @@ def place_create(
     return place
 
 
+# A number people dial: digits with optional spaces, "+" and "-" (e.g. "0731-84500000").
+HOTLINE_RE = re.compile(r"^[0-9+\- ]{3,20}$")
+
+
 @transaction.atomic
 def place_update(*, by: Actor, place: Place, **fields: Any) -> Place:
     require(by, caps.PLACES_MANAGE, place, visible_with=caps.REGISTRY_VIEW)
-    allowed = {"name", "code", "latitude", "longitude", "households_min", "households_max", "boundary"}
+    allowed = {"name", "code", "latitude", "longitude", "households_min", "households_max", "boundary", "hotline"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError(f"不能修改字段：{', '.join(sorted(unknown))}")
+    if "hotline" in fields:
+        fields["hotline"] = (fields["hotline"] or "").strip()
+        if place.kind != PlaceKind.COMMUNITY and fields["hotline"]:
+            raise field_error("hotline", "服务热线只能设置在社区上")
+        if fields["hotline"] and not HOTLINE_RE.match(fields["hotline"]):
+            raise field_error("hotline", "服务热线只能包含数字、空格、“+”和“-”，3到20位")
     if "name" in fields:
         fields["name"] = (fields["name"] or "").strip()
         if not fields["name"]:

@@ -70,6 +70,7 @@ def _edit_initial(place: Place) -> dict[str, Any]:
         "longitude": place.longitude,
         "households_min": place.households_min,
         "households_max": place.households_max,
+        "hotline": place.hotline,
     }
 
 
@@ -94,7 +95,7 @@ def _detail(
     is_grid = place.kind == PlaceKind.GRID
     context = {
         "place": place,
-        "breadcrumbs": selectors.place_breadcrumbs(place)[:-1],
+        "breadcrumbs": selectors.visible_breadcrumbs(user, place),
         "children": selectors.children_with_counts(user, place),
         "households": households,
         "can_manage": can_manage,
@@ -107,7 +108,12 @@ def _detail(
             else None
         ),
         "household_form": household_form or (HouseholdForm() if can_add_household else None),
-        "edit_form": (edit_form or PlaceEditForm(initial=_edit_initial(place), is_grid=is_grid))
+        "edit_form": (
+            edit_form
+            or PlaceEditForm(
+                initial=_edit_initial(place), is_grid=is_grid, is_community=place.kind == PlaceKind.COMMUNITY
+            )
+        )
         if can_manage
         else None,
     }
@@ -160,7 +166,9 @@ def create_household(request: AuthedHttpRequest, place_id: int) -> HttpResponse:
 def edit(request: AuthedHttpRequest, place_id: int) -> HttpResponse:
     place = selectors.place_for(request.user, place_id)
     require(request.user, caps.PLACES_MANAGE, place, visible_with=caps.REGISTRY_VIEW)
-    form = PlaceEditForm(request.POST, is_grid=place.kind == PlaceKind.GRID)
+    form = PlaceEditForm(
+        request.POST, is_grid=place.kind == PlaceKind.GRID, is_community=place.kind == PlaceKind.COMMUNITY
+    )
     if form.is_valid():
         try:
             services.place_update(by=request.user, place=place, **form.cleaned_data)

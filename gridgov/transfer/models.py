@@ -53,6 +53,9 @@ class ImportJob(models.Model):
     residents_updated = models.PositiveIntegerField(default=0)
     residents_unchanged = models.PositiveIntegerField(default=0)
     warnings = models.JSONField(default=list, blank=True)
+    # The template columns the file had, in its order: the error report gives the bad rows back
+    # under the same headings, so the user corrects them and uploads the same file again.
+    source_columns = models.JSONField(default=list, blank=True)
     message = models.TextField("说明", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -93,6 +96,9 @@ class ImportRowError(models.Model):
     column = models.CharField("列", max_length=40)
     message = models.CharField("原因", max_length=300)
     name = models.CharField("姓名", max_length=50, blank=True)
+    # The row's cells as uploaded (JSON list, encrypted: they hold ID numbers and phones), on the
+    # first error of each row only.
+    cells_enc = models.TextField(blank=True)
 
     class Meta:
         verbose_name = "导入错误"

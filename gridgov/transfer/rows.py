@@ -99,6 +99,14 @@ class RowData:
 Problem = tuple[str, str]  # (column header, reason)
 
 
+class ImpossibleDate(ValueError):
+    """Written as a date, but no such day exists (2026-13-01, 2026-02-30)."""
+
+
+# Year, month and day in any of the accepted spellings: then a failure is the calendar's, not the format's.
+_DATE_SHAPE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$|^(\d{4})(\d{2})(\d{2})$")
+
+
 def _date(value: object) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -110,6 +118,8 @@ def _date(value: object) -> dt.date:
             return dt.datetime.strptime(text, pattern).date()
         except ValueError:
             continue
+    if _DATE_SHAPE.match(text):
+        raise ImpossibleDate(text)
     raise ValueError(text)
 
 
@@ -248,6 +258,8 @@ class RowParser:
         if text.get("moved_in"):
             try:
                 data.moved_in = _date(record["moved_in"])
+            except ImpossibleDate as exc:
+                problems.append(("迁入日期", f"迁入日期“{exc}”不存在：月份应为1–12，日不能超过该月的天数"))
             except ValueError:
                 problems.append(("迁入日期", "迁入日期格式应为YYYY-MM-DD，例如 2020-05-01"))
             else:

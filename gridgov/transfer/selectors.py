@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import has_capability, place_q, scope_q
+from gridgov.core import crypto
 from gridgov.core.errors import NotFound
 from gridgov.people.models import FloatingRegistration, Resident
 from gridgov.people.selectors import floating_for, resident_search
@@ -70,6 +74,31 @@ def import_job_for(user: User, job_id: int) -> ImportJob:
 def job_errors(job: ImportJob) -> QuerySet[ImportRowError]:
     """Errors of a job the caller already fetched through import_job_for()."""
     return ImportRowError.objects.filter(job=job).order_by("row", "id")
+
+
+@dataclass
+class ErrorRow:
+    row: int
+    cells: list[str]
+    reasons: str
+
+
+def job_error_rows(job: ImportJob) -> Iterator[ErrorRow]:
+    """Each bad row of a job the caller already fetched: its cells as uploaded and every reason
+    ("列：原因；…"), in file order."""
+    current: ErrorRow | None = None
+    width = len(job.source_columns)
+    for error in job_errors(job).iterator(chunk_size=2000):
+        if current is not None and current.row != error.row:
+            yield current
+            current = None
+        if current is None:
+            cells = json.loads(crypto.decrypt(error.cells_enc)) if error.cells_enc else []
+            current = ErrorRow(row=error.row, cells=[*cells, *[""] * width][:width], reasons="")
+        reason = f"{error.column}：{error.message}" if error.column else error.message
+        current.reasons = f"{current.reasons}；{reason}" if current.reasons else f"原第{error.row}行 {reason}"
+    if current is not None:
+        yield current
 
 
 def resident_places_by_id_hash(hashes: list[str]) -> dict[str, str | None]:

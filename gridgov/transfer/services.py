@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import logging
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -33,7 +34,7 @@ from gridgov.accounts.scope import (
 )
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_diff, audit_entry, audit_record
-from gridgov.core import clock
+from gridgov.core import clock, crypto
 from gridgov.core.errors import Forbidden, field_error
 from gridgov.core.masking import mask_value
 from gridgov.core.sealed import SealedFileError, SealedWriter, open_sealed
@@ -43,6 +44,7 @@ from gridgov.people.selectors import active_tags
 from gridgov.people.services import new_card_nos, phone_hash, resident_apply_identity
 from gridgov.places.models import HOUSEHOLD_PLACE_KINDS, Household, Place, ResidenceKind
 from gridgov.places.services import build_address
+from gridgov.transfer import columns as cols
 from gridgov.transfer import exports, readers, uploads
 from gridgov.transfer.bulk import insert_plain
 from gridgov.transfer.models import (
@@ -186,8 +188,12 @@ def _check_rows(job: ImportJob) -> tuple[int, int]:
     if table.unknown:
         names = "、".join(strip_unwritable(name)[:40] for name in table.unknown[:20])
         warnings.append(f"以下列不在模板中，已忽略：{names}")
+    source_keys = [key for key in table.keys if key]
     ImportJob.objects.filter(pk=job.pk).update(
-        file_format=sniffed.file_format, encoding=sniffed.encoding, warnings=warnings
+        file_format=sniffed.file_format,
+        encoding=sniffed.encoding,
+        warnings=warnings,
+        source_columns=[cols.BY_KEY[key].header for key in source_keys],
     )
     total = bad = 0
     with SealedWriter(_spool_path(job)) as spool:
@@ -211,6 +217,7 @@ def _check_rows(job: ImportJob) -> tuple[int, int]:
                 if problems:
                     # Messages quote the cells: nothing the database or a report cannot hold.
                     name = strip_unwritable(readers.cell_text(record.get("name")))[:50]
+                    cells = [strip_unwritable(readers.cell_text(record.get(key))) for key in source_keys]
                     errors.extend(
                         ImportRowError(
                             job=job,
@@ -218,8 +225,9 @@ def _check_rows(job: ImportJob) -> tuple[int, int]:
                             column=column,
                             message=strip_unwritable(message)[:300],
                             name=name,
+                            cells_enc=crypto.encrypt(json.dumps(cells, ensure_ascii=False)) if index == 0 else "",
                         )
-                        for column, message in problems
+                        for index, (column, message) in enumerate(problems)
                     )
                     bad += 1
                 elif data is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
@@ -166,16 +167,23 @@ def job_errors(request: AuthedHttpRequest, job_id: int) -> HttpResponse | FileRe
     job = selectors.import_job_for(request.user, job_id)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("错误报告")
-    sheet.append(xlsx_row(sheet, ["行号", "姓名", "列", "原因"]))
-    for error in selectors.job_errors(job).iterator(chunk_size=2000):
-        # The name and the message quote the uploaded cell: text, never a formula.
-        sheet.append(xlsx_row(sheet, [error.row, error.name, error.column, error.message]))
+    if job.source_columns:
+        # The bad rows as uploaded, under the same headings, the reasons in a last column: fix
+        # them here and upload this very file again.
+        sheet.append(xlsx_row(sheet, [*job.source_columns, "错误原因（改正后可删除此列再上传）"]))
+        for row in selectors.job_error_rows(job):
+            sheet.append(xlsx_row(sheet, [*row.cells, row.reasons]))
+    else:
+        # Checked before the rows were kept: row numbers and reasons only.
+        sheet.append(xlsx_row(sheet, ["行号", "姓名", "列", "原因"]))
+        for error in selectors.job_errors(job).iterator(chunk_size=2000):
+            # The name and the message quote the uploaded cell: text, never a formula.
+            sheet.append(xlsx_row(sheet, [error.row, error.name, error.column, error.message]))
     buffer = io.BytesIO()
     workbook.save(buffer)
     buffer.seek(0)
-    return FileResponse(
-        buffer, as_attachment=True, filename=f"错误报告_{job.original_name}.xlsx", content_type=XLSX
-    )
+    stem = PurePath(job.original_name).stem or "导入文件"
+    return FileResponse(buffer, as_attachment=True, filename=f"错误报告_{stem}.xlsx", content_type=XLSX)
 
 
 def _flag(value: Any) -> bool:

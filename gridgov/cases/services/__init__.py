@@ -71,9 +71,11 @@ from gridgov.cases.services.followup import (
     _reporter_or_code,
     case_rate,
     case_reveal_reporter_phone,
+    case_urge,
 )
 from gridgov.cases.services.handling import (
     case_accept,
+    case_accept_start,
     case_merge,
     case_note,
     case_reject,
@@ -159,6 +161,7 @@ __all__ = [
     "apikey_revoke",
     "apikey_use",
     "case_accept",
+    "case_accept_start",
     "case_call_report",
     "case_classify",
     "case_dispatch",
@@ -177,6 +180,7 @@ __all__ = [
     "case_submit_result",
     "case_supervise",
     "case_track_proof",
+    "case_urge",
     "case_whistle",
     "cases_close_unrated",
     "category_create",

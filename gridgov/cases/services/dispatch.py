@@ -8,7 +8,7 @@ from django.db import transaction
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import as_user, has_capability
-from gridgov.cases import policy
+from gridgov.cases import policy, rollups
 from gridgov.cases.models import (
     Case,
     Category,
@@ -91,6 +91,7 @@ def case_classify(
             )
             case.handler_org_id = routed.organisation_id
     case.save()
+    rollups.record(case)
     label = f"{effective}·{Priority(priority).label}"
     _event(
         case,
@@ -196,6 +197,7 @@ def case_dispatch(
     case.state = State.NEW
     case.needs_dispatch = False
     case.save()
+    rollups.record(case)
     target = handler_org.name if handler_org else f"{new_place.name}{Level(new_level).label}"
     if handler_user is not None:
         target = f"{target}（{handler_user}）" if handler_org else str(handler_user)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gridgov.accounts.scope import as_user, is_system
-from gridgov.cases import policy
+from gridgov.cases import policy, rollups
 from gridgov.cases.models import (
     Case,
     CaseCall,
@@ -90,6 +90,7 @@ def case_escalate(*, by: User, case: Case, reason: str, organisation: Organisati
     level, level_place, org_id = climb
     _move_level(case, level=level, level_place=level_place, organisation_id=org_id, now=now)
     case.save()
+    rollups.record(case)
     _event(
         case,
         by=by,
@@ -218,6 +219,7 @@ def case_supervise(*, by: User, case: Case, note: str) -> Case:
     case.supervised = True
     case.supervised_at = clock.now()
     case.save()
+    rollups.record(case)
     _event(case, by=by, kind=EventKind.SUPERVISED, note=note)
     _audit(case, by=by, event=EventKind.SUPERVISED, changes={"supervised": [False, True]})
     _notify(

@@ -9,7 +9,7 @@ from django.db import transaction
 from gridgov.accounts.scope import require_actor
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_record
-from gridgov.cases import policy
+from gridgov.cases import policy, rollups
 from gridgov.cases.models import (
     Case,
     EventKind,
@@ -91,6 +91,7 @@ def _rate(*, by: Actor, case: Case, rating: int | str, comment: str, phone_last4
         case.excluded_reviewers = excluded
         case.resolved_at = None
         case.save()
+        rollups.record(case)
         _event(
             case, by=by, kind=EventKind.RATED, at=now, note=_event_note, public=True, public_note=_event_note
         )
@@ -123,6 +124,7 @@ def _rate(*, by: Actor, case: Case, rating: int | str, comment: str, phone_last4
     case.state = State.CLOSED
     case.closed_at = now
     case.save()
+    rollups.record(case)
     _event(
         case,
         by=by,
@@ -166,3 +168,26 @@ def case_reveal_reporter_phone(*, by: User, case: Case, purpose: str) -> str:
         purpose=purpose,
     )
     return crypto.decrypt(case.reporter_phone_enc)
+
+
+@transaction.atomic
+def case_urge(*, by: User, case: Case, note: str = "") -> Case:
+    """催办: a reminder on the timeline, sent to whoever holds the case and their nearest superior."""
+    case = _lock(case)
+    policy.check("urge", by, case)
+    note = _text(note, "note", "催办说明", required=False, max_length=REASON_MAX)
+    # Whoever has it in hand: its handler, its organisation's staff, or its level's staff.
+    holders = level_handlers(case)
+    org = case.handler_org
+    names = "、".join(str(u) for u in holders[:3]) or (org.name if org is not None else "")
+    _event(case, by=by, kind=EventKind.URGED, note=f"催办{names}{'：' + note if note else ''}")
+    _audit(case, by=by, event=EventKind.URGED, changes={"urged": [None, names]})
+    _notify(
+        [*holders, *supervisors_above(case.level_place)],
+        by=by,
+        case=case,
+        title=f"催办：{case.tracking_code}",
+        body=f"{_snippet(case)}{'（' + note + '）' if note else ''}",
+        kind="case.urged",
+    )
+    return case

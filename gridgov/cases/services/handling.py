@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from gridgov.cases import policy
+from gridgov.cases import policy, rollups
 from gridgov.cases.models import (
     OPEN_STATES,
     AttachmentKind,
@@ -36,6 +36,7 @@ from gridgov.cases.services._common import (
     dispatchers_for,
     reporters_of,
 )
+from gridgov.cases.services.reporter import tell_reporter
 
 
 @transaction.atomic
@@ -53,20 +54,34 @@ def case_accept(*, by: User, case: Case) -> Case:
         case.was_overdue = True
     case.needs_dispatch = False
     case.sla_flagged_at = None
+    confirmed = _confirm_category(case)
     case.save()
+    rollups.record(case)
     _event(
         case, by=by, kind=EventKind.ACCEPTED, from_state=State.NEW, public=True, public_note="工作人员已受理"
     )
-    _audit(case, by=by, event=EventKind.ACCEPTED, changes={"state": [State.NEW, State.ACCEPTED]})
-    _notify(
-        reporters_of(case),
-        by=by,
-        case=case,
-        title="您反映的问题已受理",
-        body=_snippet(case),
-        kind="case.accepted",
+    _audit(case, by=by, event=EventKind.ACCEPTED, changes={"state": [State.NEW, State.ACCEPTED], **confirmed})
+    tell_reporter(
+        case, by=by, title="您反映的问题已受理", body=_snippet(case), kind="case.accepted", sms=False
     )
     return case
+
+
+def _confirm_category(case: Case) -> dict[str, list[object]]:
+    """Acting on a case accepts the category it carries (staff change it with 确认分类 first), so
+    a handled case never stays "尚未确认". Returns the audit change, if any."""
+    if case.category_confirmed:
+        return {}
+    case.category_confirmed = True
+    return {"category_confirmed": [False, True]}
+
+
+@transaction.atomic
+def case_accept_start(*, by: User, case: Case, note: str = "") -> Case:
+    """受理并处置 in one step (the phone's one button): both checks, both timeline rows."""
+    policy.check("accept_start", by, case)
+    case = case_accept(by=by, case=case)
+    return case_start(by=by, case=case, note=note)
 
 
 @transaction.atomic
@@ -76,6 +91,7 @@ def case_start(*, by: User, case: Case, note: str = "") -> Case:
     note = _text(note, "note", "说明", required=False)
     case.state = State.IN_PROGRESS
     case.save()
+    rollups.record(case)
     _event(
         case,
         by=by,
@@ -85,7 +101,15 @@ def case_start(*, by: User, case: Case, note: str = "") -> Case:
         public=True,
         public_note="正在处置",
     )
-    _audit(case, by=by, event=EventKind.STARTED, changes={"state": [State.ACCEPTED, State.IN_PROGRESS]})
+    confirmed = _confirm_category(case)
+    if confirmed:
+        case.save(update_fields=["category_confirmed", "updated_at"])
+    _audit(
+        case,
+        by=by,
+        event=EventKind.STARTED,
+        changes={"state": [State.ACCEPTED, State.IN_PROGRESS], **confirmed},
+    )
     return case
 
 
@@ -135,7 +159,9 @@ def case_resolve(*, by: User, case: Case, result: str, photos: Iterable[Any] = (
     case.resolve_seconds = max(int((now - case.created_at).total_seconds()), 0)
     if case.due_resolve_at and now > case.due_resolve_at:
         case.was_overdue = True
+    confirmed = _confirm_category(case)
     case.save()
+    rollups.record(case)
     event = _event(
         case,
         by=by,
@@ -146,21 +172,25 @@ def case_resolve(*, by: User, case: Case, result: str, photos: Iterable[Any] = (
         public_note=result,
     )
     _attach(case, cleaned, by=by, kind=AttachmentKind.AFTER, event=event)
-    _audit(case, by=by, event=EventKind.RESOLVED, changes={"state": [from_state, State.RESOLVED]})
-    reporters = reporters_of(case)
-    for merged in Case.objects.filter(merged_into=case).select_related("reporter_user"):
+    _audit(
+        case, by=by, event=EventKind.RESOLVED, changes={"state": [from_state, State.RESOLVED], **confirmed}
+    )
+    merged_cases = list(Case.objects.filter(merged_into=case).select_related("reporter_user"))
+    for merged in merged_cases:
         merged.result = result
         merged.resolved_at = now
         merged.save(update_fields=["result", "resolved_at", "updated_at"])
         _event(merged, by=by, kind=EventKind.OUTCOME, note=result, public=True, public_note=result)
-        reporters.extend(reporters_of(merged))
-    _notify(
-        reporters,
+    # The text carries the result and a one-tap link to the rating page (see services.reporter).
+    tell_reporter(
+        case,
         by=by,
-        case=case,
-        title="您反映的问题已办结，请评价",
-        body=result[:80],
+        title="您反映的问题已办结",
+        body=f"{result[:80]}。请点击链接评价",
         kind="case.resolved",
+        sms=True,
+        rate=True,
+        also=merged_cases,
     )
     return case
 
@@ -174,7 +204,9 @@ def case_reject(*, by: User, case: Case, reason: str) -> Case:
     case.state = State.REJECTED
     case.reject_reason = reason
     case.closed_at = clock.now()
+    confirmed = _confirm_category(case)
     case.save()
+    rollups.record(case)
     _event(
         case,
         by=by,
@@ -184,10 +216,8 @@ def case_reject(*, by: User, case: Case, reason: str) -> Case:
         public=True,
         public_note=reason,
     )
-    _audit(case, by=by, event=EventKind.REJECTED, changes={"state": [State.NEW, State.REJECTED]})
-    _notify(
-        reporters_of(case), by=by, case=case, title="您反映的问题不予受理", body=reason, kind="case.rejected"
-    )
+    _audit(case, by=by, event=EventKind.REJECTED, changes={"state": [State.NEW, State.REJECTED], **confirmed})
+    tell_reporter(case, by=by, title="您反映的问题不予受理", body=reason, kind="case.rejected", sms=True)
     return case
 
 
@@ -211,6 +241,7 @@ def case_merge(*, by: User, case: Case, into: Case, note: str = "") -> Case:
     case.merged_into = into
     case.closed_at = clock.now()
     case.save()
+    rollups.record(case)
     Case.objects.filter(merged_into=case).update(merged_into=into)
     _event(
         case,
@@ -251,6 +282,7 @@ def case_return(*, by: User, case: Case, reason: str) -> Case:
     case.handler_org = None
     case.needs_dispatch = True
     case.save()
+    rollups.record(case)
     _event(case, by=by, kind=EventKind.RETURNED, from_state=from_state, note=reason)
     _audit(case, by=by, event=EventKind.RETURNED, changes={"state": [from_state, State.NEW]})
     _notify(

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import SYSTEM, as_user, has_capability, is_unrestricted, require_actor, within
-from gridgov.cases import policy
+from gridgov.cases import policy, rollups
 from gridgov.cases.models import (
     PUBLIC_CHANNELS,
     STAFF_CHANNELS,
@@ -94,12 +94,20 @@ def _suggest(text: str):
     return suggest(text)
 
 
-def _suggested_subcategory(code: str | None, parent: Category) -> Category | None:
+def _active_categories() -> list[Category]:
+    """Every active category in one query: a few dozen rows, and an intake looks up to four of them."""
+    return list(Category.objects.filter(is_active=True))
+
+
+def _suggested_subcategory(
+    code: str | None, parent: Category, active: list[Category] | None = None
+) -> Category | None:
     """The administrators' subcategory of `parent` that the engine's code names, if they made one
     (matched by code, else by the engine's name for it: 电梯故障 …)."""
     if not code:
         return None
-    found = Category.objects.filter(parent=parent, code=code, is_active=True).first()
+    children = [c for c in (active if active is not None else _active_categories()) if c.parent_id == parent.pk]
+    found = next((c for c in children if c.code == code), None)
     if found is None:
         try:
             from gridgov.triage.concepts import SUBCATEGORY_NAMES
@@ -107,7 +115,7 @@ def _suggested_subcategory(code: str | None, parent: Category) -> Category | Non
             return None
         name = SUBCATEGORY_NAMES.get(code)
         if name:
-            found = Category.objects.filter(parent=parent, name=name, is_active=True).first()
+            found = next((c for c in children if c.name == name), None)
     return found
 
 
@@ -233,18 +241,21 @@ def case_submit_result(
 
     suggestion = _suggest(text)
     staff_decided = chosen is not None and not anonymous and channel in STAFF_CHANNELS
+    suggested_code = suggestion.subcategory or ""
+    # One round trip for the suggested category and subcategory instead of up to four.
+    active = _active_categories() if chosen is None or (chosen_sub is None and suggested_code) else []
     if chosen is None:
-        chosen = (
-            Category.objects.filter(code=suggestion.category, parent__isnull=True, is_active=True).first()
-            or Category.objects.filter(code="other").first()
-        )
+        tops = {c.code: c for c in active if c.parent_id is None}
+        chosen = tops.get(suggestion.category or "") or tops.get("other")
+        if chosen is None:
+            # "other" is the fallback even when switched off, as before.
+            chosen = Category.objects.filter(code="other").first()
         if chosen is None:
             raise field_error("category", "请先配置事件分类")
-    suggested_code = suggestion.subcategory or ""
     if chosen_sub is None:
         # So that a rule on a subcategory (电梯故障 → the estate's property company) applies at
         # intake, not only once someone classifies the case; staff still confirm or correct it.
-        chosen_sub = _suggested_subcategory(suggested_code, chosen)
+        chosen_sub = _suggested_subcategory(suggested_code, chosen, active)
     effective = chosen_sub or chosen
     priority = priority or (suggestion.urgency if suggestion.urgency in Priority.values else Priority.NORMAL)
 
@@ -289,6 +300,7 @@ def case_submit_result(
                 source=source,
                 client_key=client_key,
             )
+            rollups.record(case, created=True)
             event = _event(
                 case,
                 by=by,
@@ -300,7 +312,8 @@ def case_submit_result(
                 public=True,
                 public_note="已收到您的反映",
             )
-            _attach(case, cleaned_photos, by=by, kind=AttachmentKind.REPORT, event=event)
+            if cleaned_photos:
+                _attach(case, cleaned_photos, by=by, kind=AttachmentKind.REPORT, event=event)
             _audit(
                 case,
                 by=by,
@@ -313,6 +326,10 @@ def case_submit_result(
                     "place": [None, place.name],
                 },
             )
+            if channel in PUBLIC_CHANNELS:
+                from gridgov.cases.services.reporter import tell_reporter_received
+
+                tell_reporter_received(case, by=by)
             if priority == Priority.URGENT:
                 _alarm_urgent(case, by=by)
             else:

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from gridgov.accounts.scope import SYSTEM
+from gridgov.cases import rollups
 from gridgov.cases.models import (
     Case,
     EventKind,
@@ -94,6 +95,7 @@ def sla_sweep(*, now: dt.datetime | None = None, limit: int = 5000) -> SweepResu
                 case.sla_flagged_at = now
                 case.was_overdue = True
                 case.save()
+                rollups.record(case)
                 _event(
                     case,
                     by=SYSTEM,
@@ -119,6 +121,7 @@ def sla_sweep(*, now: dt.datetime | None = None, limit: int = 5000) -> SweepResu
             case.supervised = True
             case.supervised_at = now
             case.save()
+            rollups.record(case)
             _event(
                 case,
                 by=SYSTEM,
@@ -172,6 +175,7 @@ def cases_close_unrated(*, days: int = 7, now: dt.datetime | None = None) -> int
             case.state = State.CLOSED
             case.closed_at = now
             case.save()
+            rollups.record(case)
             _event(
                 case,
                 by=SYSTEM,

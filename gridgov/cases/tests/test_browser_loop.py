@@ -74,7 +74,9 @@ def test_resident_reports_from_a_qr_poster_grid_worker_resolves_resident_rates(
     phone.fill("#id_text", "1栋2单元电梯坏了三天了，老人上下楼很困难，请尽快维修")
     assert phone.locator("#text-count").inner_text() == "27/2000"
     phone.set_input_files("#id_photos", str(photo))
-    assert phone.locator("#photo-list").inner_text() == "已选择1张照片"
+    # Uploaded as soon as it is chosen, shown as a thumbnail.
+    phone.wait_for_function("() => document.querySelectorAll('#photo-thumbs li[data-photo]').length === 1")
+    assert phone.locator("#photo-list").inner_text() == "已上传1张照片"
     phone.fill("#id_address_detail", "2单元电梯")
     phone.fill("#id_reporter_phone", RESIDENT_PHONE)
     phone.fill("#id_reporter_name", "王阿姨")
@@ -99,7 +101,7 @@ def test_resident_reports_from_a_qr_poster_grid_worker_resolves_resident_rates(
     desk.click(f"a:has-text('{code}')")
     desk.wait_for_url(re.compile(r"/cases/\d+/$"))
     assert "电梯坏了三天" in desk.locator(".cs-text").inner_text()
-    desk.click("button:has-text('受理')")
+    desk.click("button:has-text('仅受理')")
     desk.wait_for_load_state()
     assert desk.locator(".cs-badge.cs-state-accepted").count() == 1
     desk.click("#act-resolve summary")
@@ -135,7 +137,7 @@ def test_resident_reports_from_a_qr_poster_grid_worker_resolves_resident_rates(
     later.click("#rate-link")
     later.wait_for_url(re.compile(r"/rate/$"))
     later.click("label[for=star5]")
-    assert later.locator("#star-text").inner_text() == "5星：非常满意"
+    assert later.locator("#star-text").inner_text() == "5星 · 非常满意"
     later.fill("#id_comment", "修得很快，谢谢网格员")
     _shot(later, "5-rate")
     later.click("form button[type=submit]")

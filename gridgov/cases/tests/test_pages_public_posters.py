@@ -30,12 +30,17 @@ def test_poster_renders_the_qr_of_the_signed_report_url(cw, client, settings):
     assert opened.status_code == 200 and "金泰路社区 聚江苑 1栋" in opened.content.decode()
 
     settings.GRIDGOV_PUBLIC_URL = "https://grid.example.gov.cn/"
-    public = client.get(f"/r/posters/{cw.building1.pk}/", {"hotline": "0731-88886666"}).content.decode()
+    # The hotline is the community's setting (issue 9, defect 15), not a URL parameter.
+    from gridgov.accounts.scope import SYSTEM
+    from gridgov.places.services import place_update
+
+    place_update(by=SYSTEM, place=cw.community, hotline="0731-88886666")
+    public = client.get(f"/r/posters/{cw.building1.pk}/").content.decode()
     public_url = f"https://grid.example.gov.cn/r/p/{poster_token(cw.building1)}/"
     assert qr_for(public_url) in public and "服务热线 <b>0731-88886666</b>" in public
     junk = client.get(f"/r/posters/{cw.building1.pk}/", {"hotline": "<script>"}).content.decode()
     assert "<script>" not in junk.split("<body>", 1)[1].split('<div class="toolbar">')[0]
-    assert "服务热线 <b>12345</b>" in junk
+    assert "服务热线 <b>0731-88886666</b>" in junk
 
 
 def test_estate_gate_and_all_buildings_one_per_page(cw, client):

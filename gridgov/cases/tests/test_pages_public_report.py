@@ -244,6 +244,7 @@ def test_anonymous_picks_the_community_first_and_htmx_swaps_the_place_picker(cw,
 def test_resident_home_and_tab_bar_link_to_the_report_pages(cw, client):
     client.force_login(cw.erin)
     body = client.get("/me/").content.decode()
-    assert 'href="/r/new/">我要反映' in body and 'href="/r/mine/">我的反映' in body
+    # 我的 is the account page (account, household, reports, log out), not a second home page.
+    assert 'id="me-account"' in body and 'id="me-reports"' in body and 'href="/r/new/">我要反映' in body
     tabbar = re.search(r'<nav class="m-tabbar">(.*?)</nav>', body, re.S).group(1)
     assert ">反映<" in tabbar and ">进度<" in tabbar

@@ -107,7 +107,7 @@ def test_rating_reopens_once_then_the_second_unsatisfied_rating_closes(cw, submi
     client.force_login(cw.erin)
     rate_url = f"/r/t/{case.tracking_code}/rate/"
     early = client.get(rate_url).content.decode()
-    assert "现在不能评价" in early and 'name="rating"' not in early
+    assert "办结后才能评价" in early and 'name="rating"' not in early
     refused = client.post(rate_url, {"rating": 5})
     assert refused.status_code == 409 and "事件待受理，不能评价" in refused.content.decode()
 

@@ -92,6 +92,8 @@ def _attempt(action: str, by: Any, case: Case, cw, spare: Case) -> Callable[[], 
     calls: dict[str, Callable[[], Any]] = {
         "accept": lambda: cs.case_accept(by=by, case=case),
         "start": lambda: cs.case_start(by=by, case=case),
+        "accept_start": lambda: cs.case_accept_start(by=by, case=case),
+        "urge": lambda: cs.case_urge(by=by, case=case, note="请尽快处理"),
         "note": lambda: cs.case_note(by=by, case=case, note="已到现场查看"),
         "resolve": lambda: cs.case_resolve(by=by, case=case, result="已处理完毕"),
         "return": lambda: cs.case_return(by=by, case=case, reason="不属于本级"),

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from gridgov.cases.services import HANDLING_ORG_KINDS
 from gridgov.places.models import Place, PlaceKind
 
 PAGE_SIZE = 20
@@ -27,11 +26,9 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _organisations(user: Any) -> Any:
-    from gridgov.orgs.selectors import organisations_for
+    from gridgov.orgs.selectors import case_handling_organisations
 
-    return (
-        organisations_for(user).filter(is_active=True, kind__in=HANDLING_ORG_KINDS).order_by("kind", "name")
-    )
+    return case_handling_organisations(user)
 
 
 def _indented(places: Any) -> list[Place]:

@@ -27,6 +27,7 @@ from gridgov.cases.models import (
     Level,
 )
 from gridgov.cases.services import CaseConflict
+from gridgov.cases.services.reporter import reach_words
 from gridgov.cases.templatetags.cases_staff import due_info
 from gridgov.cases.views._common import (
     _organisations,
@@ -75,6 +76,13 @@ def _simple(form_class: type) -> Callable[..., Any]:
 
 
 ACTIONS: dict[str, Action] = {
+    "accept_start": Action(
+        "受理并处置",
+        "",
+        _simple(forms.StartForm),
+        lambda by, case, d: services.case_accept_start(by=by, case=case, note=d["note"]),
+        "已受理并开始处置",
+    ),
     "accept": Action(
         "受理",
         "a",
@@ -177,6 +185,13 @@ ACTIONS: dict[str, Action] = {
         "已吹哨呼叫部门",
     ),
     "call_report": Action("报到", "b", _simple(forms.CallReportForm), _call_report, "已报到"),
+    "urge": Action(
+        "催办",
+        "",
+        _simple(forms.StartForm),
+        lambda by, case, d: services.case_urge(by=by, case=case, note=d["note"]),
+        "已催办，已通知承办人及其上级",
+    ),
     "supervise": Action(
         "督办",
         "u",
@@ -187,7 +202,9 @@ ACTIONS: dict[str, Action] = {
     "publish": Action(
         "公开摘要",
         "g",
-        lambda user, case, *args, **kw: forms.PublishForm(*args, initial={"summary": case.public_summary}, **kw),
+        lambda user, case, *args, **kw: forms.PublishForm(
+            *args, initial={"summary": case.public_summary}, **kw
+        ),
         lambda by, case, d: services.case_publish_summary(by=by, case=case, summary=d["summary"]),
         "公开摘要已更新",
     ),
@@ -200,6 +217,7 @@ ACTIONS: dict[str, Action] = {
     ),
 }
 ACTION_ORDER = [
+    "accept_start",
     "accept",
     "start",
     "resolve",
@@ -213,6 +231,7 @@ ACTION_ORDER = [
     "merge",
     "reject",
     "supervise",
+    "urge",
     "publish",
 ]
 
@@ -308,11 +327,19 @@ def act(request: AuthedHttpRequest, pk: int, action: str) -> HttpResponse:
             if action == "reveal_reporter":
                 context = _detail_context(request, case, revealed=result)
                 return render(request, "cases/staff/detail.html", context)
-            messages.success(request, f"{case.tracking_code}：{spec.done}")
+            done = spec.done
+            if action in ("resolve", "reject"):
+                # Say what was actually sent, not what we hoped: an anonymous reporter without a
+                # phone number hears nothing.
+                done = (
+                    f"{'已办结' if action == 'resolve' else '已作不予受理处理'}，{reach_words(case, by=user)}"
+                )
+            messages.success(request, f"{case.tracking_code}：{done}")
             if not selectors.staff_cases(user).filter(pk=case.pk).exists():
                 # Handed back out of this user's reach (an organisation returning a case …).
                 return redirect("cases:workbench")
-            return redirect(reverse("cases:detail", args=[case.pk]) + "#timeline")
+            # Back to the top, where the success message is (the timeline is one scroll away).
+            return redirect(reverse("cases:detail", args=[case.pk]))
     case = selectors.case_for(user, pk, for_write=True)
     context = _detail_context(request, case, failed=action, failed_form=form)
     return render(request, "cases/staff/detail.html", context, status=status)

@@ -92,9 +92,15 @@ def _config_context(request: AuthedHttpRequest, tab: str, **bound: Any) -> dict[
             },
         )
 
-    category_rows = [
-        (category, category_form(category)) for top, children in tree for category in [top, *children]
-    ]
+    def in_row(category: Category) -> Any:
+        # Each input sits in its own column, tied to the row's form by the form attribute: one
+        # form cannot span table cells, and a colspan left the columns under the wrong headings.
+        form = category_form(category)
+        for field in form.fields.values():
+            field.widget.attrs["form"] = f"catform-{category.pk}"
+        return form
+
+    category_rows = [(category, in_row(category)) for top, children in tree for category in [top, *children]]
     sla_rows = {(s.category_id, s.priority): s for s in selectors.slas()}
     sla_table = [
         (category, [sla_rows.get((category.pk, p)) for p in Priority.values])

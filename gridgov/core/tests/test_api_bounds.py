@@ -24,9 +24,39 @@ def _url(world, path: str) -> str:
         "place_id": world.grid1.pk,
         "household_id": world.household1.pk,
         "resident_id": world.zhang.pk,
-        "organisation_id": _organisation(world).pk,
     }
+    parents = {
+        "organisation_id": _organisation,
+        "consultation_id": _consultation,
+        "desk_id": _desk,
+        "board_id": _board,
+    }
+    for name, make in parents.items():
+        if "{" + name + "}" in path:
+            ids[name] = make(world).pk
     return path.format(**{name: ids[name] for name in ids if "{" + name + "}" in path})
+
+
+def _consultation(world):
+    from gridgov.accounts.scope import SYSTEM
+    from gridgov.consult.services import consultation_create
+
+    return consultation_create(by=SYSTEM, place=world.community, title="加装电梯意见征集")
+
+
+def _desk(world):
+    from gridgov.accounts.scope import SYSTEM
+    from gridgov.desks.models import DeskKind
+    from gridgov.desks.services import desk_create
+
+    return desk_create(by=SYSTEM, place=world.community, kind=DeskKind.values[0], name="党员谈心室")
+
+
+def _board(world):
+    from gridgov.accounts.scope import SYSTEM
+    from gridgov.forum.services import board_save
+
+    return board_save(by=SYSTEM, place=world.community, name="邻里议事")
 
 
 def _organisation(world):

@@ -38,9 +38,10 @@ def test_home_counts_are_scoped_and_expiring_is_not_capped_at_the_list_length(wo
 
 def test_residents_land_on_their_phone_page(world, client):
     client.force_login(world.erin)
-    response = client.get(reverse("core:home"))
-    assert response.status_code == 302
-    assert response.headers["Location"] == reverse("core:me")
+    home = client.get(reverse("core:home")).content.decode()
+    # The resident's home (gridgov.command.home): their reports and notices, and a way to 我的.
+    assert 'id="home-reports"' in home and 'id="home-notices"' in home
+    assert reverse("core:me") in home
     page = client.get(reverse("core:me")).content.decode()
     assert "鸿江苑8栋202" in page
     assert "*******4321" in page

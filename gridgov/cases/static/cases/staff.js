@@ -37,7 +37,14 @@
     }
     if (event.key === "/") {
       var search = document.querySelector("[data-kbd-search]");
-      if (search) { event.preventDefault(); search.focus(); search.select && search.select(); }
+      if (search) { event.preventDefault(); search.focus(); search.select && search.select(); return; }
+      /* The search box lives on the 全部 tab: go there and put the cursor in it. */
+      var all = document.querySelector('.tabs a[href="?tab=all"]');
+      if (all) {
+        event.preventDefault();
+        try { window.sessionStorage.setItem("gg-focus-search", "1"); } catch (e) { /* private mode */ }
+        all.click();
+      }
       return;
     }
     var keyed = document.querySelector('[data-key="' + (event.key.length === 1 ? event.key.replace(/"/g, "") : "") + '"]');
@@ -60,9 +67,19 @@
       box.removeAttribute("open");
     });
   }
-  document.addEventListener("DOMContentLoaded", foldFilters);
+  function focusSearchIfAsked() {
+    var asked = false;
+    try { asked = window.sessionStorage.getItem("gg-focus-search") === "1"; window.sessionStorage.removeItem("gg-focus-search"); } catch (e) { asked = false; }
+    var search = document.querySelector("[data-kbd-search]");
+    if (asked && search) {
+      var box = search.closest("details");
+      if (box) { box.open = true; }
+      search.focus();
+    }
+  }
+  document.addEventListener("DOMContentLoaded", function () { foldFilters(); focusSearchIfAsked(); });
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail && event.detail.target && event.detail.target.id === "wb-panel") { foldFilters(); }
+    if (event.detail && event.detail.target && event.detail.target.id === "wb-panel") { foldFilters(); focusSearchIfAsked(); }
   });
   /* Rows are links for the mouse too. */
   document.addEventListener("click", function (event) {
@@ -149,3 +166,16 @@
     }
   });
 })();
+/* The phone's action bar: a tap opens that action's form and puts the cursor in it. */
+document.addEventListener("click", function (event) {
+  "use strict";
+  var link = event.target.closest && event.target.closest("[data-open-action]");
+  if (!link) { return; }
+  var holder = document.getElementById(link.getAttribute("data-open-action"));
+  if (!holder) { return; }
+  event.preventDefault();
+  holder.open = true;
+  holder.scrollIntoView({ block: "start" });
+  var first = holder.querySelector("textarea,input:not([type=hidden]):not([type=file]),select");
+  if (first) { first.focus({ preventScroll: true }); }
+});

@@ -73,6 +73,30 @@ JOBS: tuple[Job, ...] = (
         every=dt.timedelta(minutes=5),
     ),
     Job(
+        "order_sweep",
+        "gridgov.services.tasks.order_sweep_task",
+        "服务订单超时扫描：到期无人接单提醒队长，超过时段转社区",
+        every=dt.timedelta(minutes=5),
+    ),
+    Job(
+        "care_duty_sweep",
+        "gridgov.care.tasks.duty_sweep_task",
+        "结对帮扶事项逾期扫描：逾期告知网格员，逾期一周告知社区",
+        daily_at=dt.time(7, 30),
+    ),
+    Job(
+        "notice_publish",
+        "gridgov.bulletin.tasks.publish_due_task",
+        "定时发布的通知到点发布并推送到群机器人",
+        every=dt.timedelta(minutes=5),
+    ),
+    Job(
+        "activity_reminders",
+        "gridgov.activities.tasks.remind_tomorrow_task",
+        "活动前一天提醒已报名的居民",
+        daily_at=dt.time(18, 0),
+    ),
+    Job(
         "notify_retry",
         "gridgov.notifications.tasks.retry_due_outbound",
         "外发通知（短信、群机器人）到期重试",
