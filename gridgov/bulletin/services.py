@@ -33,6 +33,7 @@ from gridgov.bulletin.richtext import clean_html, plain_text
 from gridgov.cases.photos import clean_photo
 from gridgov.core import clock
 from gridgov.core.errors import Forbidden, NotFound, field_error
+from gridgov.core.text import checked_text as _text
 from gridgov.core.text import text_problem
 from gridgov.notifications.selectors import robot_names_for_place
 from gridgov.notifications.services import notify
@@ -76,18 +77,6 @@ def audit_op(*, op: str, target: Any, changes: dict[str, Any] | None = None, **f
     )
 
 
-def _text(
-    value: Any, field: str, label: str, *, max_length: int, required: bool = True, multiline: bool = False
-) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise field_error(field, f"请填写{label}")
-    if len(text) > max_length:
-        raise field_error(field, f"{label}不能超过{max_length}个字")
-    problem = text_problem(text, label, multiline=multiline)
-    if problem:
-        raise field_error(field, problem)
-    return text
 
 
 # --- columns ----------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from gridgov.consult.models import (
 from gridgov.consult.selectors import entry_for_voter
 from gridgov.core import clock
 from gridgov.core.errors import Forbidden, field_error
-from gridgov.core.text import text_problem
+from gridgov.core.text import checked_text as _text
 
 if TYPE_CHECKING:
     from gridgov.accounts.scope import Actor
@@ -54,18 +54,6 @@ ADULT_AGE = 18
 APPROVE_LABELS = ("同意", "反对", "弃权")
 
 
-def _text(
-    value: str, field: str, label: str, *, max_length: int, required: bool = True, multiline: bool = False
-) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise field_error(field, f"请填写{label}")
-    if len(value) > max_length:
-        raise field_error(field, f"{label}不能超过{max_length}个字")
-    problem = text_problem(value, label, multiline=multiline)
-    if problem:
-        raise field_error(field, problem)
-    return value
 
 
 def _audit(by: Actor, action: str, consultation: Consultation, changes: dict[str, list[object]]) -> None:

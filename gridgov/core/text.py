@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
@@ -84,3 +85,21 @@ class SafeTextValidator:
 
     def __hash__(self) -> int:
         return hash((self.label, self.multiline))
+
+
+def checked_text(
+    value: Any, field: str, label: str, *, max_length: int, required: bool = True, multiline: bool = False
+) -> str:
+    """`value` stripped, or a ValidationError on `field` naming `label`: empty when required, too
+    long, or carrying control, bidi or zero-width characters."""
+    from gridgov.core.errors import field_error
+
+    text = str(value or "").strip()
+    if required and not text:
+        raise field_error(field, f"请填写{label}")
+    if len(text) > max_length:
+        raise field_error(field, f"{label}不能超过{max_length}个字")
+    problem = text_problem(text, label, multiline=multiline)
+    if problem:
+        raise field_error(field, problem)
+    return text

@@ -14,7 +14,7 @@ from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_record
 from gridgov.core import clock
 from gridgov.core.errors import Forbidden, field_error
-from gridgov.core.text import text_problem
+from gridgov.core.text import checked_text
 from gridgov.desks.models import Desk, DeskKind, DutyChange, DutySlot, Handling, Topic, WalkIn
 
 if TYPE_CHECKING:
@@ -26,15 +26,8 @@ TYPE_FOR_TOPIC = {Topic.DISPUTE: "neighbour"}
 
 
 def _text(value: str, field: str, label: str, *, max_length: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise field_error(field, f"请填写{label}")
-    if len(value) > max_length:
-        raise field_error(field, f"{label}不能超过{max_length}个字")
-    problem = text_problem(value, label, multiline=True)
-    if problem:
-        raise field_error(field, problem)
-    return value
+    # A desk's texts are notes taken while talking: line breaks are fine in all of them.
+    return checked_text(value, field, label, max_length=max_length, required=required, multiline=True)
 
 
 def _require(by: Actor, place: Place) -> None:

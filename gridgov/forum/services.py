@@ -22,7 +22,7 @@ from gridgov.audit.services import audit_record
 from gridgov.cases.photos import clean_photos
 from gridgov.core import clock
 from gridgov.core.errors import Forbidden, NotFound, field_error
-from gridgov.core.text import text_problem
+from gridgov.core.text import checked_text as _text
 from gridgov.forum import policy, selectors
 from gridgov.forum.models import (
     ALIAS_MAX,
@@ -84,18 +84,6 @@ def audit_op(*, op: str, target: Any, changes: dict[str, Any] | None = None, **f
     )
 
 
-def _text(
-    value: Any, field: str, label: str, *, max_length: int, required: bool = True, multiline: bool = False
-) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise field_error(field, f"请填写{label}")
-    if len(text) > max_length:
-        raise field_error(field, f"{label}不能超过{max_length}个字")
-    problem = text_problem(text, label, multiline=multiline)
-    if problem:
-        raise field_error(field, problem)
-    return text
 
 
 def poster_for(user: User) -> Poster:

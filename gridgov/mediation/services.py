@@ -15,7 +15,7 @@ from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_record
 from gridgov.core import clock
 from gridgov.core.errors import Forbidden, field_error
-from gridgov.core.text import text_problem
+from gridgov.core.text import checked_text as _text
 from gridgov.mediation import policy
 from gridgov.mediation.models import (
     AGREEMENT_OUTCOMES,
@@ -42,18 +42,6 @@ if TYPE_CHECKING:
     from gridgov.places.models import Place
 
 
-def _text(
-    value: str, field: str, label: str, *, max_length: int, required: bool = True, multiline: bool = False
-) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise field_error(field, f"请填写{label}")
-    if len(value) > max_length:
-        raise field_error(field, f"{label}不能超过{max_length}个字")
-    problem = text_problem(value, label, multiline=multiline)
-    if problem:
-        raise field_error(field, problem)
-    return value
 
 
 def _audit(by: Actor, action: str, dispute: Dispute, changes: dict[str, list[Any]]) -> None:
