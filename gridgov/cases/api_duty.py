@@ -13,6 +13,7 @@ from ninja import Field, Router, Schema, Status
 from gridgov.accounts import capabilities as caps
 from gridgov.cases import selectors, services
 from gridgov.cases.models import DutyContact
+from gridgov.core.bounds import DbId
 from gridgov.core.errors import NotFound, field_error
 from gridgov.core.http import api_user
 from gridgov.core.paging import paged
@@ -52,7 +53,7 @@ class DutyOut(Schema):
 
 class DutyIn(Schema):
     phone: str = Field("", max_length=20, description="值班手机号；留空则保留原号码")
-    users: list[int] = Field(default_factory=list, max_length=DUTY_USERS_IN_MAX, description="值班人员账号ID")
+    users: list[DbId] = Field(default_factory=list, max_length=DUTY_USERS_IN_MAX, description="值班人员账号ID")
     note: str = Field("", max_length=100)
     is_active: bool = True
 
@@ -64,7 +65,7 @@ def duty_list(request: HttpRequest):
 
 
 @router.put("/duty-contacts/{place_id}", response=DutyOut, summary="设置某地的值班电话与值班人员")
-def duty_put(request: HttpRequest, place_id: int, payload: DutyIn):
+def duty_put(request: HttpRequest, place_id: DbId, payload: DutyIn):
     user = api_user(request)
     place = places_for(user, caps.CASES_CONFIGURE).filter(pk=place_id, kind__in=AREA_KINDS).first()
     if place is None:
@@ -81,7 +82,7 @@ def duty_put(request: HttpRequest, place_id: int, payload: DutyIn):
 
 
 @router.delete("/duty-contacts/{place_id}", response={204: None}, summary="删除某地的值班电话与值班人员")
-def duty_remove(request: HttpRequest, place_id: int):
+def duty_remove(request: HttpRequest, place_id: DbId):
     user = api_user(request)
     duty = selectors.duty_contacts_for(user).filter(place_id=place_id).first()
     if duty is None:

@@ -10,6 +10,7 @@ import os
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import SCREENSHOT_DIR
 from gridgov.cases.tests.factories import png_bytes
@@ -75,7 +76,7 @@ def test_resident_reports_from_a_qr_poster_grid_worker_resolves_resident_rates(
     assert phone.locator("#text-count").inner_text() == "27/2000"
     phone.set_input_files("#id_photos", str(photo))
     # Uploaded as soon as it is chosen, shown as a thumbnail.
-    phone.wait_for_function("() => document.querySelectorAll('#photo-thumbs li[data-photo]').length === 1")
+    expect(phone.locator("#photo-thumbs li[data-photo]")).to_have_count(1, timeout=15000)
     assert phone.locator("#photo-list").inner_text() == "已上传1张照片"
     phone.fill("#id_address_detail", "2单元电梯")
     phone.fill("#id_reporter_phone", RESIDENT_PHONE)

@@ -8,6 +8,7 @@ import os
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from playwright.sync_api import expect
 
 from conftest import SCREENSHOT_DIR
 
@@ -136,7 +137,8 @@ def test_report_with_photos_text_link_phone_handling_and_rating(
     page.select_option("#id_place", str(building))
     page.fill("#id_text", "3栋楼道堆放了很多纸箱杂物，堵住了消防通道，很危险")
     page.set_input_files("#id_photos", photos)
-    page.wait_for_function("document.querySelectorAll('#photo-thumbs li[data-photo]').length === 2")
+    # Locators rather than wait_for_function: the page's CSP forbids evaluating strings.
+    expect(page.locator("#photo-thumbs li[data-photo]")).to_have_count(2, timeout=15000)
     assert page.locator("#photo-list").inner_text() == "已上传2张照片"
     # 2. A digit short: the form says so at the top and puts the cursor in the field.
     page.fill("#id_reporter_phone", phone_number[:-1])
@@ -227,7 +229,7 @@ def test_the_search_shortcut_works_from_every_workbench_tab(live_server, cw, chr
     for tab in ("my", "dispatch", "overdue"):
         page.goto(f"{live_server.url}/cases/?tab={tab}")
         page.keyboard.press("/")
-        page.wait_for_function("() => document.activeElement && document.activeElement.id === 'id_q'")
+        expect(page.locator("#id_q")).to_be_focused()
         assert "tab=all" in page.url
     _shot(page, "desktop-search-shortcut")
     context.close()

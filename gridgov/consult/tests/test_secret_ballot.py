@@ -148,7 +148,7 @@ def test_secret_vote_is_changed_only_with_its_receipt(world, django_capture_on_c
     assert SecretBallot.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif("os.environ.get('DATABASE_URL', '').startswith('postgres') is False")
 def test_postgresql_system_columns_do_not_link_ballots_to_voters(world):
     """On PostgreSQL each vote commits on its own; the reshuffle after it leaves every live ballot
