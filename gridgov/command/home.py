@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Q
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import capabilities_anywhere, is_unrestricted, paths_with, subtree_q
+from gridgov.accounts.scope import capabilities_anywhere, is_unrestricted, paths_with, scope_q, subtree_q
 from gridgov.accounts.selectors import assignments_of
 from gridgov.bulletin.selectors import notices_for_resident
 from gridgov.care.selectors import my_due_duties
@@ -99,10 +99,10 @@ def leader_home(user: User, now: dt.datetime) -> dict[str, Any]:
             )
         ranked.sort(key=lambda r: (-(r["rate"] or 0), r["overdue"], r["name"]))
     supervise_scope = (
-        Q() if is_unrestricted(user) else subtree_q(paths_with(user, caps.CASES_SUPERVISE), "level_path")
+        scope_q(user, caps.CASES_SUPERVISE, "level_path")
     )
     calls_scope = (
-        Q() if is_unrestricted(user) else subtree_q(paths_with(user, caps.CASES_VIEW), "case__place_path")
+        scope_q(user, caps.CASES_VIEW, "case__place_path")
     )
     return {
         "place": place,

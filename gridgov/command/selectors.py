@@ -25,6 +25,7 @@ from gridgov.accounts.scope import (
     is_unrestricted,
     paths_with,
     place_q,
+    scope_q,
     subtree_q,
 )
 from gridgov.cases.models import DONE_STATES, OPEN_STATES, Case, CaseCall, State
@@ -559,7 +560,7 @@ def tasks_sent(user: User) -> QuerySet[Task]:
     """Tasks sent to places in the user's command.tasks scope, newest first."""
     if not _active(user):
         return Task.objects.none()
-    scope = Q() if is_unrestricted(user) else subtree_q(paths_with(user, caps.COMMAND_TASKS), "place_path")
+    scope = scope_q(user, caps.COMMAND_TASKS, "place_path")
     return Task.objects.filter(scope).select_related("place", "created_by").order_by("-created_at", "-id")
 
 
@@ -697,7 +698,7 @@ def broadcasts_sent(user: User) -> QuerySet[Broadcast]:
     """Urgent notices sent to places in the user's command.tasks scope, newest first."""
     if not _active(user):
         return Broadcast.objects.none()
-    scope = Q() if is_unrestricted(user) else subtree_q(paths_with(user, caps.COMMAND_TASKS), "place_path")
+    scope = scope_q(user, caps.COMMAND_TASKS, "place_path")
     return Broadcast.objects.filter(scope).select_related("place").order_by("-created_at", "-id")
 
 
@@ -899,3 +900,12 @@ def partners(user: User, place: Place, *, since: dt.datetime) -> list[GridPartne
         )
         result.append(GridPartners(grid, partner_rows, departments))
     return result
+
+
+def send_target_places(user: User) -> QuerySet[Place]:
+    """Places the user may send a task or an emergency broadcast to: streets, communities, grids
+    and estates where they hold command.tasks."""
+    return Place.objects.filter(
+        scope_q(user, caps.COMMAND_TASKS, "path"),
+        kind__in=(PlaceKind.STREET, PlaceKind.COMMUNITY, PlaceKind.GRID, PlaceKind.ESTATE),
+    ).order_by("path")

@@ -11,7 +11,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,9 +18,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gridgov.accounts import capabilities as caps
 from gridgov.accounts.pages import can_open, page_access
-from gridgov.accounts.scope import is_unrestricted, paths_with, subtree_q
 from gridgov.cases.selectors import top_categories
 from gridgov.command import assessment, policy, selectors, services
 from gridgov.command.models import CHECKLIST_MAX, MEASURES, Outcome, TaskUnit
@@ -215,10 +212,7 @@ class TaskForm(SafeForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        scope = Q() if is_unrestricted(user) else subtree_q(paths_with(user, caps.COMMAND_TASKS), "path")
-        self.model_choice_field("place").queryset = Place.objects.filter(
-            scope, kind__in=(PlaceKind.STREET, PlaceKind.COMMUNITY, PlaceKind.GRID, PlaceKind.ESTATE)
-        ).order_by("path")
+        self.model_choice_field("place").queryset = selectors.send_target_places(user)
 
 
 @page_access("command:tasks")
@@ -394,10 +388,7 @@ class BroadcastForm(SafeForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        scope = Q() if is_unrestricted(user) else subtree_q(paths_with(user, caps.COMMAND_TASKS), "path")
-        self.model_choice_field("place").queryset = Place.objects.filter(
-            scope, kind__in=(PlaceKind.STREET, PlaceKind.COMMUNITY, PlaceKind.GRID, PlaceKind.ESTATE)
-        ).order_by("path")
+        self.model_choice_field("place").queryset = selectors.send_target_places(user)
 
 
 @page_access("command:emergency")
