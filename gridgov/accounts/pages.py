@@ -127,6 +127,10 @@ PAGES: dict[str, Page] = {
     "command:tasks": Page((caps.COMMAND_TASKS,), refusal="您没有下发任务的权限"),
     "command:my_tasks": Page((caps.COMMAND_TASK_DO,), refusal="您的岗位没有入户任务"),
     "command:emergency": Page((caps.COMMAND_TASKS,), refusal="您没有发布紧急通知的权限"),
+    "command:reports": Page((caps.COMMAND_VIEW,), refusal="您没有查看工作月报的权限"),
+    # Reached from the report page (its 导出 links), so not menu entries of their own.
+    "command:report_xlsx": Page((caps.COMMAND_VIEW,), refusal="您没有查看工作月报的权限"),
+    "command:report_pdf": Page((caps.COMMAND_VIEW,), refusal="您没有查看工作月报的权限"),
     # Leaders see the ranking; each grid worker sees their own score and how it was computed.
     "command:assessment": Page((caps.COMMAND_VIEW, caps.COMMAND_TASK_DO), refusal="您的岗位不参加网格员考核"),
     "command:assessment_rules": Page((caps.COMMAND_ASSESS_CONFIGURE,), refusal="您没有设置考核规则的权限"),

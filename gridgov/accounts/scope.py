@@ -100,6 +100,11 @@ def _path_of(place: Place | str) -> str:
 
 
 def _assignments(user: Actor) -> list[tuple[frozenset[str], str]]:
+    return [(capabilities, path) for capabilities, path, _kind in assignments(user)]
+
+
+def assignments(user: Actor) -> list[tuple[frozenset[str], str, str]]:
+    """(capabilities, place path, place kind) of each role the user holds, read once a request."""
     if user.pk is None:  # SYSTEM, the anonymous public, an unsaved user: no row holds them
         return []
     cached = getattr(user, _CACHE_ATTR, None)
@@ -107,9 +112,9 @@ def _assignments(user: Actor) -> list[tuple[frozenset[str], str]]:
         from gridgov.accounts.models import RoleAssignment
 
         cached = [
-            (frozenset(capabilities or ()), path)
-            for capabilities, path in RoleAssignment.objects.filter(user_id=user.pk).values_list(
-                "role__capabilities", "place__path"
+            (frozenset(capabilities or ()), path, kind)
+            for capabilities, path, kind in RoleAssignment.objects.filter(user_id=user.pk).values_list(
+                "role__capabilities", "place__path", "place__kind"
             )
         ]
         setattr(user, _CACHE_ATTR, cached)
@@ -184,6 +189,16 @@ def has_capability_at(user: Actor, capability: str, path: str) -> bool:
     return within(path, paths_with(user, capability))
 
 
+def holds_within(user: Actor, capability: str, place: Place) -> bool:
+    """Whether the user holds `capability` at `place`, above it or somewhere below it: whether a
+    figure over `place`'s subtree, cut to the user's scope, can show them anything at all."""
+    if is_unrestricted(user):
+        return True
+    return any(
+        within(place.path, [root]) or is_below(root, place.path) for root in paths_with(user, capability)
+    )
+
+
 def holders(
     capability: str,
     place: Place | str,
@@ -204,7 +219,9 @@ def holders(
     parts = path.split(".")
     chain = [".".join(parts[: index + 1]) for index in range(len(parts))] if at_or_above else [path]
     # Roles are a handful of rows; JSON containment is not portable to SQLite.
-    role_ids = [pk for pk, held in Role.objects.values_list("pk", "capabilities") if capability in (held or ())]
+    role_ids = [
+        pk for pk, held in Role.objects.values_list("pk", "capabilities") if capability in (held or ())
+    ]
     assignments = RoleAssignment.objects.filter(
         user__is_active=True, role_id__in=role_ids, place__path__in=chain
     )

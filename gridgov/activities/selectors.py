@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import is_unrestricted, paths_with, scope_q
+from gridgov.accounts.scope import holds_within, is_unrestricted, paths_with, place_q, scope_q
 from gridgov.activities.models import (
     Activity,
     ActivityState,
@@ -20,11 +21,14 @@ from gridgov.activities.models import (
     Signup,
     SignupState,
 )
+from gridgov.core import clock
+from gridgov.core.areas import split_by_children
 from gridgov.core.errors import NotFound
 from gridgov.people.models import Resident
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
+    from gridgov.places.models import Place
 
 
 def is_staff(user: User) -> bool:
@@ -217,3 +221,53 @@ def figures(user: User, *, year: int) -> list[MonthFigures]:
                 row["reached"],
             )
     return sorted(rows.values(), key=lambda r: (r.month, r.group.name if r.group else ""))
+
+
+@dataclass
+class ActivityFigures:
+    """Activities held over a period (started in it, by now, not cancelled) and their people:
+    sign-ups confirmed and residents checked in."""
+
+    held: int = 0
+    signups: int = 0
+    attended: int = 0
+
+
+@dataclass
+class AreaActivityFigures:
+    total: ActivityFigures
+    children: dict[int, ActivityFigures]
+
+
+def activity_figures(
+    *,
+    user: User,
+    place: Place,
+    since: dt.datetime,
+    until: dt.datetime,
+    children: Sequence[Place] = (),
+) -> AreaActivityFigures | None:
+    """`ActivityFigures` for activities aimed at `place` or below, within the user's
+    activities.view scope, in total and per child (an activity for the whole community counts in
+    the community's total only); None when that scope holds nothing of `place`. One grouped
+    query over the activities' own counters."""
+    if not holds_within(user, caps.ACTIVITIES_VIEW, place):
+        return None
+    split = split_by_children(
+        Activity.objects.filter(
+            scope_q(user, caps.ACTIVITIES_VIEW, "place__path"),
+            place_q(place, "place__path"),
+            starts_at__gte=since,
+            starts_at__lt=min(until, clock.now()),
+        ).exclude(state=ActivityState.CANCELLED),
+        "place__path",
+        place,
+        children,
+        held=Count("pk"),
+        signups=Sum("confirmed_count"),
+        attended=Sum("attended_count"),
+    )
+    return AreaActivityFigures(
+        total=ActivityFigures(**split.total),
+        children={pk: ActivityFigures(**row) for pk, row in split.children.items()},
+    )

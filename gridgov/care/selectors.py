@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import place_q, scope_q
+from gridgov.accounts.scope import holds_within, place_q, scope_q
 from gridgov.care import policy
 from gridgov.care.models import COVERED_TAGS, CarePlan, Duty, PatrolVisit, Visit
 from gridgov.core import clock
+from gridgov.core.areas import split_by_children
 from gridgov.core.errors import NotFound, field_error
 from gridgov.places.models import Household, Place, PlaceKind
 
@@ -209,3 +212,132 @@ def patrol_household_for(user: User, household_id: int) -> Household:
     if household is None:
         raise NotFound()
     return household
+
+
+@dataclass
+class DutyFigures:
+    """Care duties over a period: those that fell due (fulfilled by a visit logged in the period,
+    or past due now and still undone, their date in the period), those done on time, those
+    overdue and undone now, and every visit logged in the period."""
+
+    due: int = 0
+    on_time: int = 0
+    overdue: int = 0
+    visits: int = 0
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return round(self.on_time / self.due, 3) if self.due else None
+
+
+@dataclass
+class AreaDutyFigures:
+    total: DutyFigures
+    children: dict[int, DutyFigures]
+
+
+def duty_figures(
+    *,
+    user: User,
+    place: Place,
+    since: dt.datetime,
+    until: dt.datetime,
+    children: Sequence[Place] = (),
+) -> AreaDutyFigures | None:
+    """`DutyFigures` under `place` within the user's care.view scope, in total and per child;
+    None when that scope holds nothing of `place`. Two grouped queries."""
+    if not holds_within(user, caps.CARE_VIEW, place):
+        return None
+    scope = scope_q(user, caps.CARE_VIEW, field="plan__place_path") & place_q(place, "plan__place_path")
+    visits = split_by_children(
+        Visit.objects.filter(scope, visited_at__gte=since, visited_at__lt=until),
+        "plan__place_path",
+        place,
+        children,
+        visits=Count("pk"),
+        fulfilled=Count("pk", filter=Q(duty__isnull=False)),
+        on_time=Count("pk", filter=Q(duty__isnull=False, on_time=True)),
+    )
+    first = timezone.localdate(since)
+    # Undone duties keep their date until a visit moves it on: late now if that date has passed.
+    last = min(timezone.localdate(until - dt.timedelta(microseconds=1)), clock.today() - dt.timedelta(days=1))
+    late = split_by_children(
+        Duty.objects.filter(scope, plan__is_active=True, due_on__gte=first, due_on__lte=last),
+        "plan__place_path",
+        place,
+        children,
+        overdue=Count("pk"),
+    )
+
+    def make(v: dict[str, int], d: dict[str, int]) -> DutyFigures:
+        return DutyFigures(
+            due=v["fulfilled"] + d["overdue"], on_time=v["on_time"], overdue=d["overdue"], visits=v["visits"]
+        )
+
+    return AreaDutyFigures(
+        total=make(visits.total, late.total),
+        children={pk: make(visits.children[pk], late.children[pk]) for pk in visits.children},
+    )
+
+
+@dataclass
+class PatrolFigures:
+    """Door-to-door patrols over a period: households visited at least once, of all households."""
+
+    visited: int = 0
+    households: int = 0
+    visits: int = 0
+
+    @property
+    def coverage_rate(self) -> float | None:
+        return round(self.visited / self.households, 3) if self.households else None
+
+
+@dataclass
+class AreaPatrolFigures:
+    total: PatrolFigures
+    children: dict[int, PatrolFigures]
+
+
+def patrol_figures(
+    *,
+    user: User,
+    place: Place,
+    since: dt.datetime,
+    until: dt.datetime,
+    children: Sequence[Place] = (),
+) -> AreaPatrolFigures | None:
+    """Patrol coverage under `place` within the user's care.view scope: distinct households
+    visited in [since, until) over the households there, in total and per child; None when that
+    scope holds nothing of `place`. Two grouped queries."""
+    if not holds_within(user, caps.CARE_VIEW, place):
+        return None
+    visited = split_by_children(
+        PatrolVisit.objects.filter(
+            scope_q(user, caps.CARE_VIEW, field="place_path"),
+            place_q(place, "place_path"),
+            visited_at__gte=since,
+            visited_at__lt=until,
+        ),
+        "place_path",
+        place,
+        children,
+        # A household lies under one child only, so distinct counts add up across children.
+        visited=Count("household_id", distinct=True),
+        visits=Count("pk"),
+    )
+    homes = split_by_children(
+        Household.objects.filter(scope_q(user, caps.CARE_VIEW, field="place__path"), place_q(place)),
+        "place__path",
+        place,
+        children,
+        households=Count("pk"),
+    )
+
+    def make(v: dict[str, int], h: dict[str, int]) -> PatrolFigures:
+        return PatrolFigures(visited=v["visited"], households=h["households"], visits=v["visits"])
+
+    return AreaPatrolFigures(
+        total=make(visited.total, homes.total),
+        children={pk: make(visited.children[pk], homes.children[pk]) for pk in visited.children},
+    )

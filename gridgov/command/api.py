@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Query, Router
 
-from gridgov.command import selectors, services
+from gridgov.command import periods, selectors, services
 from gridgov.command.models import Task
 from gridgov.command.schemas import DashboardOut, DashboardQuery, TaskDetailOut, TaskOut, TickIn, TickOut
 from gridgov.core.http import api_user
@@ -31,21 +35,44 @@ def _task(task: Task) -> dict[str, Any]:
     }
 
 
+def _figures(found: Any) -> dict[str, Any] | None:
+    """An app's totals with their rates (the properties ending in _rate), for JSON."""
+    if found is None:
+        return None
+    values: dict[str, Any] = {f.name: getattr(found, f.name) for f in fields(found)}
+    for name in dir(type(found)):
+        if name.endswith("_rate"):
+            values[name] = getattr(found, name)
+    return {k: float(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+
+
 @router.get(
     "/command/places/{place_id}/dashboard", response=DashboardOut, summary="数据看板（某街道、社区或网格）"
 )
 def dashboard(request: HttpRequest, place_id: int, query: Query[DashboardQuery]):
     user = api_user(request)
     place = selectors.dashboard_place_for(user, place_id)
-    data = selectors.dashboard(user, place, days=query.days)
+    today = timezone.localdate()
+    if query.start is not None or query.end is not None:
+        if query.start is None:
+            raise ValidationError({"from": ["请填写开始日期"]})
+        if query.end is None:
+            raise ValidationError({"to": ["请填写结束日期"]})
+        period = periods.custom(query.start, query.end, today)
+    else:
+        period = periods.preset(query.days, today)
+    data = selectors.dashboard(user, place, period=period)
     return {
         "place_id": place.pk,
         "place": place.name,
         "kind": place.kind,
         "period": data["period"],
         "days": data["days"],
+        "first": period.first,
+        "last": period.last,
         "registry": {k: v for k, v in data["registry"].items() if k != "tags"},
         "cases": data["cases"],
+        "apps": {name: _figures(found) for name, found in data["apps"].items()},
         "breadcrumbs": [
             {"id": c.place.pk, "name": c.place.name, "kind": c.place.kind, "linked": c.linked}
             for c in selectors.breadcrumbs(user, place)

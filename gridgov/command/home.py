@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import capabilities_anywhere, is_unrestricted, paths_with, scope_q, subtree_q
 from gridgov.accounts.selectors import assignments_of
+from gridgov.activities.selectors import activities_for
 from gridgov.bulletin.selectors import notices_for_resident
 from gridgov.care.selectors import my_due_duties
 from gridgov.cases import selectors as case_selectors
@@ -20,6 +21,7 @@ from gridgov.core import clock, dashboard
 from gridgov.orgs.models import OrgKind
 from gridgov.people.selectors import floating_expiring
 from gridgov.places.models import PlaceKind
+from gridgov.services.selectors import resident_orders
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
@@ -79,7 +81,7 @@ def leader_home(user: User, now: dt.datetime) -> dict[str, Any]:
         week=Count("pk", filter=Q(created_at__gte=week)),
         overdue=Count("pk", filter=case_selectors.overdue_q(now)),
     )
-    figures = selectors.dashboard(user, place, days=30, now=now)
+    figures = selectors.dashboard(user, place, days=30, now=now, apps=False)
     trend = next(c for c in figures["charts"] if c.name == "trend_day")
     ranking = next((c for c in figures["charts"] if c.name == "by_child"), None)
     ranked: list[dict[str, Any]] = []
@@ -98,12 +100,8 @@ def leader_home(user: User, now: dt.datetime) -> dict[str, Any]:
                 }
             )
         ranked.sort(key=lambda r: (-(r["rate"] or 0), r["overdue"], r["name"]))
-    supervise_scope = (
-        scope_q(user, caps.CASES_SUPERVISE, "level_path")
-    )
-    calls_scope = (
-        scope_q(user, caps.CASES_VIEW, "case__place_path")
-    )
+    supervise_scope = scope_q(user, caps.CASES_SUPERVISE, "level_path")
+    calls_scope = scope_q(user, caps.CASES_VIEW, "case__place_path")
     return {
         "place": place,
         "intake": intake,
@@ -147,11 +145,14 @@ def org_home(user: User, now: dt.datetime) -> dict[str, Any]:
     }
 
 
-def resident_home(user: User) -> dict[str, Any]:
-    """My reports and the notices addressed to me."""
+def resident_home(user: User, now: dt.datetime) -> dict[str, Any]:
+    """My reports, my 生活快车 orders, the notices addressed to me and the coming activities
+    addressed to where I live, each through its own app's selector."""
     return {
         "reports": list(case_selectors.my_reports(user)[:10]),
+        "orders": list(resident_orders(user).order_by("-created_at", "-id")[:5]),
         "notices": list(notices_for_resident(user)[:6]),
+        "activities": list(activities_for(user, start=now)[:5]),
     }
 
 
@@ -160,7 +161,7 @@ def home_for(user: User) -> tuple[str, dict[str, Any]]:
     now = clock.now()
     kind = home_kind(user)
     if kind == "resident":
-        return "command/home/resident.html", {"kind": kind, **resident_home(user)}
+        return "command/home/resident.html", {"kind": kind, **resident_home(user, now)}
     if kind in ("department", "property"):
         return "command/home/org.html", {"kind": kind, **org_home(user, now)}
     summary = dashboard.summary_for(user)

@@ -41,6 +41,9 @@ class Task(models.Model):
     place_path = models.CharField(max_length=255)
     unit = models.CharField("走访单位", max_length=10, choices=TaskUnit.choices, default=TaskUnit.HOUSEHOLD)
     checklist = models.JSONField("检查项", default=list, blank=True)
+    # The door-to-door visits where someone is home must carry a photo (a fire extinguisher, a
+    # posted notice …), uploaded with the tick.
+    photo_asked = models.BooleanField("入户须拍照", default=False)
     deadline = models.DateTimeField("完成期限")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -90,6 +93,37 @@ class TaskItem(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+PHOTOS_PER_ITEM = 3
+
+
+class TaskPhoto(models.Model):
+    """A photo taken at one household's visit: checked and stripped of its location
+    (cases.photos.clean_photo), then sealed on disk (core.sealed) under `path`, relative to the
+    private photo folder; read back only through the task's scope-checked pages."""
+
+    item = models.ForeignKey(TaskItem, on_delete=models.CASCADE, related_name="photos")
+    path = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    # The phone's key for this upload: its offline queue may send the same photo twice.
+    client_key = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "任务照片"
+        verbose_name_plural = "任务照片"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "client_key"], name="command_photo_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"照片 {self.pk}"
 
 
 class Broadcast(models.Model):

@@ -56,6 +56,8 @@ RULES: dict[str, tuple[Callable[[Any, Any], bool], Callable[[Any, Any], bool], s
     "task_remind": (_views_or_sends, _sends, "您无权催办这项任务"),
     "task_tick": (_ticks, _ticks, "您无权登记这一户的走访结果"),
     "boundary_edit": (_views_or_manages, _manages, "您无权修改这里的边界"),
+    # 工作月报: whoever sees a place's dashboard may print its report; others do not see it at all.
+    "report": (_views, _views, "您无权查看这里的工作月报"),
 }
 
 

@@ -18,6 +18,7 @@ class ChartOut(Schema):
     columns: list[str]
     rows: list[list[Any]]
     links: list[int | None] | None = None
+    group: str = "cases"
 
 
 class CrumbOut(Schema):
@@ -32,15 +33,24 @@ class DashboardOut(Schema):
     place: str
     kind: str
     period: str
-    days: int
+    days: int | None = Field(None, description="预设统计天数；自定义统计期时为空")
+    first: dt.date = Field(..., description="统计期第一天")
+    last: dt.date = Field(..., description="统计期最后一天（含）")
     registry: dict[str, Any]
     cases: dict[str, float | int | None]
+    apps: dict[str, dict[str, float | int | None] | None] = Field(
+        ..., description="生活快车、结对帮扶、巡查、活动、协商、调解的合计；无权查看的为空"
+    )
     breadcrumbs: list[CrumbOut]
     charts: list[ChartOut]
 
 
 class DashboardQuery(Schema):
     days: int = Field(30, description="统计天数：7、30、90 或 365", ge=1, le=3660)
+    start: dt.date | None = Field(
+        None, alias="from", description="自定义统计期的第一天（与 to 同用，最长3年）"
+    )
+    end: dt.date | None = Field(None, alias="to", description="自定义统计期的最后一天（含，不晚于今天）")
 
 
 class TaskOut(Schema):

@@ -2,17 +2,20 @@
 
 Dashboard figures come from `gridgov.cases.selectors.case_stats` (the totals, by category and by
 channel) and `case_trend` (the daily and monthly rollups), plus one grouped, date-bounded query
-per remaining chart on the indexed columns (`case_place_created`); a chart is a list of rows with
-named columns, which the page draws and the Excel download writes — the same rows, so they
-cannot disagree.
+per remaining chart on the indexed columns (`case_place_created`); the other apps' figures
+(生活快车, care duties, patrols, activities, consultations, mediations) come from each app's own
+scoped selector, one or two grouped queries each. A chart is a list of rows with named columns,
+which the page draws and the Excel download writes — the same rows, so they cannot disagree.
+Every figure covers one `periods.Period` (a preset or a custom range of days).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
@@ -28,21 +31,27 @@ from gridgov.accounts.scope import (
     scope_q,
     subtree_q,
 )
+from gridgov.activities.selectors import activity_figures
+from gridgov.care.selectors import duty_figures, patrol_figures
 from gridgov.cases.models import DONE_STATES, OPEN_STATES, Case, CaseCall, State
 from gridgov.cases.selectors import case_stats, case_trend, overdue_q
-from gridgov.command import coords
+from gridgov.command import coords, periods
 from gridgov.command.models import DONE_OUTCOMES, Broadcast, BroadcastRecipient, Outcome, Task, TaskItem
+from gridgov.consult.selectors import consultation_figures
 from gridgov.core import clock
 from gridgov.core.errors import NotFound
+from gridgov.mediation.selectors import dispute_figures
 from gridgov.people.models import FloatingRegistration, Resident, ResidentTag
 from gridgov.places.models import Household, Place, PlaceKind
+from gridgov.services.selectors import order_figures
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
     from gridgov.accounts.scope import Actor
+    from gridgov.command.periods import Period
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-PERIODS: dict[int, str] = {7: "近7天", 30: "近30天", 90: "近90天", 365: "近一年"}
+SHANGHAI = periods.SHANGHAI
+PERIODS: dict[int, str] = periods.PRESETS
 MAP_CASES_MAX = 3000
 MAP_DEFAULT_DAYS = 30
 DRILL_KINDS = (PlaceKind.DISTRICT, PlaceKind.STREET, PlaceKind.COMMUNITY, PlaceKind.GRID)
@@ -126,6 +135,8 @@ class Chart:
     rows: list[list[Any]]
     # place ids of the rows, for the charts one clicks to drill down (None elsewhere)
     links: list[int | None] | None = None
+    # "cases" for the case and registry charts, "apps" for the other apps' (their own section)
+    group: str = "cases"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -135,6 +146,7 @@ class Chart:
             "columns": self.columns,
             "rows": self.rows,
             "links": self.links,
+            "group": self.group,
         }
 
 
@@ -142,19 +154,18 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 3) if whole else None
 
 
-def _since(days: int, now: dt.datetime) -> dt.datetime:
-    local = now.astimezone(SHANGHAI)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=days - 1)
-    return start
-
-
 def _cases(place: Place) -> QuerySet[Case]:
     return Case.objects.filter(place_q(place, "place_path")).exclude(state=State.MERGED)
 
 
-def registry_figures(user: User, place: Place, *, today: dt.date) -> dict[str, Any]:
-    """Population, households, special groups by tag and floating in/out this month."""
-    month_start = today.replace(day=1)
+def registry_figures(
+    user: User, place: Place, *, today: dt.date, period: Period | None = None
+) -> dict[str, Any]:
+    """Population, households and special groups by tag (as they stand today) and floating
+    registrations in/out this month — or, for a custom period, in that period."""
+    first, last = (
+        (period.first, period.last) if period is not None and period.custom else (today.replace(day=1), today)
+    )
     residents = Resident.objects.filter(place_q(place), subtree_q(_registry_paths(user), "place__path"))
     floating = FloatingRegistration.objects.filter(
         place_q(place), subtree_q(_registry_paths(user), "place__path")
@@ -171,8 +182,9 @@ def registry_figures(user: User, place: Place, *, today: dt.date) -> dict[str, A
             place_q(place), subtree_q(_registry_paths(user), "place__path")
         ).count(),
         "floating": floating.filter(deregistered_on__isnull=True).count(),
-        "floating_in": floating.filter(registered_on__gte=month_start).count(),
-        "floating_out": floating.filter(deregistered_on__gte=month_start).count(),
+        "floating_in": floating.filter(registered_on__gte=first, registered_on__lte=last).count(),
+        "floating_out": floating.filter(deregistered_on__gte=first, deregistered_on__lte=last).count(),
+        "floating_label": "期内" if period is not None and period.custom else "本月",
         "tags": [(row["tag__name"], row["n"]) for row in tags],
     }
 
@@ -183,30 +195,32 @@ def _registry_paths(user: User) -> list[str]:
     return paths_with(user, caps.REGISTRY_VIEW)
 
 
-def _day_trend(user: User, place: Place, since: dt.datetime, days: int, now: dt.datetime) -> Chart:
+def _day_trend(user: User, place: Place, period: Period) -> Chart:
     # The daily rollups (gridgov.cases.rollups): per day of report, received and, of those, done.
-    first = since.date()
     counts = {
         row["period"]: (row["received"] or 0, row["resolved"] or 0)
-        for row in case_trend(user, place, first, now.astimezone(SHANGHAI).date(), by="day")
+        for row in case_trend(user, place, period.first, period.last, by="day")
     }
     rows = []
-    for offset in range(days):
-        day = first + dt.timedelta(days=offset)
+    for offset in range(period.length):
+        day = period.first + dt.timedelta(days=offset)
         received, done = counts.get(day, (0, 0))
         rows.append([day.isoformat(), received, done])
     return Chart(
-        "trend_day",
-        f"每日受理及其中已办结（{PERIODS.get(days, f'近{days}天')}）",
-        "line",
-        ["日期", "受理", "其中已办结"],
-        rows,
+        "trend_day", f"每日受理及其中已办结（{period.label}）", "line", ["日期", "受理", "其中已办结"], rows
     )
 
 
-def _month_trend(user: User, place: Place, now: dt.datetime, months: int = 12) -> Chart:
-    local = now.astimezone(SHANGHAI)
-    year, month = local.year, local.month
+def _month_trend(user: User, place: Place, period: Period, day_trend: Chart, months: int = 12) -> Chart:
+    if period.custom:
+        # The period's own days, summed by month: a ragged first or last month counts only the
+        # days chosen (the monthly rollups hold whole months).
+        summed: dict[str, int] = {}
+        for day, received, _done in day_trend.rows:
+            summed[day[:7]] = summed.get(day[:7], 0) + received
+        rows = [[month, n] for month, n in summed.items()]
+        return Chart("trend_month", f"每月受理量（{period.label}）", "bar", ["月份", "受理"], rows)
+    year, month = period.last.year, period.last.month
     keys: list[tuple[int, int]] = []
     for _ in range(months):
         keys.append((year, month))
@@ -215,17 +229,21 @@ def _month_trend(user: User, place: Place, now: dt.datetime, months: int = 12) -
     start = dt.date(keys[0][0], keys[0][1], 1)
     # The monthly rollups: twelve rows per place, whatever the number of cases.
     counts: dict[tuple[int, int], int] = {}
-    for row in case_trend(user, place, start, local.date(), by="month"):
+    for row in case_trend(user, place, start, period.last, by="month"):
         key = (row["period"].year, row["period"].month)
         counts[key] = counts.get(key, 0) + (row["received"] or 0)
     rows = [[f"{y}-{m:02d}", counts.get((y, m), 0)] for y, m in keys]
     return Chart("trend_month", "每月受理量（近12个月）", "bar", ["月份", "受理"], rows)
 
 
-def _by_state(place: Place, since: dt.datetime) -> Chart:
+def _in_period(period: Period, field: str = "created_at") -> Q:
+    return Q(**{f"{field}__gte": period.since, f"{field}__lt": period.until})
+
+
+def _by_state(place: Place, period: Period) -> Chart:
     counts = dict(
         _cases(place)
-        .filter(created_at__gte=since)
+        .filter(_in_period(period))
         .values("state")
         .annotate(n=Count("pk"))
         .order_by()
@@ -235,8 +253,12 @@ def _by_state(place: Place, since: dt.datetime) -> Chart:
     return Chart("by_state", "各状态事件数", "pie", ["状态", "件数"], rows)
 
 
-def _by_child(place: Place, since: dt.datetime, now: dt.datetime) -> Chart | None:
-    children = drill_children(place)
+def _child_label(children: list[Place]) -> str:
+    labels: dict[str, str] = {PlaceKind.COMMUNITY: "社区", PlaceKind.GRID: "网格"}
+    return labels.get(children[0].kind, "下级") if children else "地点"
+
+
+def _by_child(place: Place, children: list[Place], period: Period, now: dt.datetime) -> Chart | None:
     if not children:
         return None
     # Children of one parent share one path length (fixed-width segments): one GROUP BY.
@@ -245,7 +267,7 @@ def _by_child(place: Place, since: dt.datetime, now: dt.datetime) -> Chart | Non
         row["prefix"]: row
         for row in _cases(place)
         .filter(below_prefix_q(place))
-        .filter(created_at__gte=since)
+        .filter(_in_period(period))
         .annotate(prefix=Substr("place_path", 1, width))
         .values("prefix")
         .annotate(
@@ -260,18 +282,16 @@ def _by_child(place: Place, since: dt.datetime, now: dt.datetime) -> Chart | Non
     rows = []
     for child in children:
         row = rows_by_prefix.get(child.path, {})
-        rate = _rate(row.get("happy", 0), row.get("rated", 0))
         rows.append(
             [
                 child.name,
                 row.get("n", 0),
                 row.get("done", 0),
                 row.get("late", 0),
-                round(rate * 100, 1) if rate is not None else None,
+                _percent(_rate(row.get("happy", 0), row.get("rated", 0))),
             ]
         )
-    labels: dict[str, str] = {PlaceKind.COMMUNITY: "社区", PlaceKind.GRID: "网格"}
-    label = labels.get(children[0].kind, "下级")
+    label = _child_label(children)
     return Chart(
         "by_child",
         f"各{label}事件（点击进入）",
@@ -286,10 +306,10 @@ def below_prefix_q(place: Place) -> Q:
     return Q(place_path__startswith=place.path + ".")
 
 
-def _calls(place: Place, since: dt.datetime, now: dt.datetime) -> Chart:
+def _calls(place: Place, period: Period) -> Chart:
     calls = CaseCall.objects.filter(
         Q(case__place_path=place.path) | Q(case__place_path__startswith=place.path + "."),
-        called_at__gte=since,
+        _in_period(period, "called_at"),
     )
     rows = [
         [
@@ -312,10 +332,10 @@ def _calls(place: Place, since: dt.datetime, now: dt.datetime) -> Chart:
     )
 
 
-def _on_time(place: Place, since: dt.datetime) -> dict[str, Any]:
+def _on_time(place: Place, period: Period) -> dict[str, Any]:
     row = (
         _cases(place)
-        .filter(created_at__gte=since)
+        .filter(_in_period(period))
         .aggregate(
             accepted=Count("pk", filter=Q(accepted_at__isnull=False, due_accept_at__isnull=False)),
             accepted_on_time=Count(
@@ -333,20 +353,159 @@ def _on_time(place: Place, since: dt.datetime) -> dict[str, Any]:
     }
 
 
-def dashboard(user: User, place: Place, *, days: int = 30, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Every figure and chart of `place`'s dashboard over the last `days` days; the caller got
-    `place` from `dashboard_place_for` (command.view there). Case figures need cases.stats."""
+# --- the other apps' figures (each from the app's own scoped selector) -------------------------
+
+
+def _percent(rate: float | None) -> float | None:
+    return round(rate * 100, 1) if rate is not None else None
+
+
+def _remainder(total: Any, parts: list[Any]) -> Any:
+    """What of `total` lies at the place itself rather than under a child (an activity for the
+    whole community, say): the same figures class, field by field."""
+    values = {
+        f.name: getattr(total, f.name)
+        - sum((getattr(p, f.name) for p in parts), type(getattr(total, f.name))())
+        for f in fields(total)
+    }
+    return type(total)(**values)
+
+
+def _area_chart(
+    name: str,
+    title: str,
+    kind: str,
+    columns: list[str],
+    found: Any,
+    place: Place,
+    children: list[Place],
+    row_of: Callable[[Any], list[Any]],
+) -> Chart | None:
+    """One row per child (clickable) plus the place's own share when it has one; one row for the
+    place itself at a grid. None when the app showed the user nothing here (`found` None)."""
+    if found is None:
+        return None
+    if not children:
+        label = "网格" if place.kind == PlaceKind.GRID else "地点"
+        return Chart(
+            name, title, kind, [label, *columns], [[place.name, *row_of(found.total)]], [None], "apps"
+        )
+    rows = [[child.name, *row_of(found.children[child.pk])] for child in children]
+    links: list[int | None] = [child.pk for child in children]
+    rest = _remainder(found.total, [found.children[child.pk] for child in children])
+    if any(getattr(rest, f.name) for f in fields(rest)):
+        rows.append([f"{place.name}（本级）", *row_of(rest)])
+        links.append(None)
+    return Chart(name, f"{title}（点击进入）", kind, [_child_label(children), *columns], rows, links, "apps")
+
+
+def _hours(value: Decimal) -> float:
+    return float(round(value, 1))
+
+
+def app_figures(user: User, place: Place, children: list[Place], period: Period) -> dict[str, Any]:
+    """生活快车, care duties, patrols, activities, consultations and mediations over the period,
+    each from its app's scoped selector (None where the user's role sees nothing of that app)."""
+    since, until = period.since, period.until
+    return {
+        "services": order_figures(user=user, place=place, since=since, until=until, children=children),
+        "duties": duty_figures(user=user, place=place, since=since, until=until, children=children),
+        "patrol": patrol_figures(user=user, place=place, since=since, until=until, children=children),
+        "activities": activity_figures(user=user, place=place, since=since, until=until, children=children),
+        "consult": consultation_figures(user=user, place=place, since=since, until=until, children=children),
+        "mediation": dispute_figures(user=user, place=place, since=since, until=until, children=children),
+    }
+
+
+def _app_charts(place: Place, children: list[Place], apps: dict[str, Any]) -> list[Chart | None]:
+    return [
+        _area_chart(
+            "services",
+            "生活快车服务",
+            "bar",
+            ["受理订单", "已完成", "满意率(%)", "志愿服务时长(小时)"],
+            apps["services"],
+            place,
+            children,
+            lambda f: [f.received, f.completed, _percent(f.satisfaction_rate), _hours(f.hours)],
+        ),
+        _area_chart(
+            "care",
+            "结对帮扶事项",
+            "bar",
+            ["应完成", "按时完成", "按时率(%)", "逾期未完成", "走访记录"],
+            apps["duties"],
+            place,
+            children,
+            lambda f: [f.due, f.on_time, _percent(f.on_time_rate), f.overdue, f.visits],
+        ),
+        _area_chart(
+            "patrol",
+            "网格巡查覆盖",
+            "bar",
+            ["已走访户数", "总户数", "覆盖率(%)"],
+            apps["patrol"],
+            place,
+            children,
+            lambda f: [f.visited, f.households, _percent(f.coverage_rate)],
+        ),
+        _area_chart(
+            "activities",
+            "社区活动",
+            "bar",
+            ["举办活动", "报名人次", "签到人次"],
+            apps["activities"],
+            place,
+            children,
+            lambda f: [f.held, f.signups, f.attended],
+        ),
+        _area_chart(
+            "consult",
+            "协商议事",
+            "bar",
+            ["协商议题", "应参与", "已参与", "参与率(%)"],
+            apps["consult"],
+            place,
+            children,
+            lambda f: [f.held, f.eligible, f.voted, _percent(f.turnout_rate)],
+        ),
+        _area_chart(
+            "mediation",
+            "矛盾纠纷调解",
+            "bar",
+            ["受理", "成功", "未成功", "进行中"],
+            apps["mediation"],
+            place,
+            children,
+            lambda f: [f.opened, f.success, f.failed, f.ongoing],
+        ),
+    ]
+
+
+def dashboard(
+    user: User,
+    place: Place,
+    *,
+    days: int = 30,
+    period: Period | None = None,
+    now: dt.datetime | None = None,
+    apps: bool = True,
+) -> dict[str, Any]:
+    """Every figure and chart of `place`'s dashboard over `period` (default: the last `days`
+    days); the caller got `place` from `dashboard_place_for` (command.view there). Case figures
+    need cases.stats; the other apps' figures show where the user's role sees that app."""
     now = now or clock.now()
-    days = days if days in PERIODS else 30
-    since = _since(days, now)
-    stats = case_stats(user, place, since=since, now=now)
     today = now.astimezone(SHANGHAI).date()
-    registry = registry_figures(user, place, today=today)
-    charts: list[Chart] = [_day_trend(user, place, since, days, now), _month_trend(user, place, now)]
-    child = _by_child(place, since, now)
+    period = period or periods.preset(days, today)
+    stats = case_stats(user, place, since=period.since, until=period.last, now=now)
+    registry = registry_figures(user, place, today=today, period=period)
+    children = drill_children(place)
+    trend = _day_trend(user, place, period)
+    charts: list[Chart] = [trend, _month_trend(user, place, period, trend)]
+    child = _by_child(place, children, period, now)
     if child is not None:
         charts.append(child)
-    charts.append(_by_state(place, since))
+    charts.append(_by_state(place, period))
     charts.append(
         Chart(
             "by_category",
@@ -366,16 +525,21 @@ def dashboard(user: User, place: Place, *, days: int = 30, now: dt.datetime | No
         )
     )
     charts.append(Chart("tags", "重点人群", "bar", ["标签", "人数"], [list(t) for t in registry["tags"]]))
-    charts.append(_calls(place, since, now))
+    charts.append(_calls(place, period))
+    figures = app_figures(user, place, children, period) if apps else {}
+    if apps:
+        charts.extend(chart for chart in _app_charts(place, children, figures) if chart is not None)
 
     def days_of(hours: float | None) -> float | None:
         return round(hours / 24, 1) if hours is not None else None
 
     return {
         "place": place,
-        "days": days,
-        "period": PERIODS[days],
-        "since": since,
+        "days": period.days,
+        "period": period.label,
+        "range": period,
+        "since": period.since,
+        "until": period.until,
         "now": now,
         "registry": registry,
         "cases": {
@@ -388,15 +552,55 @@ def dashboard(user: User, place: Place, *, days: int = 30, now: dt.datetime | No
             "resolve_rate": stats["resolve_rate"],
             "avg_accept_days": days_of(stats["avg_accept_hours"]),
             "avg_resolve_days": days_of(stats["avg_resolve_hours"]),
-            **_on_time(place, since),
+            **_on_time(place, period),
         },
+        "apps": {name: (found.total if found is not None else None) for name, found in figures.items()},
+        "apps_shown": any(found is not None for found in figures.values()),
         "charts": charts,
     }
 
 
-def chart_for(user: User, place: Place, name: str, *, days: int = 30) -> Chart:
+def app_summary(apps: dict[str, Any]) -> list[list[Any]]:
+    """The other apps' totals as (指标, 数值) rows: the 概况 sheet and the API share them."""
+    rows: list[list[Any]] = []
+    if (s := apps.get("services")) is not None:
+        rows += [
+            ["服务订单受理", s.received],
+            ["服务订单完成", s.completed],
+            ["服务满意率", s.satisfaction_rate],
+            ["志愿服务时长（小时）", _hours(s.hours)],
+        ]
+    if (d := apps.get("duties")) is not None:
+        rows += [
+            ["帮扶事项应完成", d.due],
+            ["帮扶事项按时完成", d.on_time],
+            ["帮扶按时率", d.on_time_rate],
+            ["帮扶走访记录", d.visits],
+        ]
+    if (p := apps.get("patrol")) is not None:
+        rows += [["巡查走访户数", p.visited], ["总户数", p.households], ["巡查覆盖率", p.coverage_rate]]
+    if (a := apps.get("activities")) is not None:
+        rows += [["举办活动", a.held], ["活动报名人次", a.signups], ["活动签到人次", a.attended]]
+    if (c := apps.get("consult")) is not None:
+        rows += [
+            ["协商议题", c.held],
+            ["表决应参与", c.eligible],
+            ["表决已参与", c.voted],
+            ["参与率", c.turnout_rate],
+        ]
+    if (m := apps.get("mediation")) is not None:
+        rows += [
+            ["受理调解", m.opened],
+            ["调解成功", m.success],
+            ["调解未成功", m.failed],
+            ["调解进行中", m.ongoing],
+        ]
+    return rows
+
+
+def chart_for(user: User, place: Place, name: str, *, days: int = 30, period: Period | None = None) -> Chart:
     """One chart of the dashboard by name; NotFound for a name it does not have."""
-    for chart in dashboard(user, place, days=days)["charts"]:
+    for chart in dashboard(user, place, days=days, period=period)["charts"]:
         if chart.name == name:
             return chart
     raise NotFound()
@@ -847,9 +1051,11 @@ def _grid_for_path(path: str, grids: dict[str, Place]) -> Place | None:
     return None
 
 
-def partners(user: User, place: Place, *, since: dt.datetime) -> list[GridPartners]:
+def partners(
+    user: User, place: Place, *, since: dt.datetime, until: dt.datetime | None = None
+) -> list[GridPartners]:
     """Per grid under `place`: the partners bound there (property companies, units, merchants,
-    social organisations) and the departments that resolved its cases received since `since`, each with
+    social organisations) and the departments that resolved its cases received in [since, until), each with
     the cases it resolved; three queries whatever the number of grids."""
     from gridgov.orgs.models import Organisation, OrgKind
 
@@ -874,6 +1080,7 @@ def partners(user: User, place: Place, *, since: dt.datetime) -> list[GridPartne
         _cases(place)
         # Received since `since` (the indexed column), done by now: a resolved_at range would scan.
         .filter(handler_org__isnull=False, state__in=DONE_STATES, created_at__gte=since)
+        .filter(Q(created_at__lt=until) if until is not None else Q())
         .values("handler_org", "place_path")
         .annotate(n=Count("pk"))
         .order_by()

@@ -15,17 +15,20 @@ from gridgov.accounts.scope import as_user, has_capability, holders, place_q
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_diff, audit_record
 from gridgov.command import coords, policy
+from gridgov.command import photos as task_photos
 from gridgov.command.models import (
     CHECK_ITEM_MAX,
     CHECKLIST_MAX,
     DONE_OUTCOMES,
     MEASURES,
+    PHOTOS_PER_ITEM,
     AssessmentRule,
     Broadcast,
     BroadcastRecipient,
     Outcome,
     Task,
     TaskItem,
+    TaskPhoto,
     TaskUnit,
 )
 from gridgov.command.selectors import item_for, task_progress
@@ -80,6 +83,7 @@ def task_send(
     unit: str = TaskUnit.HOUSEHOLD,
     checklist: list[str] | None = None,
     deadline: dt.datetime,
+    photo_asked: bool = False,
 ) -> Task:
     """Send a task to every grid under `place` (command.tasks there): one item per household (or
     building) that lies in a grid, and a notice to each grid's own task workers."""
@@ -109,6 +113,7 @@ def task_send(
         place_path=place.path,
         unit=unit,
         checklist=items_text,
+        photo_asked=bool(photo_asked),
         deadline=deadline,
         created_by=as_user(by),
         created_at=now,
@@ -158,7 +163,16 @@ def task_send(
         action=AuditAction.CREATE,
         target=task,
         place_path=place.path,
-        changes=audit_diff({}, {"title": title, "unit": unit, "deadline": deadline, "items": len(rows)}),
+        changes=audit_diff(
+            {},
+            {
+                "title": title,
+                "unit": unit,
+                "deadline": deadline,
+                "items": len(rows),
+                "photo_asked": bool(photo_asked),
+            },
+        ),
     )
     local = timezone.localtime(deadline)
     for grid_path in sorted({row.grid_path for row in rows}):
@@ -199,6 +213,8 @@ def task_tick(
         raise field_error("checks", f"检查项应有{len(checklist)}项，收到{len(values)}项")
     if outcome != Outcome.HOME:
         values = []
+    elif item.task.photo_asked and not item.photos.exists():
+        raise field_error("photo", "这项任务要求入户拍照，请先拍照再登记")
     note = _clean("note", note, limit=NOTE_MAX, label="备注")
     before = {"outcome": item.outcome, "checks": item.checks}
     was_done = item.outcome in DONE_OUTCOMES
@@ -219,6 +235,55 @@ def task_tick(
         changes=audit_diff(before, {"outcome": outcome, "checks": item.checks}),
     )
     return item, True
+
+
+@transaction.atomic
+def task_photo_add(*, by: Actor, item_id: int, upload: Any, client_key: str) -> tuple[TaskPhoto, bool]:
+    """Attach one photo to a household's visit of a task that asks for photos. A repeat with
+    the same client key (the offline queue resending) returns the first; returns (photo, created)."""
+    from gridgov.cases.photos import clean_photo
+
+    item = item_for(by, item_id, for_write=True)
+    policy.check("task_tick", by, item)
+    client_key = (client_key or "").strip()
+    if not client_key or len(client_key) > CLIENT_KEY_MAX or text_problem(client_key, "客户端编号"):
+        raise field_error("client_key", "客户端编号缺失或格式不对")
+    if not item.task.photo_asked:
+        raise field_error("photo", "这项任务不需要拍照")
+    existing = TaskPhoto.objects.filter(item=item, client_key=client_key).first()
+    if existing is not None:
+        return existing, False
+    if item.photos.count() >= PHOTOS_PER_ITEM:
+        raise field_error("photo", f"每户最多{PHOTOS_PER_ITEM}张照片")
+    if upload is None:
+        raise field_error("photo", "请选择照片")
+    cleaned = clean_photo(upload, field="photo")
+    now = clock.now()
+    relative = task_photos.store(item, cleaned, now=now)
+    try:
+        photo = TaskPhoto.objects.create(
+            item=item,
+            path=relative,
+            content_type=cleaned.content_type,
+            size=len(cleaned.content),
+            client_key=client_key,
+            uploaded_by=as_user(by),
+            created_at=now,
+        )
+        audit_record(
+            actor=by,
+            action=AuditAction.CREATE,
+            target=photo,
+            target_label=f"任务照片：{item.label}",
+            place_path=item.grid_path,
+            changes=audit_diff({}, {"task": item.task.title, "size": photo.size}),
+        )
+    except BaseException:
+        task_photos.discard(relative)  # no row, no file
+        raise
+    # Should the surrounding transaction roll back after this, the sealed file would be orphaned:
+    # harmless (unreadable without its row) and small; nothing else writes in this transaction.
+    return photo, True
 
 
 @transaction.atomic

@@ -22,8 +22,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("my-tasks/", views.my_tasks, name="my_tasks"),
     path("my-tasks/<int:task_id>/", views.my_task, name="my_task"),
     path("items/<int:item_id>/tick", views.item_tick, name="item_tick"),
+    path("items/<int:item_id>/photo", views.item_photo, name="item_photo"),
+    path("photos/<int:photo_id>", views.photo, name="photo"),
     path("emergency/", views.emergency, name="emergency"),
     path("assessment/", views.assessment_page, name="assessment"),
+    path("reports/", views.reports_page, name="reports"),
+    path("reports/report.xlsx", views.report_xlsx, name="report_xlsx"),
+    path("reports/report.pdf", views.report_pdf, name="report_pdf"),
     path("assessment/rules/", views.assessment_rules, name="assessment_rules"),
     path("emergency/<int:broadcast_id>/", views.broadcast, name="broadcast"),
 ]

@@ -10,8 +10,9 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,8 +21,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gridgov.accounts.pages import can_open, page_access
 from gridgov.cases.selectors import top_categories
-from gridgov.command import assessment, policy, selectors, services
-from gridgov.command.models import CHECKLIST_MAX, MEASURES, Outcome, TaskUnit
+from gridgov.command import assessment, periods, policy, reports, selectors, services
+from gridgov.command import photos as task_photos
+from gridgov.command.models import CHECKLIST_MAX, MEASURES, PHOTOS_PER_ITEM, Outcome, TaskUnit
 from gridgov.core.errors import NotFound, error_items
 from gridgov.core.forms import SafeForm, apply_service_errors
 from gridgov.core.http import AuthedHttpRequest
@@ -29,14 +31,19 @@ from gridgov.core.sheets import xlsx_row
 from gridgov.places.models import Place, PlaceKind
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The wall shows the other apps' charts in two cards that take turns, this long each.
+WALL_ROTATE_SECONDS = 12
+WALL_ROTATIONS = (("services", "care", "patrol"), ("activities", "consult", "mediation"))
 
 
-def _days(request: AuthedHttpRequest) -> int:
+def _period(request: AuthedHttpRequest) -> tuple[periods.Period, dict[str, list[str]]]:
+    """The period the query asks for, or (when its from/to are wrong) the default with the
+    reasons, so the page can say what was wrong next to the date fields."""
+    today = timezone.localdate()
     try:
-        days = int(request.GET.get("days", "30"))
-    except ValueError:
-        return 30
-    return days if days in selectors.PERIODS else 30
+        return periods.from_query(request.GET, today), {}
+    except ValidationError as exc:
+        return periods.preset(periods.DEFAULT_DAYS, today), exc.message_dict
 
 
 def _xlsx(filename: str, sheets: list[tuple[str, list[str], list[list[Any]]]]) -> HttpResponse:
@@ -74,21 +81,34 @@ def dashboard(request: AuthedHttpRequest, place_id: int) -> HttpResponse:
     user = request.user
     place = selectors.dashboard_place_for(user, place_id)
     wall = request.GET.get("wall") == "1"
-    data = selectors.dashboard(user, place, days=_days(request))
+    period, errors = _period(request)
+    data = selectors.dashboard(user, place, period=period)
     context = {
         "d": data,
         "place": place,
         "crumbs": selectors.breadcrumbs(user, place),
         "children": selectors.drill_children(place),
         "periods": selectors.PERIODS,
+        "period": period,
+        "period_errors": errors,
+        # Breadcrumbs back up keep the period (and the wall), like drilling down does.
+        "crumb_keep": f"?wall=1&{period.query}" if wall else f"?{period.query}",
+        "asked": {"from": request.GET.get("from", "")[:20], "to": request.GET.get("to", "")[:20]},
         "charts_json": [chart.as_dict() for chart in data["charts"]],
-        "partners": [] if wall else selectors.partners(user, place, since=data["since"]),
+        "partners": [] if wall else selectors.partners(user, place, since=data["since"], until=data["until"]),
         "wall": wall,
+        "wall_rotations": [[c for c in data["charts"] if c.name in names] for names in WALL_ROTATIONS],
+        "rotate": WALL_ROTATE_SECONDS,
         "refresh": settings.GRIDGOV_WALL_REFRESH_SECONDS,
         "map_url": reverse("command:map_geo", args=[place.pk]) + ("?wall=1" if wall else ""),
         "tile_url": settings.GRIDGOV_MAP_TILE_URL,
     }
-    return render(request, "command/wall.html" if wall else "command/dashboard.html", context)
+    return render(
+        request,
+        "command/wall.html" if wall else "command/dashboard.html",
+        context,
+        status=400 if errors else 200,
+    )
 
 
 @page_access("command:dashboard")
@@ -97,7 +117,14 @@ def chart_xlsx(request: AuthedHttpRequest, place_id: int, name: str) -> HttpResp
     """One chart's numbers as Excel; `all` gives every chart, one sheet each (the period report)."""
     user = request.user
     place = selectors.dashboard_place_for(user, place_id)
-    data = selectors.dashboard(user, place, days=_days(request))
+    period, errors = _period(request)
+    if errors:
+        # A download of the wrong period would be worse than none: say what is wrong instead.
+        return HttpResponseBadRequest(
+            "；".join(m for messages_ in errors.values() for m in messages_),
+            content_type="text/plain; charset=utf-8",
+        )
+    data = selectors.dashboard(user, place, period=period)
     charts = data["charts"] if name == "all" else [c for c in data["charts"] if c.name == name]
     if not charts:
         raise NotFound()
@@ -109,8 +136,8 @@ def chart_xlsx(request: AuthedHttpRequest, place_id: int, name: str) -> HttpResp
             ["人口", r["population"]],
             ["户数", r["households"]],
             ["在册流动人口", r["floating"]],
-            ["本月流入", r["floating_in"]],
-            ["本月流出", r["floating_out"]],
+            [f"{r['floating_label']}流入", r["floating_in"]],
+            [f"{r['floating_label']}流出", r["floating_out"]],
             ["受理事件", c["received"]],
             ["办结", c["resolved"]],
             ["超时", c["overdue"]],
@@ -119,6 +146,7 @@ def chart_xlsx(request: AuthedHttpRequest, place_id: int, name: str) -> HttpResp
             ["平均受理天数", c["avg_accept_days"]],
             ["平均办结天数", c["avg_resolve_days"]],
             ["满意率", c["satisfaction_rate"]],
+            *selectors.app_summary(data["apps"]),
         ]
         sheets.insert(0, ("概况", ["指标", data["period"]], summary))
     label = "报表" if name == "all" else charts[0].title.split("（")[0]
@@ -209,6 +237,7 @@ class TaskForm(SafeForm):
         max_length=services.DESCRIPTION_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    photo_asked = forms.BooleanField(label="入户（在家）须拍照", required=False)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -233,6 +262,7 @@ def tasks(request: AuthedHttpRequest) -> HttpResponse:
                     unit=data["unit"],
                     checklist=data["checklist"].splitlines(),
                     deadline=data["deadline"],
+                    photo_asked=data["photo_asked"],
                 )
             except ValidationError as exc:
                 apply_service_errors(form, exc)
@@ -259,6 +289,7 @@ def _task_context(request: AuthedHttpRequest, task_id: int) -> dict[str, Any]:
         "percent": round(done * 100 / total) if total else 0,
         "poll": settings.GRIDGOV_TASK_POLL_SECONDS,
         "can_remind": policy.allowed("task_remind", request.user, task) and done < total,
+        "photos": task_photos.task_photos(task) if task.photo_asked else None,
     }
 
 
@@ -288,8 +319,10 @@ def task_remind(request: AuthedHttpRequest, task_id: int) -> HttpResponse:
 def task_export(request: AuthedHttpRequest, task_id: int) -> HttpResponse:
     task = selectors.task_for(request.user, task_id)
     checklist = list(task.checklist or [])
+    items = list(selectors.task_items(task))
+    photo_counts = task_photos.counts(items) if task.photo_asked else {}
     rows = []
-    for item in selectors.task_items(task):
+    for item in items:
         checks = list(item.checks or [])
         rows.append(
             [
@@ -298,11 +331,13 @@ def task_export(request: AuthedHttpRequest, task_id: int) -> HttpResponse:
                 item.get_outcome_display(),
                 *[("是" if checks[i] else "否") if i < len(checks) else "" for i in range(len(checklist))],
                 item.note,
+                *([photo_counts.get(item.pk, 0)] if task.photo_asked else []),
                 timezone.localtime(item.done_at).strftime("%Y-%m-%d %H:%M") if item.done_at else "",
                 str(item.done_by or ""),
             ]
         )
-    columns = ["网格", "户/楼栋", "走访结果", *checklist, "备注", "登记时间", "登记人"]
+    photo_column = ["照片（张）"] if task.photo_asked else []
+    columns = ["网格", "户/楼栋", "走访结果", *checklist, "备注", *photo_column, "登记时间", "登记人"]
     return _xlsx(f"{task.title}_走访结果.xlsx", [("走访结果", columns, rows)])
 
 
@@ -320,11 +355,16 @@ def my_tasks(request: AuthedHttpRequest) -> HttpResponse:
 def my_task(request: AuthedHttpRequest, task_id: int) -> HttpResponse:
     task = selectors.my_task_for(request.user, task_id)
     items = list(selectors.my_items(request.user, task))
+    if task.photo_asked:
+        photo_counts = task_photos.counts(items)
+        for item in items:
+            item.photo_count = photo_counts.get(item.pk, 0)  # type: ignore[attr-defined]
     return render(
         request,
         "command/my_task.html",
         {
             "task": task,
+            "photos_max": PHOTOS_PER_ITEM,
             "items": items,
             "done": sum(1 for i in items if i.done_at),
             "outcomes": [(v, label) for v, label in Outcome.choices if v != Outcome.PENDING],
@@ -365,6 +405,39 @@ def item_tick(request: AuthedHttpRequest, item_id: int) -> JsonResponse:
         {"id": item.pk, "outcome": item.outcome, "label": item.get_outcome_display(), "changed": changed},
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+@page_access("command:my_tasks")
+@require_POST
+def item_photo(request: AuthedHttpRequest, item_id: int) -> JsonResponse:
+    """One photo of a household's visit (multipart: photo, client_key), from the offline queue."""
+    try:
+        photo, created = services.task_photo_add(
+            by=request.user,
+            item_id=item_id,
+            upload=request.FILES.get("photo"),
+            client_key=str(request.POST.get("client_key", ""))[: services.CLIENT_KEY_MAX + 1],
+        )
+    except ValidationError as exc:
+        items = error_items(exc)
+        return JsonResponse(
+            {"detail": items[0]["message"], "errors": items},
+            status=400,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return JsonResponse({"id": photo.pk, "created": created}, json_dumps_params={"ensure_ascii": False})
+
+
+@login_required
+@require_GET
+def photo(request: AuthedHttpRequest, photo_id: int) -> HttpResponse:
+    """A visit photo, for the task's sender and the grid's workers only (sealed on disk)."""
+    found = task_photos.photo_for(request.user, photo_id)
+    response = HttpResponse(task_photos.read(found), content_type=found.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Disposition"] = "inline"
+    return response
 
 
 # --- emergency broadcasts -------------------------------------------------------------------
@@ -498,6 +571,128 @@ def boundary_save(request: AuthedHttpRequest, place_id: int) -> JsonResponse:
     return JsonResponse(
         {"id": saved.pk, "name": saved.name, "warnings": warnings}, json_dumps_params={"ensure_ascii": False}
     )
+
+
+# --- reports (工作月报) ------------------------------------------------------------------------
+
+
+class ReportForm(SafeForm):
+    period = forms.ChoiceField(
+        label="统计期",
+        choices=[("month", "按月"), ("custom", "自定义时段")],
+        initial="month",
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择统计期", "invalid_choice": "请选择按月或自定义时段"},
+    )
+    month = forms.CharField(
+        label="月份", required=False, max_length=7, widget=forms.TextInput(attrs={"type": "month"})
+    )
+    since = forms.CharField(
+        label="开始日期", required=False, max_length=10, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.CharField(
+        label="结束日期", required=False, max_length=10, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    focus = forms.CharField(
+        label="下月工作重点",
+        required=False,
+        max_length=reports.FOCUS_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": f"下月工作重点不能超过{reports.FOCUS_MAX}个字"},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        today = timezone.localdate()
+        try:
+            if data.get("period") == "custom":
+                data["report_period"] = reports.custom_period(
+                    data.get("since", ""), data.get("until", ""), today=today
+                )
+            elif data.get("period") == "month":
+                data["report_period"] = reports.month_period(data.get("month", ""), today=today)
+            if "focus" in data:
+                data["focus"] = reports.clean_focus(data["focus"])
+        except ValidationError as exc:
+            apply_service_errors(self, exc)
+        return data
+
+
+def _report_request(request: AuthedHttpRequest) -> tuple[ReportForm, Place | None, reports.Report | None]:
+    """The form, the place and the report a report URL asks for; a place out of the user's
+    scope (or missing, or not a number) is NotFound, a bad period leaves the report None."""
+    if "place" not in request.GET:
+        last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+        return ReportForm(initial={"period": "month", "month": last_month}), None, None
+    place = selectors.dashboard_place_for(request.user, request.GET.get("place", "")[:20])
+    form = ReportForm(request.GET)
+    if not form.is_valid():
+        return form, place, None
+    report = reports.build(
+        request.user, place, form.cleaned_data["report_period"], focus=form.cleaned_data["focus"]
+    )
+    return form, place, report
+
+
+def _report_page(
+    request: AuthedHttpRequest, form: ReportForm, place: Place | None, report: reports.Report | None
+) -> HttpResponse:
+    home = selectors.home_place(request.user)
+    return render(
+        request,
+        "command/reports.html",
+        {
+            "form": form,
+            "places": reports.report_places(request.user),
+            "chosen": place.pk if place is not None else (home.pk if home else None),
+            "report": report,
+            "query": request.GET.urlencode(),
+        },
+        status=400 if place is not None and report is None else 200,
+    )
+
+
+def _report_name(report: reports.Report, extension: str) -> str:
+    kind = "月报" if report.period.month else "报表"
+    return f"{report.place.name}_{report.period.slug}_{kind}.{extension}"
+
+
+@page_access("command:reports")
+@require_GET
+def reports_page(request: AuthedHttpRequest) -> HttpResponse:
+    form, place, report = _report_request(request)
+    return _report_page(request, form, place, report)
+
+
+@page_access("command:report_xlsx")
+@require_GET
+def report_xlsx(request: AuthedHttpRequest) -> HttpResponse:
+    form, place, report = _report_request(request)
+    if report is None:
+        return _report_page(request, form, place, report)
+    response = HttpResponse(reports.report_xlsx(report), content_type=XLSX)
+    response["Content-Disposition"] = (
+        content_disposition_header(True, _report_name(report, "xlsx")) or "attachment"
+    )
+    return response
+
+
+@page_access("command:report_pdf")
+@require_GET
+def report_pdf(request: AuthedHttpRequest) -> HttpResponse:
+    form, place, report = _report_request(request)
+    if report is None:
+        return _report_page(request, form, place, report)
+    try:
+        content = reports.report_pdf(report)
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return _report_page(request, form, place, None)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        content_disposition_header(True, _report_name(report, "pdf")) or "attachment"
+    )
+    return response
 
 
 # --- assessment -----------------------------------------------------------------------------

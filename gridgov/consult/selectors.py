@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -9,7 +11,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Q, QuerySet
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import is_unrestricted, paths_with, subtree_q
+from gridgov.accounts.scope import holds_within, is_unrestricted, paths_with, place_q, subtree_q
 from gridgov.consult.models import (
     BallotKind,
     Comment,
@@ -23,11 +25,13 @@ from gridgov.consult.models import (
     Stage,
     VoteUnit,
 )
+from gridgov.core.areas import split_by_children
 from gridgov.core.errors import NotFound
 
 if TYPE_CHECKING:
     from gridgov.accounts.scope import Actor
     from gridgov.people.models import Resident
+    from gridgov.places.models import Place
 
 
 def _resident_of(user: Actor) -> Resident | None:
@@ -230,3 +234,58 @@ def _verdict(consultation: Consultation, r: Results) -> tuple[bool, list[str]]:
         ):
             reasons.append("同意面积未过参与表决面积的半数")
     return not reasons, reasons
+
+
+@dataclass
+class ConsultationFigures:
+    """Consultations whose vote opened in a period, with turnout: entries of their rolls
+    (households or people entitled to vote) and how many of those have voted."""
+
+    held: int = 0
+    eligible: int = 0
+    voted: int = 0
+
+    @property
+    def turnout_rate(self) -> float | None:
+        return round(self.voted / self.eligible, 3) if self.eligible else None
+
+
+@dataclass
+class AreaConsultationFigures:
+    total: ConsultationFigures
+    children: dict[int, ConsultationFigures]
+
+
+def consultation_figures(
+    *,
+    user: Actor,
+    place: Place,
+    since: dt.datetime,
+    until: dt.datetime,
+    children: Sequence[Place] = (),
+) -> AreaConsultationFigures | None:
+    """`ConsultationFigures` for consultations of `place` or below within the user's staff
+    scope (consult.view or consult.manage), in total and per child; None when that scope holds
+    nothing of `place`. One grouped query; no ballot is read."""
+    if not (holds_within(user, caps.CONSULT_VIEW, place) or holds_within(user, caps.CONSULT_MANAGE, place)):
+        return None
+    if is_unrestricted(user):
+        scope = Q()
+    else:
+        roots = sorted({*paths_with(user, caps.CONSULT_VIEW), *paths_with(user, caps.CONSULT_MANAGE)})
+        scope = subtree_q(roots, "place__path")
+    split = split_by_children(
+        Consultation.objects.filter(
+            scope, place_q(place, "place__path"), opened_at__gte=since, opened_at__lt=until
+        ),
+        "place__path",
+        place,
+        children,
+        held=Count("pk", distinct=True),
+        eligible=Count("roll", distinct=True),
+        voted=Count("roll__participation", distinct=True),
+    )
+    return AreaConsultationFigures(
+        total=ConsultationFigures(**split.total),
+        children={pk: ConsultationFigures(**row) for pk, row in split.children.items()},
+    )

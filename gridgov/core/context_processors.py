@@ -57,6 +57,7 @@ NAVIGATION: list[tuple[str, str]] = [
     ("任务下发", "command:tasks"),
     ("我的入户任务", "command:my_tasks"),
     ("紧急通知", "command:emergency"),
+    ("工作月报", "command:reports"),
     ("网格员考核", "command:assessment"),
 ]
 

@@ -75,3 +75,45 @@ def test_street_admin_lands_on_the_street(client, cw):
         "工作台 · 芙蓉北路街道" in page
         and f'href="{reverse("command:place", args=[cw.street.pk])}?wall=1"' in page
     )
+
+
+def test_resident_sees_reports_orders_notices_and_activities_near_them(client, world):
+    from gridgov.accounts.scope import SYSTEM
+    from gridgov.activities import services as activities
+    from gridgov.core import clock
+    from gridgov.services import services as orders
+    from gridgov.services.models import ServiceItem
+
+    start = clock.now() + dt.timedelta(hours=3)
+    orders.order_place(
+        by=world.erin,
+        resident=world.li,
+        item=ServiceItem.objects.get(code="repair-water-power"),
+        window_start=start,
+        window_end=start + dt.timedelta(hours=2),
+    )
+
+    def activity(title: str, place, days: float):
+        begins = clock.now() + dt.timedelta(days=days)
+        return activities.activity_create(
+            by=SYSTEM,
+            place=place,
+            title=title,
+            location="社区活动室",
+            starts_at=begins,
+            ends_at=begins + dt.timedelta(hours=2),
+            capacity=10,
+        )
+
+    activity("鸿江苑广场舞", world.estate2, 2)
+    activity("聚江苑书法班", world.estate1, 2)  # the other estate: not near erin
+    page = _home(client, world.erin)
+    orders_part = page[page.index('id="home-orders"') : page.index('id="home-notices"')]
+    assert "水电" in orders_part and "待接单" in orders_part
+    near = page[page.index('id="home-activities"') :]
+    assert "鸿江苑广场舞" in near and "聚江苑书法班" not in near
+
+
+def test_resident_home_with_nothing_yet_says_so(client, world):
+    page = _home(client, world.erin)
+    assert "还没有订单" in page and "近期没有面向您所在小区的活动" in page and "还没有反映过问题" in page

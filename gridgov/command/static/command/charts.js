@@ -67,4 +67,26 @@
     made.push(instance);
   });
   window.addEventListener("resize", function () { made.forEach(function (c) { c.resize(); }); });
+
+  // Wall cards holding several charts show them in turn (each keeps its size while hidden, so
+  // it was drawn at the right size); the dots say which one is up and how many there are.
+  Array.prototype.forEach.call(document.querySelectorAll(".wall-rotate"), function (card) {
+    var items = card.querySelectorAll(".rot-item");
+    if (!items.length) { return; }
+    var seconds = Math.max(3, parseInt(card.getAttribute("data-rotate-seconds"), 10) || 12);
+    var dots = document.createElement("div");
+    dots.className = "rot-dots";
+    var shown = 0;
+    Array.prototype.forEach.call(items, function () { dots.appendChild(document.createElement("i")); });
+    card.appendChild(dots);
+    function show(index) {
+      Array.prototype.forEach.call(items, function (item, i) { item.classList.toggle("active", i === index); });
+      Array.prototype.forEach.call(dots.children, function (dot, i) { dot.classList.toggle("on", i === index); });
+      card.setAttribute("data-showing", items[index].querySelector("[data-chart]").getAttribute("data-chart"));
+    }
+    show(0);
+    if (items.length > 1) {
+      window.setInterval(function () { shown = (shown + 1) % items.length; show(shown); }, seconds * 1000);
+    }
+  });
 })();
