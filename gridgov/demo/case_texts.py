@@ -5,6 +5,10 @@ Report texts for the top categories come from the triage evaluation set
 (`gridgov/triage/data/eval_reports.jsonl`, written as residents write); the subcategories the
 demo adds (lifts, theft, street vending, food safety) have their own below. `{b}` is the
 building (聚江苑3栋), `{u}` the unit (2单元), `{e}` the estate, `{f}` a floor.
+
+Texts, categories and answers go together per subcategory: a subcategory's deck holds only texts
+`about` it, and a case's answer is picked for the category the case ended up in (`result_for`
+with the case's own code), so 市场监管's answers only ever close food-safety cases.
 """
 
 from __future__ import annotations
@@ -84,7 +88,21 @@ SUBCATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "theft": ("偷", "盗", "撬"),
     "street-vending": ("摆摊", "占道", "摊贩", "流动摊"),
     # Food words only: "过期" alone also catches an expired fire extinguisher, which is not food.
-    "food-safety": ("食品", "变质", "地沟油", "健康证", "拉肚子", "后厨", "检疫", "过期食品", "过期的牛奶"),
+    "food-safety": (
+        "食品",
+        "变质",
+        "地沟油",
+        "健康证",
+        "拉肚子",
+        "上吐下泻",
+        "后厨",
+        "食材",
+        "检疫",
+        "过期食品",
+        "过期的牛奶",
+        "反复用的油",
+        "烂了还在用",
+    ),
 }
 # Words that keep a text out of a subcategory whatever else it says: an expired extinguisher or
 # a lift's overdue inspection is a fire-safety or lift case, never one for 市场监管.
@@ -92,12 +110,23 @@ SUBCATEGORY_NOT: dict[str, tuple[str, ...]] = {
     "food-safety": ("灭火器", "消防", "电梯", "年检", "燃气", "煤气"),
 }
 
+# Food safety is market order (市容秩序, with street vending), handled by 市场监管所: under 治安消防
+# an expired fire extinguisher ("过期") was taken for food and closed by 市场监管 (issue 9, defect 9).
 SUBCATEGORY_PARENTS: dict[str, str] = {
     "lift": "facility",
     "theft": "safety",
     "street-vending": "order",
-    "food-safety": "safety",
+    "food-safety": "order",
 }
+
+
+def about(code: str, text: str) -> bool:
+    """Whether a report text is about the demo subcategory `code`: one of its words, none of the
+    words that keep a text out of it."""
+    return any(word in text for word in SUBCATEGORY_WORDS.get(code, ())) and not any(
+        word in text for word in SUBCATEGORY_NOT.get(code, ())
+    )
+
 
 # What the handler answers: the subcategories' own words, else the first topic the report
 # mentions, else a plain answer for its category.
@@ -268,12 +297,8 @@ def triage_reports() -> dict[tuple[str, str], list[str]]:
             row = json.loads(line)
             code = row["category"]
             text = row["text"]
-            for sub, words in SUBCATEGORY_WORDS.items():
-                if (
-                    SUBCATEGORY_PARENTS[sub] == code
-                    and any(word in text for word in words)
-                    and not any(word in text for word in SUBCATEGORY_NOT.get(sub, ()))
-                ):
+            for sub in SUBCATEGORY_WORDS:
+                if SUBCATEGORY_PARENTS[sub] == code and about(sub, text):
                     code = sub
                     break
             grouped.setdefault((code, row["urgency"]), []).append(text)

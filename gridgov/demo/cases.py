@@ -59,11 +59,13 @@ FULL_CASES = 300  # the random part at scale 1; the scripted cases come on top
 MIN_CASES = 20
 MAX_CLASSIFY = 15  # staff confirmations feed triage; a few show it without queuing a retraining
 
+# Food safety sits with street vending under 市容秩序 (market order), where an office looks for it,
+# and goes to 市场监管所; under 治安消防 it drew fire-safety reports to 市场监管 (issue 9).
 SUBCATEGORIES: list[tuple[str, str, str]] = [  # code, name, parent code
     ("lift", "电梯故障", "facility"),
     ("theft", "盗窃", "safety"),
-    ("food-safety", "食品安全", "safety"),
     ("street-vending", "占道经营", "order"),
+    ("food-safety", "食品安全", "order"),
 ]
 NORMAL_SLA = (1, 5, SlaUnit.WORKDAYS)
 URGENT_SLA = (1, 24, SlaUnit.HOURS)
@@ -310,6 +312,7 @@ class _Sim:
         )
         self.residents: dict[int, Resident] = {}
         self.decks: dict[tuple[str, str], list[str]] = {}
+        self.category_codes: dict[int, str] = dict(Category.objects.values_list("pk", "code"))
 
     # -- time -------------------------------------------------------------------------
 
@@ -594,7 +597,9 @@ class _Sim:
                 yield self.within(case.due_resolve_at, 0.15, 0.75, urgent=urgent)
                 case = None
                 continue
-            key = plan.results or plan.code
+            # The answer of the category the case is in now (intake's suggestion or a dispatcher
+            # may have put it elsewhere than the plan), so its handler's words fit it.
+            key = plan.results or self.category_codes.get(case.subcategory_id or case.category_id, plan.code)
             if key == "lift" and urgent:
                 key = "lift-urgent"
             result = words.result_for(key, plan.text, self.rng.choice)
@@ -798,11 +803,16 @@ class _Sim:
         spot = rng.choice(words.SPOTS)
         address = f"{unit.name}{spot}" if spot in ("单元门口", "楼道") else spot
         coords = None
-        if building.latitude and building.longitude is not None and channel in (
-            Channel.RESIDENT_WEB,
-            Channel.QR_POSTER,
-            Channel.OPEN311,
-            Channel.PATROL,
+        if (
+            building.latitude
+            and building.longitude is not None
+            and channel
+            in (
+                Channel.RESIDENT_WEB,
+                Channel.QR_POSTER,
+                Channel.OPEN311,
+                Channel.PATROL,
+            )
         ):
             coords = (
                 round(building.latitude + rng.uniform(-0.0002, 0.0002), 6),
@@ -1054,6 +1064,24 @@ class _Sim:
         )
         plan.priority = Priority.NORMAL
         self.spawn(plan.created, stop_after(plan, "accept", "start"))
+
+        # 市场监管所: a food-safety case it closed, and a new one waiting in its queue.
+        for age, estate, channel, fate in (
+            (7.0, "鸿江苑", Channel.HOTLINE, "done"),
+            (0.2, "星江苑", Channel.RESIDENT_WEB, ""),
+        ):
+            plan = self.plan(
+                code="food-safety",
+                channel=channel,
+                building=building_in(estate),
+                created=ago(24 * age),
+                priority=Priority.NORMAL,
+            )
+            if fate:
+                plan.rate = True
+                self.spawn(plan.created, self.life(plan))
+            else:
+                self.spawn(plan.created, stop_after(plan))
 
         # The resident: closed and rated, resolved waiting for a rating, in progress, new.
         resident = u.get("resident")

@@ -96,15 +96,18 @@ class FloatingExportIn(FloatingExportFilter, Unmasking):
     pass
 
 
-def _job_out(job: ImportJob) -> dict:
-    errors = selectors.job_errors(job)
+def _job_out(job: ImportJob, errors: tuple[int, list[dict[str, object]]] | None = None) -> dict:
+    if errors is None:
+        found = selectors.job_errors(job)
+        first = found.values("row", "column", "message", "name")[:ERRORS_IN_RESPONSE]
+        errors = (found.count(), [dict(row) for row in first])
     return {
         **{name: getattr(job, name) for name in ImportJobOut.model_fields if hasattr(job, name)},
         "status_label": job.get_status_display(),
         "place": job.place_id,
         "place_name": job.place.name,
-        "error_count": errors.count(),
-        "errors": list(errors.values("row", "column", "message", "name")[:ERRORS_IN_RESPONSE]),
+        "error_count": errors[0],
+        "errors": errors[1],
     }
 
 
@@ -133,7 +136,9 @@ def import_template(
 
 @router.get("/imports", response=list[ImportJobOut], summary="最近的导入任务")
 def import_list(request: HttpRequest):
-    return [_job_out(job) for job in selectors.import_jobs_for(api_user(request))[:50]]
+    jobs = list(selectors.import_jobs_for(api_user(request))[:50])
+    errors = selectors.jobs_errors(jobs, ERRORS_IN_RESPONSE)
+    return [_job_out(job, errors[job.pk]) for job in jobs]
 
 
 @router.post("/imports", response={201: ImportJobOut}, summary="上传导入文件（先逐行检查，不写入）")

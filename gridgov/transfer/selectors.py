@@ -5,7 +5,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import has_capability, place_q, scope_q
@@ -74,6 +75,30 @@ def import_job_for(user: User, job_id: int) -> ImportJob:
 def job_errors(job: ImportJob) -> QuerySet[ImportRowError]:
     """Errors of a job the caller already fetched through import_job_for()."""
     return ImportRowError.objects.filter(job=job).order_by("row", "id")
+
+
+def jobs_errors(jobs: list[ImportJob], limit: int) -> dict[int, tuple[int, list[dict[str, object]]]]:
+    """For a list of jobs the caller already fetched: each job's error count and its first
+    `limit` errors, in two queries whatever the number of jobs (not two per job)."""
+    ids = [job.pk for job in jobs]
+    if not ids:
+        return {}
+    counts = dict(
+        ImportRowError.objects.filter(job_id__in=ids).values_list("job_id").annotate(n=Count("id")).order_by()
+    )
+    first: dict[int, list[dict[str, object]]] = {}
+    rows = (
+        ImportRowError.objects.filter(job_id__in=ids)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("job_id")], order_by=[F("row").asc(), F("id").asc()])
+        )
+        .filter(rank__lte=limit)
+        .order_by("job_id", "row", "id")
+        .values("job_id", "row", "column", "message", "name")
+    )
+    for row in rows:
+        first.setdefault(int(row.pop("job_id")), []).append(row)
+    return {pk: (counts.get(pk, 0), first.get(pk, [])) for pk in ids}
 
 
 @dataclass

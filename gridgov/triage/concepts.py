@@ -86,9 +86,7 @@ def _patterns(specs: Iterable[str], *, window: int = 10) -> tuple[Pattern, ...]:
             for slot in body.split("+")
             if slot.strip()
         )
-        out.append(
-            Pattern(slots, int(weight_text or 1), int(window_text) if window_text else window)
-        )
+        out.append(Pattern(slots, int(weight_text or 1), int(window_text) if window_text else window))
     return tuple(out)
 
 
@@ -113,8 +111,25 @@ DANGER: tuple[Concept, ...] = (
                 "锁|堵|出不去|下不去|走不了 + 烟|火 :2 @14",
             ]
         ),
-        excuses=("焚烧", "烧垃圾", "烧树叶", "烧落叶", "烧纸", "烧香", "烧烤", "熏腊肉", "鞭炮", "烟花",
-                 "拜佛", "抽烟", "烟民", "吸烟", "烧荒", "演习", "演练"),
+        excuses=(
+            "焚烧",
+            "烧垃圾",
+            "烧树叶",
+            "烧落叶",
+            "烧纸",
+            "烧香",
+            "烧烤",
+            "熏腊肉",
+            "鞭炮",
+            "烟花",
+            "拜佛",
+            "抽烟",
+            "烟民",
+            "吸烟",
+            "烧荒",
+            "演习",
+            "演练",
+        ),
     ),
     Concept(
         "fire-spread",
@@ -222,7 +237,8 @@ DANGER: tuple[Concept, ...] = (
     Concept(
         "poisoning",
         "集体中毒",
-        "safety",
+        # Many people ill after one meal: food safety, whose parent is 市容秩序 (market supervision).
+        "order",
         _patterns(
             [
                 "全家|一家人|好几个人|多人|一家四口|全家都|一家人都 + 上吐下泻|中毒|拉肚子 :3 @8",
@@ -324,11 +340,43 @@ DANGER: tuple[Concept, ...] = (
 
 # Words that contain a concept word without meaning it (抽烟 is not smoke from a fire).
 MASKS: dict[str, tuple[str, ...]] = {
-    "烟": ("抽烟", "烟头", "烟感", "油烟", "烟花", "香烟", "烟民", "烟酒", "吸烟", "烟灰", "烟囱", "烟草",
-          "烟雾报警", "防烟", "烟熏", "烟味", "烟火"),
+    "烟": (
+        "抽烟",
+        "烟头",
+        "烟感",
+        "油烟",
+        "烟花",
+        "香烟",
+        "烟民",
+        "烟酒",
+        "吸烟",
+        "烟灰",
+        "烟囱",
+        "烟草",
+        "烟雾报警",
+        "防烟",
+        "烟熏",
+        "烟味",
+        "烟火",
+    ),
     "烟雾": ("烟雾报警",),
-    "火": ("火车", "火锅", "火腿", "发火", "火气", "上火", "火爆", "火柴", "打火机", "烟火", "防火", "火险",
-          "熄火", "火燎", "灭火"),
+    "火": (
+        "火车",
+        "火锅",
+        "火腿",
+        "发火",
+        "火气",
+        "上火",
+        "火爆",
+        "火柴",
+        "打火机",
+        "烟火",
+        "防火",
+        "火险",
+        "熄火",
+        "火燎",
+        "灭火",
+    ),
     "火灾": ("火灾险", "火灾隐患"),
     "着火": ("打不着火", "点不着火"),
     "关着": ("关着门", "门关着"),
@@ -337,7 +385,15 @@ MASKS: dict[str, tuple[str, ...]] = {
     "走失": ("防走失", "狗走失", "猫走失"),
     "不见了": ("看不见了",),
     # A card reader or an app that does not respond is not a person who does not.
-    "没反应": ("刷卡没反应", "点了没反应", "按了没反应", "按键没反应", "按钮没反应", "点击没反应", "扫码没反应"),
+    "没反应": (
+        "刷卡没反应",
+        "点了没反应",
+        "按了没反应",
+        "按键没反应",
+        "按钮没反应",
+        "点击没反应",
+        "扫码没反应",
+    ),
     "冇反应": ("刷卡冇反应", "点了冇反应", "按了冇反应", "按钮冇反应", "扫码冇反应"),
     # Not seeing a notice is not not seeing a person.
     "冇看到": ("冇看到通知", "冇看到公告", "冇看到告示", "冇看到消息"),
@@ -346,6 +402,18 @@ MASKS: dict[str, tuple[str, ...]] = {
     "棍": ("棍子捅",),
     "棍子": ("棍子捅",),
     "困了": ("困了就",),
+    # Out of date but not food: fire equipment, medicine, papers.
+    "过期": (
+        "灭火器过期",
+        "灭火气过期",
+        "药过期",
+        "药品过期",
+        "过期药",
+        "过期的药",
+        "证过期",
+        "卡过期",
+        "过期作废",
+    ),
     "尿": ("尿毒症", "糖尿病", "尿不湿", "尿布", "尿酸"),
     "痰": ("化痰", "痰多"),
 }
@@ -534,17 +602,45 @@ HYPOTHETICAL_BEFORE: tuple[str, ...] = (
     "防范",
 )
 HYPOTHETICAL_AFTER: tuple[str, ...] = ("怎么办", "隐患", "的话", "风险", "演习", "演练", "怎么预防")
-REGISTER: tuple[str, ...] = ("建议", "请问", "想问", "咨询", "希望", "能不能装", "能否", "表扬", "谢谢", "感谢")
+REGISTER: tuple[str, ...] = (
+    "建议",
+    "请问",
+    "想问",
+    "咨询",
+    "希望",
+    "能不能装",
+    "能否",
+    "表扬",
+    "谢谢",
+    "感谢",
+)
 
 
 # Subcategories: (code, name, parent category, patterns). A subcategory is suggested only when its
 # parent is the suggested category, and only when one of its patterns matches: None when unsure.
 SUBCATEGORY_SPECS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    ("lift", "电梯故障", "facility", ("电梯|电悌|轿厢|梯 + 坏|停|困|卡|故障|维修|关|门|按钮|按扭|响|抖|晃|掉|灯|年检|维保|运行|冇得用|不能用|修 :2 @12",)),
+    (
+        "lift",
+        "电梯故障",
+        "facility",
+        (
+            "电梯|电悌|轿厢|梯 + 坏|停|困|卡|故障|维修|关|门|按钮|按扭|响|抖|晃|掉|灯|年检|维保|运行|冇得用|不能用|修 :2 @12",
+        ),
+    ),
     ("streetlight", "路灯", "facility", ("路灯|路等|灯杆 :2",)),
     ("outage", "停水停电", "facility", ("停水|停电|冇得水|没水|没电|冇电|来水|来电|跳闸|水压|电压 :2",)),
-    ("leak", "漏水", "facility", ("漏水|渗水|滴水|水管 + 漏|破|爆|冒|滴|渗 :2 @8", "漏水|渗水|爆管|水管爆|漏雨 :2")),
-    ("garbage", "垃圾清运", "sanitation", ("垃圾|拉圾|垃极 + 收|清运|运走|拖走|满|溢|冇人清|没人清|桶|站|房|车 :2 @10",)),
+    (
+        "leak",
+        "漏水",
+        "facility",
+        ("漏水|渗水|滴水|水管 + 漏|破|爆|冒|滴|渗 :2 @8", "漏水|渗水|爆管|水管爆|漏雨 :2"),
+    ),
+    (
+        "garbage",
+        "垃圾清运",
+        "sanitation",
+        ("垃圾|拉圾|垃极 + 收|清运|运走|拖走|满|溢|冇人清|没人清|桶|站|房|车 :2 @10",),
+    ),
     (
         "corridor-clutter",
         "楼道堆物",
@@ -552,11 +648,17 @@ SUBCATEGORY_SPECS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         ("楼道|楼梯|楼到|通道|平台|楼梯间 + 堆|放|摆|杂物|纸箱|纸壳|家具|东西 :2 @12",),
     ),
     ("theft", "盗窃", "safety", ("偷|盗|小偷|被拿走|撬|贼 :2",)),
+    # Food safety is market supervision's (市容秩序 covers market order and food safety). "过期" alone
+    # is not food: a fire extinguisher or a medicine out of date went to the market office once.
     (
         "food-safety",
         "食品安全",
-        "safety",
-        ("过期|变质|健康证|检疫|地沟油|三无|拉肚子|吃出|上吐下泻|食品|后厨|发臭的肉|是臭的|反复炸 :2",),
+        "order",
+        (
+            "变质|健康证|检疫|地沟油|三无|拉肚子|吃出|上吐下泻|食品|后厨|发臭的肉|是臭的|反复炸 :2",
+            "过期 + 牛奶|奶|面包|零食|饮料|食物|吃的|肉|蛋糕|月饼|罐头|辣条|饼干|酸奶|调料|鸡蛋|米|油|菜|"
+            "超市|货架|小卖部|商店|卖 :2 @8",
+        ),
     ),
     (
         "falling-objects",
@@ -856,7 +958,9 @@ def _match(index: _Index, pattern: Pattern) -> tuple[tuple[str, ...], tuple[int,
     per_slot: list[list[tuple[int, int, str]]] = []
     found = index.found
     for slot in pattern.slots:
-        per_slot.append([(pos, pos + len(word), word) for word in slot if word in present for pos in found[word]])
+        per_slot.append(
+            [(pos, pos + len(word), word) for word in slot if word in present for pos in found[word]]
+        )
     if len(per_slot) == 1:
         start, end, word = min(per_slot[0])
         return (word,), (start,), end

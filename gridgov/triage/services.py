@@ -268,7 +268,8 @@ class TrainingReport:
 
 def train_model(*, by: Actor, skip_if_current: bool = False) -> TrainingReport:
     """Train a model on the development data of the evaluation set, the corrections and the rules;
-    score it on the held-out file; store it as the next version, which every process then loads.
+    score it on the held-out files present (`learning.holdout_files`; none between one author's set
+    and the next); store it as the next version, which every process then loads.
 
     Corrections count as `learning.assemble` says: a label one person gave counts half, one that
     contradicts a decisive rule or the evaluation data waits for a second person. Everything the
@@ -329,6 +330,10 @@ def train_model(*, by: Actor, skip_if_current: bool = False) -> TrainingReport:
     )
 
 
+def _figure(result: Evaluation, value: float) -> float | None:
+    return round(value, 4) if result.total else None
+
+
 def _summary(result: Evaluation) -> dict[str, Any]:
     data = result.as_dict()
     return {
@@ -371,10 +376,11 @@ def _store_model(
         rule_samples=data.rules,
         last_correction_id=data.last_correction_id,
         holdout_samples=holdout_after.total,
-        rules_category_accuracy=round(holdout_rules.category_accuracy, 4),
-        rules_urgency_accuracy=round(holdout_rules.urgency_accuracy, 4),
-        category_accuracy=round(holdout_after.category_accuracy, 4),
-        urgency_accuracy=round(holdout_after.urgency_accuracy, 4),
+        # No figure at all while no held-out file is present (between one author's set and the next).
+        rules_category_accuracy=_figure(holdout_rules, holdout_rules.category_accuracy),
+        rules_urgency_accuracy=_figure(holdout_rules, holdout_rules.urgency_accuracy),
+        category_accuracy=_figure(holdout_after, holdout_after.category_accuracy),
+        urgency_accuracy=_figure(holdout_after, holdout_after.urgency_accuracy),
         training_seconds=round(seconds, 3),
         parameters=model.to_params(),
         metrics={
@@ -391,8 +397,13 @@ def _store_model(
                 "awaiting_agreement": data.awaiting_agreement,
                 "lone_corrections": data.lone,
             },
-            "holdout_urgent_recall": round(holdout_after.urgent_recall, 4),
-            "holdout_false_urgent_rate": round(holdout_after.false_urgent_rate, 4),
+            "holdout_urgent_recall": _figure(holdout_after, holdout_after.urgent_recall),
+            "holdout_false_urgent_rate": _figure(holdout_after, holdout_after.false_urgent_rate),
+            # Out of fold on the training data (one fold per author's set): what chose the threshold.
+            "urgency_cross_validated": {
+                key: model.info.get(key)
+                for key in ("urgency_cv_recall", "urgency_cv_false_urgent", "urgency_cv_recall_without_model")
+            },
             "weights": {
                 "temperature": model.category.temperature,
                 "rule_weight": model.rule_weight,

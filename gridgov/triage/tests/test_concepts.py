@@ -93,7 +93,9 @@ def test_a_lift_trapping_names_subcategory_and_concept():
         ("3栋电梯又坏了，停在8楼不动", "facility", "lift"),
         ("菜市场门口摆摊的把人行道全占了", "order", "street-vending"),
         ("楼下的电动车昨晚被偷了", "safety", "theft"),
-        ("超市卖过期的牛奶", "safety", "food-safety"),
+        # Food safety belongs to 市容秩序 (market supervision), not 治安消防 (issue 9 defect 9).
+        ("超市卖过期的牛奶", "order", "food-safety"),
+        ("小区门口那家卤味店冇得健康证，后厨脏得很", "order", "food-safety"),
         ("楼上天天半夜蹦迪，噪音吵得睡不着", "dispute", "noise"),
         ("小区南门的路灯不亮了", "facility", "streetlight"),
         ("楼下垃圾桶满了好几天没人收", "sanitation", "garbage"),
@@ -102,6 +104,30 @@ def test_a_lift_trapping_names_subcategory_and_concept():
 def test_subcategories_are_suggested(text, category, subcategory):
     suggestion = suggest(text)
     assert (suggestion.category, suggestion.subcategory) == (category, subcategory), suggestion
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼道里的灭火器过期两年了",
+        "小区灭火器好多都过期了，压力表指针都在红区",
+        "消坊通道被堵，灭火气也过期了",
+        "家里的药过期了，能不能拿到社区回收",
+        "药店在卖过期药，老人买了好几盒",
+    ],
+)
+def test_out_of_date_fire_equipment_or_medicine_is_not_food_safety(text):
+    # A fire-extinguisher report once went to market supervision as 食品安全 (issue 9 defect 9).
+    suggestion = suggest(text)
+    assert suggestion.subcategory != "food-safety", suggestion
+    assessment = concepts.assess(normalize(text))
+    assert not any(hit.concept.code == "food-safety" for hit in assessment.subcategory_hits), text
+
+
+def test_food_safety_sits_under_market_order():
+    assert concepts.SUBCATEGORY_PARENTS["food-safety"] == "order"
+    poisoned = suggest("幼儿园今天中午吃了饭好多小孩呕吐发烧，已经有几个送医院了！还有好几个在园里吐")
+    assert (poisoned.category, poisoned.subcategory, poisoned.urgency) == ("order", "food-safety", "urgent")
 
 
 def test_no_subcategory_when_unsure():

@@ -37,10 +37,12 @@ class Command(BaseCommand):
             "--evaluate",
             action="store_true",
             help="评测：文件每行还要有 category 和 urgency 标注；不给 --file 时用自带评测集："
-            "留出集（从未用于调整）和开发数据的交叉验证，并列出仅规则的结果",
+            f"留出集（{learning.HOLDOUT_PATTERN}，有则评测，从未用于调整）和开发数据的 k 折与留一文件交叉验证，"
+            "并列出仅规则的结果",
         )
         parser.add_argument(
-            "--split", help="评测时只用 split 字段等于该值的行；自带评测集可用 dev（开发数据）或 holdout（留出集）"
+            "--split",
+            help="评测时只用 split 字段等于该值的行；自带评测集可用 dev（开发数据）或 holdout（留出集）",
         )
         parser.add_argument("--folds", type=int, default=learning.FOLDS, help="交叉验证的折数（默认 5）")
         parser.add_argument("--json", action="store_true", help="以 JSON 输出（单条文本或评测结果）")
@@ -61,7 +63,9 @@ class Command(BaseCommand):
         elif options["evaluate"]:
             if text:
                 raise CommandError("评测时请用 --file 指定标注文件，不要同时给文本")
-            self._evaluate(Path(path) if path and path != "-" else (None if path == "-" else BUILTIN), options)
+            self._evaluate(
+                Path(path) if path and path != "-" else (None if path == "-" else BUILTIN), options
+            )
         elif path:
             if text:
                 raise CommandError("请只给一条文本或 --file 其中之一")
@@ -121,6 +125,8 @@ class Command(BaseCommand):
         errors: list[str] = []
         if path is BUILTIN:
             rows = learning.eval_rows(options["split"])
+            if not rows and options["split"] == "holdout":
+                raise CommandError(f"现在没有留出集（data/ 下没有 {learning.HOLDOUT_PATTERN}）")
         else:
             stream = self._open(path)  # type: ignore[arg-type]
             try:
@@ -155,36 +161,68 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps(mistake, ensure_ascii=False))
 
     def _evaluate_builtin(self, options: dict[str, Any]) -> None:
-        """The held-out file with the model in use, and k-fold cross-validation on the development
-        data (a model trained per fold), each beside the rules alone."""
+        """The held-out files present with the model in use; and on the development data, k-fold and
+        leave-one-file-out cross-validation (a model trained per fold), each beside the rules alone."""
+        holdout_files = learning.holdout_files()
         holdout, dev = learning.eval_rows("holdout"), learning.eval_rows("dev")
-        holdout_combined = score(holdout, model=CURRENT_MODEL)
-        holdout_rules = score(holdout, model=None)
+        holdout_combined = score(holdout, model=CURRENT_MODEL) if holdout else None
+        holdout_rules = score(holdout, model=None) if holdout else None
         folds = max(2, options["folds"])
         cross = cross_validate(dev, folds=folds)
+        by_file: dict[str, Evaluation] = {}
+        one_out = cross_validate(dev, by_file=True, per_fold=by_file)
         dev_rules = score(dev, model=None)
         if options["json"]:
-            data = {
-                "holdout": {"combined": holdout_combined.as_dict(), "rules_only": holdout_rules.as_dict()},
+            data: dict[str, Any] = {
+                "holdout": None,
                 "cross_validated": {
                     "folds": folds,
                     "combined": cross.as_dict(),
                     "rules_only": dev_rules.as_dict(),
                 },
+                "leave_one_file_out": {
+                    "combined": one_out.as_dict(),
+                    "rules_only": dev_rules.as_dict(),
+                    "by_file": {name: _brief_urgency(result) for name, result in by_file.items()},
+                },
             }
-            if options["mistakes"]:
-                data["holdout"]["mistakes"] = holdout_combined.mistakes
+            if holdout_combined is not None and holdout_rules is not None:
+                data["holdout"] = {
+                    "files": [path.name for path in holdout_files],
+                    "combined": holdout_combined.as_dict(),
+                    "rules_only": holdout_rules.as_dict(),
+                }
+                if options["mistakes"]:
+                    data["holdout"]["mistakes"] = holdout_combined.mistakes
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             return
-        title = f"留出集 {learning.HOLDOUT_FILE.name}：另一位作者未看规则、代码和数据写成，从未用于调整规则、阈值或模型"
-        for out in comparison_lines(title, holdout_combined, holdout_rules):
-            self.stdout.write(out)
+        if holdout_combined is not None and holdout_rules is not None:
+            names = "、".join(path.name for path in holdout_files)
+            title = f"留出集 {names}：另一位作者未看规则、代码和数据写成，从未用于调整规则、阈值或模型"
+            for out in comparison_lines(title, holdout_combined, holdout_rules):
+                self.stdout.write(out)
+        else:
+            self.stdout.write(
+                f"留出集：暂无（data/ 下没有 {learning.HOLDOUT_PATTERN}；上一份已评测一次并转为开发数据，"
+                "下一份由新作者另行写成后放入）"
+            )
         self.stdout.write("")
         names = "、".join(path.name for path in learning.DEV_FILES)
         title = f"开发数据 {names}：{folds} 折交叉验证"
         for out in comparison_lines(title, cross, dev_rules):
             self.stdout.write(out)
-        if options["mistakes"]:
+        self.stdout.write("")
+        title = "开发数据：留一文件交叉验证（训练用其余作者的文件，评测留下的一个；最接近“没见过的作者”）"
+        for out in comparison_lines(title, one_out, dev_rules):
+            self.stdout.write(out)
+        self.stdout.write("  各文件（留出时）：分类准确率 / 紧急召回率 / 误判紧急率")
+        for name, result in by_file.items():
+            self.stdout.write(
+                f"    {name:<32}{result.category_accuracy:>7.1%}  "
+                f"{result.urgent_recall:>6.1%} {result.urgent_total - result.urgent_missed}/{result.urgent_total}  "
+                f"{result.false_urgent_rate:>5.1%} {result.urgent_false}/{result.normal_total}"
+            )
+        if options["mistakes"] and holdout_combined is not None:
             self.stdout.write("留出集判错的样本：")
             for mistake in holdout_combined.mistakes:
                 self.stdout.write(json.dumps(mistake, ensure_ascii=False))
@@ -229,6 +267,33 @@ class Command(BaseCommand):
             skipped.append(f"分类不是内置分类 {data.skipped_unknown_category} 条")
         if skipped:
             out(f"未用的确认记录：{'；'.join(skipped)}")
+        if not report.holdout_after.total:
+            out(f"留出集：暂无（data/ 下没有 {learning.HOLDOUT_PATTERN}），本次只报告交叉验证")
+        else:
+            self._train_holdout(report)
+        info = row.parameters.get("info") or {}
+        threshold = row.parameters.get("urgency_threshold")
+        if threshold is not None:
+            out(
+                f"模型补充紧急判断：启用（规则和概念组未判紧急、模型认为紧急的概率 ≥ {threshold:g} 时；"
+                f"阈值按每位作者一折的交叉验证选定，误判紧急不超过一般事件的 {learning.MAX_FALSE_URGENT:.0%}）："
+                f"交叉验证紧急召回率 {_pct(info.get('urgency_cv_recall'))}"
+                f"（不用模型 {_pct(info.get('urgency_cv_recall_without_model'))}），"
+                f"误判紧急率 {_pct(info.get('urgency_cv_false_urgent'))}"
+            )
+        else:
+            out("模型补充紧急判断：未启用（交叉验证中没有多抓到紧急事件，紧急程度由概念组和规则判断）")
+        out(
+            f"综合权重（交叉验证选定）：模型温度 {row.parameters.get('category', {}).get('temperature')}，"
+            f"每个规则分 {row.parameters.get('rule_weight')}，每个概念分 {row.parameters.get('concept_weight')}"
+        )
+        if report.stored:
+            out(f"已保存 分类模型 v{row.version}，训练耗时 {report.seconds:.1f} 秒；各进程将在下次检查时换用")
+        else:
+            out(f"另一进程刚用同样的数据保存了 分类模型 v{row.version}，本次结果未保存")
+
+    def _train_holdout(self, report: Any) -> None:
+        out = self.stdout.write
         before, after, rules = report.holdout_before, report.holdout_after, report.holdout_rules
         out(f"留出集评测（{after.total} 条，训练和选参数时从未使用）：")
         out(f"  训练前使用：{model_label(before.model_version)}")
@@ -255,22 +320,26 @@ class Command(BaseCommand):
             f"  紧急召回率：仅规则 {rules.urgent_recall:.1%} → 训练后 {after.urgent_recall:.1%}；"
             f"误判紧急率 {rules.false_urgent_rate:.1%} → {after.false_urgent_rate:.1%}"
         )
-        threshold = row.parameters.get("urgency_threshold")
-        if threshold is not None:
-            out(
-                f"模型补充紧急判断：启用（规则和概念组未判紧急、模型认为紧急的概率 ≥ {threshold:g} 时，"
-                f"由交叉验证选定）；不启用时留出集紧急召回率 {report.urgency_without_model.urgent_recall:.1%}"
-            )
-        else:
-            out("模型补充紧急判断：未启用（交叉验证中不划算，紧急程度由概念组和规则判断）")
-        out(
-            f"综合权重（交叉验证选定）：模型温度 {row.parameters.get('category', {}).get('temperature')}，"
-            f"每个规则分 {row.parameters.get('rule_weight')}，每个概念分 {row.parameters.get('concept_weight')}"
+        out(f"  不用模型补充紧急判断时紧急召回率 {report.urgency_without_model.urgent_recall:.1%}")
+
+
+def _pct(value: Any) -> str:
+    return f"{value:.1%}" if isinstance(value, int | float) else "—"
+
+
+def _brief_urgency(result: Evaluation) -> dict[str, Any]:
+    data = result.as_dict()
+    return {
+        key: data[key]
+        for key in (
+            "total",
+            "category_accuracy",
+            "urgent_total",
+            "urgent_recall",
+            "normal_total",
+            "false_urgent_rate",
         )
-        if report.stored:
-            out(f"已保存 分类模型 v{row.version}，训练耗时 {report.seconds:.1f} 秒；各进程将在下次检查时换用")
-        else:
-            out(f"另一进程刚用同样的数据保存了 分类模型 v{row.version}，本次结果未保存")
+    }
 
 
 def _brief(result: Evaluation) -> dict[str, Any]:
