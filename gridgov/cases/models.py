@@ -178,10 +178,17 @@ def new_public_id() -> str:
     return secrets.token_hex(PUBLIC_ID_BYTES)
 
 
+# Column lists `Case.from_db` has seen → whether they include every column a rollup snapshot
+# reads (a few dozen distinct lists a process: the querysets' own `only`/`defer` shapes).
+_SNAPSHOT_COMPLETE: dict[tuple[str, ...], bool] = {}
+
+
 class Case(models.Model):
     tracking_code = models.CharField("查询码", max_length=12, unique=True)
     # What Open311 calls service_request_id; the tracking code (a secret) never leaves the app.
-    public_id = models.CharField("公开编号", max_length=16, unique=True, default=new_public_id, editable=False)
+    public_id = models.CharField(
+        "公开编号", max_length=16, unique=True, default=new_public_id, editable=False
+    )
     text = models.TextField("内容")
     address_detail = models.CharField("具体位置", max_length=200, blank=True)
     category = models.ForeignKey(
@@ -338,15 +345,23 @@ class Case(models.Model):
             # grows to millions, so the queues stay index lookups on a small set.
             models.Index(
                 fields=["level", "level_path"],
-                condition=Q(state="new", handler_user__isnull=True, handler_org__isnull=True, needs_dispatch=False),
+                condition=Q(
+                    state="new", handler_user__isnull=True, handler_org__isnull=True, needs_dispatch=False
+                ),
                 name="case_open_pool",
             ),
-            models.Index(fields=["handler_user", "due_resolve_at"], condition=OPEN_Q, name="case_open_handler"),
+            models.Index(
+                fields=["handler_user", "due_resolve_at"], condition=OPEN_Q, name="case_open_handler"
+            ),
             models.Index(fields=["handler_org", "due_resolve_at"], condition=OPEN_Q, name="case_open_org"),
             models.Index(fields=["place_path"], condition=OPEN_Q, name="case_open_place"),
             # The dispatch queue's order (urgent first, then the least time left to accept).
             models.Index(
-                F("urgent_open").desc(), F("due_accept_at").asc(), "id", condition=Q(state="new"), name="case_new_due"
+                F("urgent_open").desc(),
+                F("due_accept_at").asc(),
+                "id",
+                condition=Q(state="new"),
+                name="case_new_due",
             ),
         ]
 
@@ -360,7 +375,15 @@ class Case(models.Model):
         instance = super().from_db(db, field_names, values)
         from gridgov.cases.rollups import snapshot
 
-        instance._rollup_seen = snapshot(instance, field_names)
+        # Whether these columns hold what the statistics read is the same for every row of a
+        # query: decided once per column list, not by looking up ~60 fields per row.
+        key = tuple(field_names)
+        complete = _SNAPSHOT_COMPLETE.get(key)
+        if complete is None:
+            instance._rollup_seen = snapshot(instance, field_names)
+            _SNAPSHOT_COMPLETE[key] = instance._rollup_seen is not None
+        else:
+            instance._rollup_seen = snapshot(instance) if complete else None
         return instance
 
     @property

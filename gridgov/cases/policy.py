@@ -29,11 +29,12 @@ from gridgov.accounts.scope import (
     scope_q,
 )
 from gridgov.cases.models import OPEN_STATES, Case, CaseCall, Level, State
-from gridgov.core.errors import Forbidden, NotFound
+from gridgov.core.errors import Forbidden, NotFound, field_error
 
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
     from gridgov.accounts.scope import Actor, SystemActor
+    from gridgov.orgs.models import Organisation
 
 
 class CaseConflict(ValidationError):
@@ -79,6 +80,25 @@ def visible_q(user: User) -> Q:
     if is_unrestricted(user):
         return Q()  # `Q() | q` is just `q`: the empty "everything" would vanish in the OR
     return staff_q(user) | reporter_q(user)
+
+
+def takes_cases(organisation: Organisation) -> bool:
+    """Whether a case may be handed to the organisation (交办, 吹哨, 上报, routing rules):
+    departments and property companies always, units and social organisations only when flagged
+    承办事件 — the same rule as the forms' choices (`orgs.selectors.case_handling_organisations`),
+    so a forged request cannot give a case to a school."""
+    from gridgov.orgs.models import CASE_HANDLING_KINDS, CASE_HANDLING_OPT_IN_KINDS
+
+    if not organisation.is_active:
+        return False
+    return organisation.kind in CASE_HANDLING_KINDS or (
+        organisation.kind in CASE_HANDLING_OPT_IN_KINDS and organisation.handles_cases
+    )
+
+
+def refuse_unless_takes_cases(organisation: Organisation, field: str) -> None:
+    if not takes_cases(organisation):
+        raise field_error(field, f"{organisation.name}不承办事件，请选择部门、物业公司或已设为承办事件的单位")
 
 
 def is_reporter(user: Actor | None, case: Case) -> bool:
@@ -448,6 +468,16 @@ def check(action: str, user: Actor, case: Case, *, phone_last4: str = "") -> Non
     refusal = rule(facts)
     if refusal is not None:
         raise refusal
+
+
+def may(action: str, user: Actor, case: Case) -> bool:
+    """Whether `check` would let `action` through: one rule's facts only, for a button in a list
+    (催办 on the overdue tab) where computing every action per row would cost too much."""
+    try:
+        check(action, user, case)
+    except (NotFound, Forbidden, ValidationError):
+        return False
+    return True
 
 
 def allowed(user: Actor | None, case: Case, *, phone_last4: str = "") -> frozenset[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
@@ -126,10 +126,19 @@ def anchors(place_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
     return result
 
 
-def record(case: Case, *, created: bool = False) -> None:
+def anchors_in(chain: Sequence[Place]) -> dict[int, tuple[int, str]]:
+    """`anchors` for the first place of `chain` (the place and its ancestors, nearest first, as
+    `routing.ancestors` gives them), without a query."""
+    place = chain[0]
+    anchor = next((p for p in chain if p.kind in ANCHOR_KINDS), place)
+    return {place.pk: (anchor.pk, anchor.path)}
+
+
+def record(case: Case, *, created: bool = False, chain: Sequence[Place] | None = None) -> None:
     """Move the saved case's contribution to the statistics; call once after each save that can
     change its state, deadlines-passed flag, timings, rating, category, channel or place, inside
-    the same transaction. `created` for a case inserted just now."""
+    the same transaction. `created` for a case inserted just now; `chain`, the case's place and
+    its ancestors nearest first, spares looking its anchor up."""
     after = snapshot(case)
     assert after is not None
     if created:
@@ -151,13 +160,16 @@ def record(case: Case, *, created: bool = False) -> None:
     changed = {key: {n: v for n, v in row.items() if v} for key, row in deltas.items()}
     changed = {key: row for key, row in changed.items() if row}
     if changed:
-        _add(changed)
+        _add(changed, known=anchors_in(chain) if chain else None)
 
 
-def _add(deltas: dict[Key, dict[str, int]]) -> None:
+def _add(deltas: dict[Key, dict[str, int]], known: dict[int, tuple[int, str]] | None = None) -> None:
     """One upsert for every (grain, row) touched: INSERT … ON CONFLICT DO UPDATE SET n = n + new
     (SQLite and PostgreSQL both), the atomic F()-style increment without a read."""
-    where = anchors({place_id for _, place_id, _, _ in deltas})
+    where = dict(known or {})
+    missing = {place_id for _, place_id, _, _ in deltas} - set(where)
+    if missing:
+        where.update(anchors(missing))
     table = connection.ops.quote_name(CaseRollup._meta.db_table)
     columns = ["grain", "day", "place_id", "place_path", "category_id", "channel", *COUNTERS]
     rows: list[Any] = []

@@ -1,17 +1,26 @@
 """Where a case sits on the ladder, who handles it there, and how long they have.
 
 Pure lookups (no writes): the services call them when a case is submitted, reclassified or
-escalated.
+escalated. Categories, SLAs and routing rules (a few dozen rows each) are kept in memory per
+process (`config()`), checked against their version token (`core.versions`, replaced by every
+write in `cases.services.config`) on each use, so a changed rule applies to the next case in
+every process.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gridgov.cases.models import LADDER, SLA, Category, Level, Priority, RoutingRule, SlaUnit
 from gridgov.cases.workdays import add_sla
+from gridgov.core import versions
 from gridgov.places.models import Place, PlaceKind
+
+CONFIG_VERSION = "cases.config"
 
 # Place kinds that own a case at each level; the building level also takes a unit's building.
 LEVEL_KINDS: dict[str, tuple[str, ...]] = {
@@ -40,6 +49,70 @@ DEFAULT_SLA: dict[str, tuple[int, int, str]] = {
     Priority.NORMAL: (1, 5, SlaUnit.WORKDAYS),
     Priority.URGENT: (2, 24, SlaUnit.HOURS),
 }
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every category, SLA row and active routing rule, as read under `token`. Shared by the
+    threads of a process: read it, never change what it holds (`category` hands out copies)."""
+
+    token: str
+    categories: dict[int, Category]
+    codes: dict[str, int]
+    slas: dict[tuple[int, str], tuple[int, int, str]]
+    rules: tuple[RoutingRule, ...]
+
+    def category(self, pk: int | None = None, *, code: str = "") -> Category | None:
+        """A private copy of the category (its parent attached), active or not; None if missing."""
+        found = self.categories.get(pk) if pk is not None else self.categories.get(self.codes.get(code, -1))
+        return copy.copy(found) if found is not None else None
+
+    def active(self) -> list[Category]:
+        return [copy.copy(c) for c in self.categories.values() if c.is_active]
+
+
+_config: Config | None = None
+_config_lock = threading.Lock()
+
+
+def _load_config(token: str) -> Config:
+    categories = {c.pk: c for c in Category.objects.all()}
+    for category in categories.values():
+        if category.parent_id is not None:
+            # Attached now so that `.parent` and `.root` never query later.
+            category.parent = categories.get(category.parent_id)
+    slas = {
+        (row.category_id, row.priority): (row.accept_within, row.resolve_within, row.unit)
+        for row in SLA.objects.all()
+    }
+    rules = tuple(RoutingRule.objects.filter(is_active=True))
+    return Config(
+        token=token,
+        categories=categories,
+        codes={c.code: c.pk for c in categories.values()},
+        slas=slas,
+        rules=rules,
+    )
+
+
+def config() -> Config:
+    """The configuration as committed now: one indexed query for its token, the rows only when
+    the token changed since this process last read them."""
+    global _config
+    token = versions.current(CONFIG_VERSION)  # before the rows: see core.versions
+    cached = _config
+    if cached is not None and cached.token == token:
+        return cached
+    with _config_lock:
+        cached = _config
+        if cached is None or cached.token != token:
+            cached = _config = _load_config(token)
+        return cached
+
+
+def config_changed() -> None:
+    """Called by every write to categories, SLAs or routing rules, inside its transaction."""
+    versions.bump(CONFIG_VERSION)
 
 
 def level_rank(level: str) -> int:
@@ -82,18 +155,14 @@ class Route:
     rule: RoutingRule | None
 
 
-def _rules_for(category: Category, chain: list[Place]) -> list[RoutingRule]:
-    categories = [category.pk] + ([category.parent_id] if category.parent_id else [])
-    rules = list(
-        RoutingRule.objects.filter(is_active=True, category_id__in=categories)
-        .filter(place__isnull=True)
-        .select_related("organisation")
-    ) + list(
-        RoutingRule.objects.filter(
-            is_active=True, category_id__in=categories, place__in=chain
-        ).select_related("organisation", "place")
-    )
+def _rules_for(category: Category, chain: Sequence[Place], cfg: Config) -> list[RoutingRule]:
+    categories = {category.pk, category.parent_id} - {None}
     depth = {p.pk: len(p.path) for p in chain}
+    rules = [
+        rule
+        for rule in cfg.rules
+        if rule.category_id in categories and (rule.place_id is None or rule.place_id in depth)
+    ]
 
     def specificity(rule: RoutingRule) -> tuple[int, int]:
         # Deepest place first; at the same place a subcategory's rule beats its parent's.
@@ -105,15 +174,23 @@ def _rules_for(category: Category, chain: list[Place]) -> list[RoutingRule]:
     return sorted(rules, key=specificity, reverse=True)
 
 
-def route(category: Category, place: Place, *, level: str | None = None) -> Route:
+def route(
+    category: Category,
+    place: Place,
+    *,
+    level: str | None = None,
+    chain: list[Place] | None = None,
+    cfg: Config | None = None,
+) -> Route:
     """Where a new case starts (level=None), or who takes it when it arrives at `level`.
 
     The most specific matching rule wins; without one a new case starts at its category's
     start level (the grid unless an administrator changed it) and is handled there by the
-    place's own staff.
+    place's own staff. `chain` (`ancestors(place)`) and `cfg` (`config()`) may be passed
+    by a caller that already has them.
     """
-    chain = ancestors(place)
-    rules = _rules_for(category, chain)
+    chain = chain if chain is not None else ancestors(place)
+    rules = _rules_for(category, chain, cfg or config())
     if level is None:
         rule = rules[0] if rules else None
         wanted = rule.level if rule else (category.start_level or category.root.start_level or Level.GRID)
@@ -125,16 +202,17 @@ def route(category: Category, place: Place, *, level: str | None = None) -> Rout
     return Route(level=actual, level_place=owner, organisation_id=organisation_id, rule=rule)
 
 
-def sla_for(category: Category, priority: str) -> tuple[int, int, str]:
-    candidates = [category.pk] + ([category.parent_id] if category.parent_id else [])
-    rows = {row.category_id: row for row in SLA.objects.filter(category_id__in=candidates, priority=priority)}
-    for category_id in candidates:
-        row = rows.get(category_id)
-        if row is not None:
-            return row.accept_within, row.resolve_within, row.unit
+def sla_for(category: Category, priority: str, cfg: Config | None = None) -> tuple[int, int, str]:
+    slas = (cfg or config()).slas
+    for category_id in (category.pk, category.parent_id):
+        found = slas.get((category_id, priority)) if category_id is not None else None
+        if found is not None:
+            return found
     return DEFAULT_SLA.get(priority, DEFAULT_SLA[Priority.NORMAL])
 
 
-def due_times(category: Category, priority: str, start: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    accept, resolve, unit = sla_for(category, priority)
+def due_times(
+    category: Category, priority: str, start: dt.datetime, cfg: Config | None = None
+) -> tuple[dt.datetime, dt.datetime]:
+    accept, resolve, unit = sla_for(category, priority, cfg)
     return add_sla(start, accept, unit), add_sla(start, resolve, unit)

@@ -4,12 +4,19 @@ public and the reporter get the neutral public timeline, never staff names."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from ninja import Field, Schema
 
-from gridgov.cases.models import Case, CaseCall, Category
+from gridgov.cases.models import Case, CaseCall, Category, State
+from gridgov.cases.models import Channel as ChannelChoice
+from gridgov.cases.models import Level as LevelChoice
+from gridgov.cases.models import Priority as PriorityChoice
 from gridgov.core.bounds import DATE_MAX, DATE_MIN
+
+if TYPE_CHECKING:
+    from gridgov.cases.selectors import QueueRows
 
 Channel = Literal["resident_web", "qr_poster", "walk_in", "hotline", "group_chat", "patrol", "property_bulk"]
 Priority = Literal["normal", "urgent"]
@@ -97,6 +104,68 @@ class CaseOut(Schema):
     @staticmethod
     def resolve_overdue(obj: Case) -> bool:
         return obj.is_overdue
+
+
+_STATE_LABELS = dict(State.choices)
+_LEVEL_LABELS = dict(LevelChoice.choices)
+_PRIORITY_LABELS = dict(PriorityChoice.choices)
+_CHANNEL_LABELS = dict(ChannelChoice.choices)
+# The API's JSON encoder (ninja's, Django's underneath): a time given to it as this string reads
+# exactly as the datetime would, without a Python call per value inside json.dumps.
+_json_time = DjangoJSONEncoder().default
+
+
+def case_out_items(page: QueueRows, now: dt.datetime) -> list[dict[str, Any]]:
+    """`CaseOut` for each row of `selectors.queue_rows`, built directly: the same keys in the same
+    order, the same values as the resolvers above give for the case (a test holds them equal),
+    without a model instance and a validation pass per row."""
+    items = []
+    categories, places, handlers = page.categories, page.places, page.handlers
+    for row in page.rows:
+        state, level = row["state"], row["level"]
+        level_label = _LEVEL_LABELS.get(level, level)
+        if row["handler_user_id"]:
+            handler = handlers[("user", row["handler_user_id"])]
+        elif row["handler_org_id"]:
+            handler = handlers[("org", row["handler_org_id"])]
+        else:
+            handler = f"{places[row['level_place_id']]}{level_label}"
+        if state == State.NEW:
+            due = row["due_accept_at"]
+        elif state in (State.ACCEPTED, State.IN_PROGRESS):
+            due = row["due_resolve_at"]
+        else:
+            due = None
+        code, name = categories[row["category_id"]]
+        sub = categories[row["subcategory_id"]] if row["subcategory_id"] else None
+        items.append(
+            {
+                "id": row["id"],
+                "tracking_code": row["tracking_code"],
+                "text": row["text"],
+                "state": state,
+                "state_label": _STATE_LABELS.get(state, state),
+                "level": level,
+                "level_label": level_label,
+                "priority": row["priority"],
+                "priority_label": _PRIORITY_LABELS.get(row["priority"], row["priority"]),
+                "category": {"code": code, "name": name},
+                "subcategory": {"code": sub[0], "name": sub[1]} if sub else None,
+                "category_confirmed": row["category_confirmed"],
+                "place": {"id": row["place_id"], "name": places[row["place_id"]]},
+                "level_place": {"id": row["level_place_id"], "name": places[row["level_place_id"]]},
+                "channel": row["channel"],
+                "channel_label": _CHANNEL_LABELS.get(row["channel"], row["channel"]),
+                "handler": handler,
+                "needs_dispatch": row["needs_dispatch"],
+                "supervised": row["supervised"],
+                "overdue": bool(due and due < now),
+                "created_at": _json_time(row["created_at"]),
+                "due_accept_at": _json_time(row["due_accept_at"]) if row["due_accept_at"] else None,
+                "due_resolve_at": _json_time(row["due_resolve_at"]) if row["due_resolve_at"] else None,
+            }
+        )
+    return items
 
 
 class ActionResultOut(CaseOut):

@@ -38,3 +38,24 @@ def run_case_list(job_id: int) -> None:
     from gridgov.cases.bulk import bulk_run
 
     bulk_run(job_id=job_id)
+
+
+@task()
+def alarm_urgent(case_id: int, by_id: int | None = None) -> None:
+    """The urgent alarm for a case reported urgent (`services.urgent.alarm_after_commit`): the
+    recipients and the messages, worked out after the report committed, not in its request.
+    `by_id` is whoever reported it (not told what they entered themselves)."""
+    from gridgov.accounts.models import User
+    from gridgov.accounts.scope import SYSTEM
+    from gridgov.cases.models import Case
+    from gridgov.cases.services.urgent import _alarm_urgent
+
+    case = (
+        Case.objects.select_related("place", "category", "subcategory", "level_place", "handler_user")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:  # merged away or deleted before the worker got to it
+        return
+    by = User.objects.filter(pk=by_id).first() if by_id else None
+    _alarm_urgent(case, by=by or SYSTEM)

@@ -1,4 +1,5 @@
-"""Shared tables: the working-day calendar (the State Council's holiday schedule)."""
+"""Shared tables: the working-day calendar (the State Council's holiday schedule) and the version
+tokens that tell every process when a cached configuration changed."""
 
 from __future__ import annotations
 
@@ -31,3 +32,18 @@ class CalendarDay(models.Model):
     @property
     def is_workday(self) -> bool:
         return self.kind == DayKind.WORKDAY
+
+
+class ConfigVersion(models.Model):
+    """A random token per cached configuration (e.g. "cases.config": categories, SLAs, routing
+    rules), replaced in the same transaction as every write to it (`gridgov.core.versions`).
+
+    Each process keeps the configuration in memory with the token it read first and compares one
+    indexed row per use, so a change takes effect at once in every process. Random rather than a
+    counter: a rolled-back write restores the old token, and no cache built inside it can match."""
+
+    name = models.CharField(max_length=40, unique=True)
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.token}"

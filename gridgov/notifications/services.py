@@ -122,7 +122,9 @@ def notify(
         if user is not None and user.pk and user.is_active:
             people.setdefault(user.pk, user)
 
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction (two round trips per notice): nothing in the
+    # block is caught here, so an error rolls the caller back exactly as it would with one.
+    with transaction.atomic(savepoint=False):
         notifications: list[Notification] = []
         if "inapp" in wanted and people:
             notifications = Notification.objects.bulk_create(

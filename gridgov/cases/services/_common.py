@@ -84,9 +84,14 @@ def _text(value: Any, field: str, label: str, *, required: bool = True, max_leng
     return text
 
 
+def _random_tracking_code() -> str:
+    """A code the unique index may still refuse (the caller draws again then)."""
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+
+
 def _new_tracking_code() -> str:
     while True:
-        code = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+        code = _random_tracking_code()
         if not Case.objects.filter(tracking_code=code).exists():
             return code
 
@@ -244,8 +249,6 @@ def _notify(
 def _snippet(case: Case, length: int = 40) -> str:
     text = case.text.replace("\n", " ")
     return text if len(text) <= length else text[:length] + "…"
-
-
 
 
 def enqueue_after_commit(task, *args: Any, **kwargs: Any) -> None:

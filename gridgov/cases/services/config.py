@@ -11,6 +11,7 @@ from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import has_capability, is_unrestricted, require, require_actor
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_record
+from gridgov.cases import policy
 from gridgov.cases.models import (
     SLA,
     Category,
@@ -19,6 +20,7 @@ from gridgov.cases.models import (
     RoutingRule,
     SlaUnit,
 )
+from gridgov.cases.routing import config_changed
 from gridgov.core.errors import Forbidden, field_error
 from gridgov.orgs.models import Organisation
 from gridgov.places.models import Place
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
 
 
 from gridgov.cases.services._common import (
-    HANDLING_ORG_KINDS,
     _text,
 )
 
@@ -77,6 +78,7 @@ def category_create(
         target=category,
         changes={"name": [None, name], "code": [None, code]},
     )
+    config_changed()
     return category
 
 
@@ -112,6 +114,7 @@ def category_update(
         category.sort_order = sort_order
     category.save()
     audit_record(actor=by, action=AuditAction.UPDATE, target=category, changes=changes)
+    config_changed()
     return category
 
 
@@ -138,6 +141,7 @@ def sla_set(
         defaults={"accept_within": accept_within, "resolve_within": resolve_within, "unit": unit},
     )
     audit_record(actor=by, action=AuditAction.UPDATE, target=sla, changes={"sla": [None, str(sla)]})
+    config_changed()
     return sla
 
 
@@ -158,10 +162,8 @@ def routing_rule_create(
         raise field_error("level", "处置层级无效")
     if level == Level.DEPARTMENT and organisation is None:
         raise field_error("organisation", "部门层级须选择承办单位")
-    if organisation is not None and (
-        not organisation.is_active or organisation.kind not in HANDLING_ORG_KINDS
-    ):
-        raise field_error("organisation", f"{organisation.name}不能承办事件")
+    if organisation is not None:
+        policy.refuse_unless_takes_cases(organisation, "organisation")
     if RoutingRule.objects.filter(category=category, place=place, level=level).exists():
         raise field_error("level", "同一分类、范围和层级的规则已存在")
     note = _text(note, "note", "说明", required=False, max_length=200)
@@ -175,6 +177,7 @@ def routing_rule_create(
         place_path=place.path if place else "",
         changes={"rule": [None, str(rule)]},
     )
+    config_changed()
     return rule
 
 
@@ -190,10 +193,8 @@ def routing_rule_update(
     _require_configure(by, rule.place)
     before = str(rule)
     if not isinstance(organisation, str):  # "keep"
-        if organisation is not None and (
-            not organisation.is_active or organisation.kind not in HANDLING_ORG_KINDS
-        ):
-            raise field_error("organisation", f"{organisation.name}不能承办事件")
+        if organisation is not None:
+            policy.refuse_unless_takes_cases(organisation, "organisation")
         if organisation is None and rule.level == Level.DEPARTMENT:
             raise field_error("organisation", "部门层级须选择承办单位")
         rule.organisation = organisation
@@ -209,6 +210,7 @@ def routing_rule_update(
         place_path=rule.place.path if rule.place is not None else "",
         changes={"rule": [before, str(rule)], "is_active": [None, rule.is_active]},
     )
+    config_changed()
     return rule
 
 
@@ -223,3 +225,4 @@ def routing_rule_delete(*, by: Actor, rule: RoutingRule) -> None:
         changes={"rule": [str(rule), None]},
     )
     rule.delete()
+    config_changed()

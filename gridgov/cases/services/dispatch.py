@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 
 from gridgov.cases.services._common import (
-    HANDLING_ORG_KINDS,
     _audit,
     _event,
     _lock,
@@ -37,6 +36,7 @@ from gridgov.cases.services._common import (
     _text,
     level_handlers,
 )
+from gridgov.cases.services.handling import _confirm_category
 from gridgov.cases.services.intake import _category_from
 from gridgov.cases.services.urgent import _alarm_urgent
 
@@ -151,10 +151,10 @@ def _check_handler_for(user: User, level_place: Place, organisation: Organisatio
 def _check_org(by: User, organisation: Organisation, field: str) -> None:
     from gridgov.orgs.selectors import organisations_for
 
-    if not organisation.is_active or organisation.kind not in HANDLING_ORG_KINDS:
-        raise field_error(field, f"{organisation.name}不能承办事件")
+    # Out of reach reads as not found before anything is said about the unit itself.
     if not organisations_for(by).filter(pk=organisation.pk).exists():
         raise field_error(field, "单位不存在或不在您的辖区")
+    policy.refuse_unless_takes_cases(organisation, field)
 
 
 @transaction.atomic
@@ -196,6 +196,8 @@ def case_dispatch(
     case.dispatcher = as_user(by)
     case.state = State.NEW
     case.needs_dispatch = False
+    # 交办 is acting on the case like 受理 or 办结: the dispatcher accepts the category it carries.
+    confirmed = _confirm_category(case)
     case.save()
     rollups.record(case)
     target = handler_org.name if handler_org else f"{new_place.name}{Level(new_level).label}"
@@ -217,7 +219,7 @@ def case_dispatch(
         case,
         by=by,
         event=EventKind.DISPATCHED,
-        changes={"level": [from_level, new_level], "handler": [None, target]},
+        changes={"level": [from_level, new_level], "handler": [None, target], **confirmed},
     )
     _notify(
         level_handlers(case),

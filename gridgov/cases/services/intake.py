@@ -26,7 +26,7 @@ from gridgov.cases.models import (
     State,
 )
 from gridgov.cases.photos import clean_photos
-from gridgov.cases.routing import due_times, route
+from gridgov.cases.routing import Config, ancestors, config, due_times, route
 from gridgov.core import clock, crypto
 from gridgov.core.errors import Forbidden, field_error
 from gridgov.core.validation import normalize_phone
@@ -44,14 +44,14 @@ from gridgov.cases.services._common import (
     _attach,
     _audit,
     _event,
-    _new_tracking_code,
     _notify,
+    _random_tracking_code,
     _snippet,
     _text,
     level_handlers,
     phone_hash,
 )
-from gridgov.cases.services.urgent import _alarm_urgent
+from gridgov.cases.services.urgent import alarm_after_commit
 
 
 @dataclass(frozen=True)
@@ -60,15 +60,17 @@ class SubmitResult:
     created: bool
 
 
-def _category_from(value: Category | str | int | None, field: str) -> Category | None:
+def _category_from(
+    value: Category | str | int | None, field: str, cfg: Config | None = None
+) -> Category | None:
     if value in (None, ""):
         return None
     category: Category | None
     if isinstance(value, Category):
         category = value
     else:
-        lookup: dict[str, Any] = {"pk": value} if isinstance(value, int) else {"code": str(value).strip()}
-        category = Category.objects.filter(**lookup).select_related("parent").first()
+        cfg = cfg or config()
+        category = cfg.category(value) if isinstance(value, int) else cfg.category(code=str(value).strip())
     if category is None or not category.is_active:
         raise field_error(field, "分类不存在或已停用")
     return category
@@ -95,8 +97,8 @@ def _suggest(text: str):
 
 
 def _active_categories() -> list[Category]:
-    """Every active category in one query: a few dozen rows, and an intake looks up to four of them."""
-    return list(Category.objects.filter(is_active=True))
+    """Every active category (a few dozen, kept per process): an intake looks up to four of them."""
+    return config().active()
 
 
 def _suggested_subcategory(
@@ -106,7 +108,9 @@ def _suggested_subcategory(
     (matched by code, else by the engine's name for it: 电梯故障 …)."""
     if not code:
         return None
-    children = [c for c in (active if active is not None else _active_categories()) if c.parent_id == parent.pk]
+    children = [
+        c for c in (active if active is not None else _active_categories()) if c.parent_id == parent.pk
+    ]
     found = next((c for c in children if c.code == code), None)
     if found is None:
         try:
@@ -201,7 +205,8 @@ def case_submit_result(
             if not serves:
                 # Naming a place the user cannot see would confirm it exists: refuse like a missing one.
                 if not (
-                    has_capability(by, caps.CASES_VIEW, place) or has_capability(by, caps.REGISTRY_VIEW, place)
+                    has_capability(by, caps.CASES_VIEW, place)
+                    or has_capability(by, caps.REGISTRY_VIEW, place)
                 ):
                     raise field_error("place", "地点不存在")
                 raise Forbidden(f"您无权登记“{place.name}”的事件")
@@ -222,14 +227,13 @@ def case_submit_result(
         by = SYSTEM
 
     source = _source(by, api_key, phone_digest)
-    if client_key:
-        existing = Case.objects.filter(source=source, client_key=client_key).first()
-        if existing is not None:
-            return SubmitResult(case=existing, created=False)
-
+    # No look-up of client_key first: the unique (source, client_key) index refuses the second
+    # insert, and the IntegrityError branch below returns the first case (a retry is rare, every
+    # submission would pay for the look-up).
     cleaned_photos = clean_photos(photos)
-    chosen = _category_from(category, "category")
-    chosen_sub = _category_from(subcategory, "subcategory")
+    cfg = config()
+    chosen = _category_from(category, "category", cfg)
+    chosen_sub = _category_from(subcategory, "subcategory", cfg)
     if chosen is not None and chosen.parent_id:
         chosen, chosen_sub = chosen.parent, chosen_sub or chosen
     if chosen_sub is not None:
@@ -243,13 +247,13 @@ def case_submit_result(
     staff_decided = chosen is not None and not anonymous and channel in STAFF_CHANNELS
     suggested_code = suggestion.subcategory or ""
     # One round trip for the suggested category and subcategory instead of up to four.
-    active = _active_categories() if chosen is None or (chosen_sub is None and suggested_code) else []
+    active = cfg.active() if chosen is None or (chosen_sub is None and suggested_code) else []
     if chosen is None:
         tops = {c.code: c for c in active if c.parent_id is None}
         chosen = tops.get(suggestion.category or "") or tops.get("other")
         if chosen is None:
             # "other" is the fallback even when switched off, as before.
-            chosen = Category.objects.filter(code="other").first()
+            chosen = cfg.category(code="other")
         if chosen is None:
             raise field_error("category", "请先配置事件分类")
     if chosen_sub is None:
@@ -258,95 +262,118 @@ def case_submit_result(
         chosen_sub = _suggested_subcategory(suggested_code, chosen, active)
     effective = chosen_sub or chosen
     priority = priority or (suggestion.urgency if suggestion.urgency in Priority.values else Priority.NORMAL)
+    # The place and its ancestors once, for the route and the statistics row.
+    chain = ancestors(place)
+    routed = route(effective, place, chain=chain, cfg=cfg)
+    due_accept, due_resolve = due_times(effective, priority, now, cfg)
 
-    try:
-        with transaction.atomic():
-            routed = route(effective, place)
-            due_accept, due_resolve = due_times(effective, priority, now)
-            case = Case.objects.create(
-                tracking_code=_new_tracking_code(),
-                text=text,
-                address_detail=address_detail,
-                category=chosen,
-                subcategory=chosen_sub,
-                priority=priority,
-                category_confirmed=staff_decided,
-                state=State.NEW,
-                level=routed.level,
-                place=place,
-                place_path=place.path,
-                level_place=routed.level_place,
-                level_path=routed.level_place.path,
-                latitude=latitude,
-                longitude=longitude,
-                channel=channel,
-                reporter_user=reporter_user,
-                reporter_resident=reporter_resident,
-                reporter_name=reporter_name,
-                reporter_phone_enc=crypto.encrypt(phone) if phone else "",
-                reporter_phone_hash=phone_digest,
-                reporter_phone_last4=phone[-4:] if phone else "",
-                created_by=as_user(by),
-                api_key=api_key,
-                handler_org_id=routed.organisation_id,
-                created_at=now,
-                due_accept_at=due_accept,
-                due_resolve_at=due_resolve,
-                suggested_category=suggestion.category or "",
-                suggested_urgency=suggestion.urgency or "",
-                suggested_confidence=suggestion.confidence,
-                suggested_matched="、".join(suggestion.matched)[:200],
-                suggested_subcategory=suggested_code[:40],
-                source=source,
-                client_key=client_key,
-            )
-            rollups.record(case, created=True)
-            event = _event(
-                case,
-                by=by,
-                kind=EventKind.SUBMITTED,
-                at=now,
-                from_state="",
-                from_level="",
-                note=Channel(channel).label,
-                public=True,
-                public_note="已收到您的反映",
-            )
-            if cleaned_photos:
-                _attach(case, cleaned_photos, by=by, kind=AttachmentKind.REPORT, event=event)
-            _audit(
-                case,
-                by=by,
-                event=EventKind.SUBMITTED,
-                changes={
-                    "channel": [None, channel],
-                    "category": [None, effective.code],
-                    "priority": [None, priority],
-                    "level": [None, routed.level],
-                    "place": [None, place.name],
-                },
-            )
-            if channel in PUBLIC_CHANNELS:
-                from gridgov.cases.services.reporter import tell_reporter_received
+    columns: dict[str, Any] = {
+        "text": text,
+        "address_detail": address_detail,
+        "category": chosen,
+        "subcategory": chosen_sub,
+        "priority": priority,
+        "category_confirmed": staff_decided,
+        "state": State.NEW,
+        "level": routed.level,
+        "place": place,
+        "place_path": place.path,
+        "level_place": routed.level_place,
+        "level_path": routed.level_place.path,
+        "latitude": latitude,
+        "longitude": longitude,
+        "channel": channel,
+        "reporter_user": reporter_user,
+        "reporter_resident": reporter_resident,
+        "reporter_name": reporter_name,
+        "reporter_phone_enc": crypto.encrypt(phone) if phone else "",
+        "reporter_phone_hash": phone_digest,
+        "reporter_phone_last4": phone[-4:] if phone else "",
+        "created_by": as_user(by),
+        "api_key": api_key,
+        "handler_org_id": routed.organisation_id,
+        "created_at": now,
+        "due_accept_at": due_accept,
+        "due_resolve_at": due_resolve,
+        "suggested_category": suggestion.category or "",
+        "suggested_urgency": suggestion.urgency or "",
+        "suggested_confidence": suggestion.confidence,
+        "suggested_matched": "、".join(suggestion.matched)[:200],
+        "suggested_subcategory": suggested_code[:40],
+        "source": source,
+        "client_key": client_key,
+    }
+    for attempt in range(TRACKING_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                case = _insert_case(columns, by=by, chain=chain, effective=effective, photos=cleaned_photos)
+        except IntegrityError:
+            if client_key:
+                # A retry (or a concurrent twin) with the same key got there first: it is the case.
+                existing = Case.objects.filter(source=source, client_key=client_key).first()
+                if existing is not None:
+                    return SubmitResult(case=existing, created=False)
+            if attempt == TRACKING_ATTEMPTS - 1:
+                raise
+            # Else a tracking code drawn twice (one in ~10^9 at a million cases): draw again.
+            continue
+        return SubmitResult(case=case, created=True)
+    raise AssertionError("unreachable")
 
-                tell_reporter_received(case, by=by)
-            if priority == Priority.URGENT:
-                _alarm_urgent(case, by=by)
-            else:
-                _notify(
-                    level_handlers(case),
-                    by=by,
-                    case=case,
-                    title=f"新事件待受理：{effective.name}",
-                    body=f"{place.name}：{_snippet(case)}",
-                    kind="case.new",
-                )
-    except IntegrityError:
-        if not client_key:
-            raise
-        # A concurrent retry with the same key won the insert: it is the first case.
-        existing = Case.objects.filter(source=source, client_key=client_key).first()
-        if existing is None:
-            raise
-        return SubmitResult(case=existing, created=False)
-    return SubmitResult(case=case, created=True)
+
+# A fresh tracking code per attempt; the unique index, not a look-up, finds the rare collision.
+TRACKING_ATTEMPTS = 3
+
+
+def _insert_case(
+    columns: dict[str, Any], *, by: Actor, chain: list[Place], effective: Category, photos: list[Any]
+) -> Case:
+    """The new case with its timeline row, statistics, audit row and notices, in the caller's
+    transaction (one round trip per row; the look-ups were all made before it began)."""
+    case = Case.objects.create(tracking_code=_random_tracking_code(), **columns)
+    channel, priority, place = case.channel, case.priority, case.place
+    event = _event(
+        case,
+        by=by,
+        kind=EventKind.SUBMITTED,
+        at=case.created_at,
+        from_state="",
+        from_level="",
+        note=Channel(channel).label,
+        public=True,
+        public_note="已收到您的反映",
+    )
+    if photos:
+        _attach(case, photos, by=by, kind=AttachmentKind.REPORT, event=event)
+    _audit(
+        case,
+        by=by,
+        event=EventKind.SUBMITTED,
+        changes={
+            "channel": [None, channel],
+            "category": [None, effective.code],
+            "priority": [None, priority],
+            "level": [None, case.level],
+            "place": [None, place.name],
+        },
+    )
+    if channel in PUBLIC_CHANNELS:
+        from gridgov.cases.services.reporter import tell_reporter_received
+
+        tell_reporter_received(case, by=by)
+    if priority == Priority.URGENT:
+        alarm_after_commit(case, by=by)
+    else:
+        _notify(
+            level_handlers(case),
+            by=by,
+            case=case,
+            title=f"新事件待受理：{effective.name}",
+            body=f"{place.name}：{_snippet(case)}",
+            kind="case.new",
+        )
+    # Last: the upsert locks the day's and the month's statistics row, which every report of
+    # the same place, category and channel adds to, until the commit; the shorter that is, the
+    # less concurrent reports queue behind each other.
+    rollups.record(case, created=True, chain=chain)
+    return case

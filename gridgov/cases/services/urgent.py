@@ -44,7 +44,8 @@ def _alarm_urgent(case: Case, *, by: Actor) -> None:
     """Tell at once, through every channel there is, who must act on an urgent case: the staff
     responsible at its level and the duty users above it (in-app, which sounds the workbench
     alarm, and SMS), the duty phones (SMS) and the group robots of its place and above. Called in
-    the case's transaction; `notify` sends nothing before it commits."""
+    the case's transaction (or, for a new report, by the `alarm_urgent` task after it commits);
+    `notify` sends nothing before that transaction commits."""
     from gridgov.notifications.selectors import robot_names_for_place
     from gridgov.notifications.services import notify
 
@@ -67,6 +68,17 @@ def _alarm_urgent(case: Case, *, by: Actor) -> None:
         group_targets=robot_names_for_place(case.place),
         phones=[(duty.phone_enc, duty.phone_last4) for duty in duties if duty.phone_enc],
     )
+
+
+def alarm_after_commit(case: Case, *, by: Actor) -> None:
+    """The alarm for a case just reported urgent, by a task enqueued once the report commits:
+    working out its recipients (duty contacts, staff, robots) and storing its messages is a dozen
+    round trips that the report's own request need not wait for."""
+    from gridgov.cases.services._common import enqueue_after_commit
+    from gridgov.cases.tasks import alarm_urgent
+
+    reporter = as_user(by)
+    enqueue_after_commit(alarm_urgent, case.pk, reporter.pk if reporter is not None else None)
 
 
 def _duty_state(duty: DutyContact) -> dict[str, Any]:

@@ -18,10 +18,26 @@ def suggests(monkeypatch):
     def make(category: str, subcategory: str | None, urgency: str = "normal") -> None:
         def suggest(text: str) -> Suggestion:
             return Suggestion(
-                category=category, urgency=urgency, confidence=0.95, matched=("电梯",), subcategory=subcategory
+                category=category,
+                urgency=urgency,
+                confidence=0.95,
+                matched=("电梯",),
+                subcategory=subcategory,
             )
 
         monkeypatch.setattr("gridgov.triage.services.suggest", suggest)
+
+    return make
+
+
+@pytest.fixture
+def submit_committed(submit, django_capture_on_commit_callbacks):
+    """`submit` as a request makes it: the report commits, so the urgent alarm (a task enqueued
+    after commit) runs."""
+
+    def make(**fields):
+        with django_capture_on_commit_callbacks(execute=True):
+            return submit(**fields)
 
     return make
 
@@ -42,9 +58,9 @@ def test_outside_the_rules_scope_it_still_goes_to_the_grid(cw, submit, suggests)
     assert (case.subcategory, case.level_place, case.handler_org) == (cw.lift, cw.grid2, None)
 
 
-def test_an_urgent_lift_report_alarms_the_property_company(cw, submit, suggests):
+def test_an_urgent_lift_report_alarms_the_property_company(cw, submit_committed, suggests):
     suggests("facility", "lift", urgency="urgent")
-    case = submit(text="电梯卡在7楼，里面有人")
+    case = submit_committed(text="电梯卡在7楼，里面有人")
     assert (case.priority, case.handler_org) == ("urgent", cw.property_co)
     told = set(Notification.objects.filter(kind="case.urgent").values_list("recipient__username", flat=True))
     assert told == {"pete"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,14 +16,26 @@ from gridgov.notifications.models import Notification
 URL = reverse("cases:urgent_poll")
 
 
+@pytest.fixture
+def submit_committed(submit, django_capture_on_commit_callbacks):
+    """`submit` as a request makes it: the report commits, so the urgent alarm (a task enqueued
+    after commit) runs."""
+
+    def make(**fields):
+        with django_capture_on_commit_callbacks(execute=True):
+            return submit(**fields)
+
+    return make
+
+
 def _since(minutes: int = 1) -> str:
     return (clock.now() - dt.timedelta(minutes=minutes)).isoformat()
 
 
-def test_the_responsible_worker_gets_the_alarm_others_never_do(client, cw, submit):
+def test_the_responsible_worker_gets_the_alarm_others_never_do(client, cw, submit_committed):
     since = _since()
-    case = submit(text="1栋楼道里在冒烟", priority="urgent")
-    other = submit(text="8栋楼道里在冒烟", priority="urgent", place=cw.building2)
+    case = submit_committed(text="1栋楼道里在冒烟", priority="urgent")
+    other = submit_committed(text="8栋楼道里在冒烟", priority="urgent", place=cw.building2)
     client.force_login(cw.alice)
     answer = client.get(URL, {"since": since})
     assert answer.status_code == 200 and answer["Cache-Control"] == "no-store"
@@ -51,8 +64,8 @@ def test_normal_cases_and_other_notifications_never_sound(client, cw, submit):
     assert client.get(URL, {"since": since}).json()["items"] == []
 
 
-def test_since_looks_back_a_little_for_late_commits_but_not_to_old_alarms(client, cw, submit):
-    submit(text="1栋楼道里在冒烟", priority="urgent")
+def test_since_looks_back_a_little_for_late_commits_but_not_to_old_alarms(client, cw, submit_committed):
+    submit_committed(text="1栋楼道里在冒烟", priority="urgent")
     client.force_login(cw.alice)
     # Asked from a moment after the alarm was written: still found (its transaction may have
     # committed after the previous poll started).
@@ -83,10 +96,10 @@ def test_only_case_staff_may_poll(client, cw):
     assert client.post(URL, {"since": _since()}).status_code in (403, 405)
 
 
-def test_query_count_does_not_grow_with_the_alarms(client, cw, submit):
+def test_query_count_does_not_grow_with_the_alarms(client, cw, submit_committed):
     since = _since()
     client.force_login(cw.alice)
-    submit(text="1栋楼道里在冒烟", priority="urgent")
+    submit_committed(text="1栋楼道里在冒烟", priority="urgent")
 
     def count() -> tuple[int, int]:
         with CaptureQueriesContext(connection) as captured:
@@ -95,7 +108,7 @@ def test_query_count_does_not_grow_with_the_alarms(client, cw, submit):
 
     one = count()
     for index in range(4):
-        submit(text=f"1栋{index}楼有人晕倒", priority="urgent")
+        submit_committed(text=f"1栋{index}楼有人晕倒", priority="urgent")
     many = count()
     assert (one[1], many[1]) == (1, 5) and many[0] == one[0]
 

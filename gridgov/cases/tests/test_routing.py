@@ -12,7 +12,7 @@ from gridgov.notifications.models import Notification
 
 
 def test_broken_lift_in_the_estate_goes_to_its_property_company(cw, submit):
-    case = submit(text="3单元电梯坏了，老人下不了楼", category="lift")
+    case = submit(text="3单元电梯坏了，老人下不了楼", category="lift", priority="normal")
     assert (case.level, case.level_place, case.handler_org) == (Level.GRID, cw.grid1, cw.property_co)
     told = set(Notification.objects.filter(kind="case.new").values_list("recipient__username", flat=True))
     assert told == {"pete"}

@@ -27,6 +27,18 @@ def told(kind: str = "case.urgent") -> set[str]:
 
 
 @pytest.fixture
+def submit_committed(submit, django_capture_on_commit_callbacks):
+    """`submit` as a request makes it: the report commits, so the urgent alarm (a task enqueued
+    after commit) runs."""
+
+    def make(**fields):
+        with django_capture_on_commit_callbacks(execute=True):
+            return submit(**fields)
+
+    return make
+
+
+@pytest.fixture
 def duty(cw):
     """The community's duty phone and its duty secretary (carol)."""
     return duty_set(by=SYSTEM, place=cw.community, phone=DUTY_PHONE, users=[cw.carol], note="社区24小时值班")
@@ -40,12 +52,23 @@ def robot(cw, webhook):  # noqa: F811
 
 
 def test_urgent_report_tells_everyone_through_every_channel_after_commit(
-    cw, submit, duty, robot, webhook, sms_outbox, django_capture_on_commit_callbacks  # noqa: F811
+    cw,
+    submit,
+    duty,
+    robot,
+    webhook,  # noqa: F811
+    sms_outbox,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         case = submit(text="1栋楼道里在冒烟", category="safety", priority="urgent")
-        # Stored with the case, nothing has left yet.
-        assert webhook.received == [] and sms_outbox == []
+    # The report's own transaction only enqueues the alarm (a task, once it commits).
+    assert told() == set() and not OutboundMessage.objects.filter(kind="case.urgent").exists()
+    with django_capture_on_commit_callbacks(execute=False) as deliveries:
+        for callback in callbacks:
+            callback()  # the alarm task, and the reporter's receipt
+    # The alarm is stored; nothing of it has left before the alarm's own transaction commits.
+    assert webhook.received == [] and not [m for m in sms_outbox if "紧急事件" in m["text"]]
     # The grid's staff (alice, frank) and the duty secretary; not the other grid, not as "case.new".
     assert told() == {"alice", "frank", "carol"}
     assert told("case.new") == set()
@@ -61,7 +84,7 @@ def test_urgent_report_tells_everyone_through_every_channel_after_commit(
     assert set(people.values_list("recipient__username", flat=True)) == {"alice", "frank", "carol"}
     assert set(people.values_list("last_error", flat=True)) == {"接收人未登记手机号"}
     assert OutboundMessage.objects.get(channel="wecom").robot == robot
-    for callback in callbacks:
+    for callback in deliveries:
         callback()
     alarms = [m for m in sms_outbox if m["text"].startswith("【网格治理】紧急事件：治安消防")]
     assert {"phone": DUTY_PHONE, "text": alarms[0]["text"]} in sms_outbox
@@ -76,33 +99,35 @@ def test_normal_report_raises_no_alarm(cw, submit, duty, robot):
     assert list(OutboundMessage.objects.values_list("kind", flat=True)) == ["case.received"]
 
 
-def test_the_reporter_on_duty_is_not_told_what_they_entered(cw, submit, duty):
-    submit(by=cw.alice, channel="patrol", text="1栋楼道里在冒烟", priority="urgent", reporter_phone="")
+def test_the_reporter_on_duty_is_not_told_what_they_entered(cw, submit_committed, duty):
+    submit_committed(
+        by=cw.alice, channel="patrol", text="1栋楼道里在冒烟", priority="urgent", reporter_phone=""
+    )
     assert told() == {"frank", "carol"}
     assert OutboundMessage.objects.filter(target="*******1111").count() == 1
 
 
-def test_an_urgent_lift_case_alarms_the_property_company_not_the_grid(cw, submit, duty):
-    submit(text="1栋电梯困人了", category="lift", priority="urgent")
+def test_an_urgent_lift_case_alarms_the_property_company_not_the_grid(cw, submit_committed, duty):
+    submit_committed(text="1栋电梯困人了", category="lift", priority="urgent")
     assert told() == {"pete", "carol"}
 
 
-def test_duty_contacts_of_other_places_hear_nothing(cw, submit):
+def test_duty_contacts_of_other_places_hear_nothing(cw, submit_committed):
     duty_set(by=SYSTEM, place=cw.grid2, phone="13900002222")
-    submit(text="1栋楼道里在冒烟", priority="urgent")
+    submit_committed(text="1栋楼道里在冒烟", priority="urgent")
     assert not OutboundMessage.objects.filter(target="*******2222").exists()
-    submit(text="8栋楼道里在冒烟", priority="urgent", place=cw.building2)
+    submit_committed(text="8栋楼道里在冒烟", priority="urgent", place=cw.building2)
     assert OutboundMessage.objects.filter(target="*******2222").count() == 1
 
 
-def test_an_inactive_duty_contact_is_not_used(cw, submit):
+def test_an_inactive_duty_contact_is_not_used(cw, submit_committed):
     duty_set(by=SYSTEM, place=cw.community, phone=DUTY_PHONE, is_active=False)
-    submit(text="1栋楼道里在冒烟", priority="urgent")
+    submit_committed(text="1栋楼道里在冒烟", priority="urgent")
     assert not OutboundMessage.objects.filter(target="*******1111").exists()
 
 
 def test_reclassifying_as_urgent_raises_the_alarm_once(cw, submit, duty):
-    case = submit(text="1栋楼道有股焦味")
+    case = submit(text="1栋楼道有股焦味", priority="normal")
     Notification.objects.all().delete()
     case = case_classify(by=cw.carol, case=case, category="safety", priority="urgent")
     # carol made it urgent herself: the grid and the duty phone hear it.
@@ -114,7 +139,9 @@ def test_reclassifying_as_urgent_raises_the_alarm_once(cw, submit, duty):
 
 
 def test_an_urgent_case_with_a_one_hour_accept_sla_escalates_after_the_hour(cw, submit):
-    sla_set(by=SYSTEM, category=cw.sanitation, priority="urgent", accept_within=1, resolve_within=4, unit="hours")
+    sla_set(
+        by=SYSTEM, category=cw.sanitation, priority="urgent", accept_within=1, resolve_within=4, unit="hours"
+    )
     reported = clock.now().replace(microsecond=0)
     case = submit(text="1栋楼道里在冒烟", priority="urgent", category="sanitation", now=reported)
     assert case.due_accept_at == reported + dt.timedelta(hours=1)
@@ -188,7 +215,13 @@ def test_config_duty_tab_sets_shows_masked_and_deletes(client, cw):
     assert page.status_code == 200 and "还没有设置值班电话" in page.text
     response = client.post(
         reverse("cases:config_duty_set"),
-        {"place": cw.community.pk, "phone": DUTY_PHONE, "users": [cw.carol.pk], "note": "社区值班", "is_active": "on"},
+        {
+            "place": cw.community.pk,
+            "phone": DUTY_PHONE,
+            "users": [cw.carol.pk],
+            "note": "社区值班",
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302 and response.url.endswith("?tab=duty")
     page = client.get(reverse("cases:config"), {"tab": "duty"}).text
@@ -226,7 +259,9 @@ def test_config_duty_out_of_scope(client, cw):
     page = client.get(reverse("cases:config"), {"tab": "duty"}).text
     assert "金泰路社区" not in page
     assert client.post(reverse("cases:config_duty_delete", args=[duty.pk])).status_code == 404
-    response = client.post(reverse("cases:config_duty_set"), {"place": cw.community.pk, "phone": "13900003333"})
+    response = client.post(
+        reverse("cases:config_duty_set"), {"place": cw.community.pk, "phone": "13900003333"}
+    )
     assert response.status_code == 400 and "地点不存在或不在您的范围内" in response.text
     client.force_login(cw.carol)
     assert client.post(reverse("cases:config_duty_set"), {}).status_code == 403

@@ -335,6 +335,9 @@ def act(request: AuthedHttpRequest, pk: int, action: str) -> HttpResponse:
                     f"{'已办结' if action == 'resolve' else '已作不予受理处理'}，{reach_words(case, by=user)}"
                 )
             messages.success(request, f"{case.tracking_code}：{done}")
+            if action == "urge" and request.POST.get("back") == "overdue":
+                # 催办 from the overdue list: back to the list, where the next late case is.
+                return redirect(f"{reverse('cases:workbench')}?tab=overdue")
             if not selectors.staff_cases(user).filter(pk=case.pk).exists():
                 # Handed back out of this user's reach (an organisation returning a case …).
                 return redirect("cases:workbench")

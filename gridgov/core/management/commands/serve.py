@@ -1,14 +1,39 @@
 """`gridgov serve`: the site on gunicorn, the production WSGI server (never `runserver`).
 
 Threaded workers (gthread): a worker waits on the database most of the time, so a few threads per
-process serve more requests in the same memory. Static files come from WhiteNoise in the app."""
+process serve more requests in the same memory. Static files come from WhiteNoise in the app.
+
+The master loads the app and warms what every request would otherwise load lazily (the triage
+engine: jieba's dictionary, the rules and the learned model, a few seconds) before it forks, so
+the workers share it and no client waits for it; only the server does this, not tests or other
+commands."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+
+logger = logging.getLogger(__name__)
+
+
+def warm_up() -> None:
+    """Load once, in the master, what the first requests of each worker would load."""
+    from django.db import connections
+
+    from gridgov.cases import routing
+    from gridgov.triage import engine
+
+    try:
+        engine.warm_up()
+        routing.config()
+    except Exception:  # a database not reachable yet: the workers load lazily instead
+        logger.warning("预热失败，工作进程将在首个请求时加载", exc_info=True)
+    finally:
+        # A connection opened before the fork would be shared by every worker: close it.
+        connections.close_all()
 
 
 class Command(BaseCommand):
@@ -44,6 +69,7 @@ class Command(BaseCommand):
             def load(self) -> Any:
                 return application
 
+        warm_up()
         self.stdout.write(
             f"gunicorn 启动：{config['bind']}，{config['workers']} 个进程 × {config['threads']} 个线程"
         )
