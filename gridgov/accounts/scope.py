@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from gridgov.places.models import Place
 
 _CACHE_ATTR = "_gridgov_assignments"
+_CAPS_ATTR = "_gridgov_capabilities"
 
 
 class SystemActor:
@@ -123,8 +124,9 @@ def assignments(user: Actor) -> list[tuple[frozenset[str], str, str]]:
 
 def forget(user: User) -> None:
     """Drop the per-request cache after the user's assignments change."""
-    if hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
+    for attr in (_CACHE_ATTR, _CAPS_ATTR):
+        if hasattr(user, attr):
+            delattr(user, attr)
 
 
 def is_unrestricted(user: Actor | None) -> bool:
@@ -242,10 +244,12 @@ def capabilities_anywhere(user: Actor) -> set[str]:
         return set(capabilities.ALL)
     if not (user and user.is_authenticated):
         return set()
-    found: set[str] = set()
-    for capabilities_, _path in _assignments(user):
-        found |= capabilities_
-    return found
+    # Asked once for every menu entry of a page: the union is kept beside the assignments.
+    found = getattr(user, _CAPS_ATTR, None)
+    if found is None:
+        found = frozenset().union(*(capabilities_ for capabilities_, _path, _kind in assignments(user)))
+        setattr(user, _CAPS_ATTR, found)
+    return set(found)
 
 
 def require(user: Actor, capability: str, place: Place, *, visible_with: str | None = None) -> None:

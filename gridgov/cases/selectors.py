@@ -9,15 +9,27 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Avg, Count, F, Q, QuerySet, Sum, When
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Avg, CharField, Count, F, Q, QuerySet, Sum, Value, When, Window
 from django.db.models import Case as Switch
 from django.utils import timezone
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import has_capability, holders, is_unrestricted, paths_with, place_q, subtree_q
+from gridgov.accounts.scope import (
+    assignments,
+    has_capability,
+    holders,
+    is_unrestricted,
+    paths_with,
+    place_q,
+    subtree_q,
+)
 from gridgov.cases import policy
 from gridgov.cases.models import (
     DONE_STATES,
@@ -115,13 +127,9 @@ def _due_order(qs: QuerySet[Case]) -> QuerySet[Case]:
 def handle_levels(user: User) -> list[tuple[str, str]]:
     """(place path, level) pairs where the user takes unclaimed cases: a grid worker at their
     grid's grid level, a building head at building level under their buildings …"""
-    from gridgov.accounts.models import RoleAssignment
-
     pairs = set()
-    for capabilities, path, kind in RoleAssignment.objects.filter(user_id=user.pk).values_list(
-        "role__capabilities", "place__path", "place__kind"
-    ):
-        if caps.CASES_HANDLE in (capabilities or []):
+    for capabilities, path, kind in assignments(user):
+        if caps.CASES_HANDLE in capabilities:
             pairs.add((path, KIND_LEVEL.get(kind, Level.GRID)))
     return sorted(pairs)
 
@@ -131,8 +139,13 @@ def my_queue(user: User) -> QuerySet[Case]:
     unclaimed cases at their own level of the ladder; supervised and most overdue first."""
     if not _authenticated(user):
         return Case.objects.none()
-    condition = Q(handler_user_id=user.pk, state__in=OPEN_STATES)
-    org_id = policy.org_handles(user)
+    return _my_queue_of(user.pk, policy.org_handles(user), handle_levels(user))
+
+
+def _my_queue_of(user_id: int, org_id: int | None, levels: Sequence[tuple[str, str]]) -> QuerySet[Case]:
+    """`my_queue` from what the user's roles give it: their id, the organisation whose cases they
+    handle, the (path, level) pairs where they take unclaimed cases."""
+    condition = Q(handler_user_id=user_id, state__in=OPEN_STATES)
     if org_id:
         condition |= Q(handler_org_id=org_id, handler_user__isnull=True, state=State.NEW)
         condition |= Q(
@@ -142,7 +155,7 @@ def my_queue(user: User) -> QuerySet[Case]:
             state__in=OPEN_STATES,
         )
     pool = Q(pk__in=[])
-    for path, level in handle_levels(user):
+    for path, level in levels:
         pool |= Q(level=level) & place_q(path, "level_path")
     condition |= (
         Q(state=State.NEW, handler_user__isnull=True, handler_org__isnull=True, needs_dispatch=False) & pool
@@ -150,6 +163,275 @@ def my_queue(user: User) -> QuerySet[Case]:
     # The open-state filter outside the OR lets every branch use the partial indexes on open
     # cases (cases/0007): a few hundred rows however long the history grows.
     return _due_order(_listed(Case.objects.filter(condition, state__in=OPEN_STATES)))
+
+
+# What one queue row shows, read as plain values: building a model instance per row (with its
+# rollup snapshot) and handing it to the schema's resolvers cost more than the query itself.
+# No joins: on the million-case bench the four of `_LIST_JOINED` doubled the query's planning and
+# execution. The names (categories, places, handlers) come after in one small query.
+QUEUE_ROW_FIELDS: tuple[str, ...] = (
+    "id",
+    "tracking_code",
+    "text",
+    "state",
+    "level",
+    "priority",
+    "category_id",
+    "subcategory_id",
+    "category_confirmed",
+    "place_id",
+    "level_place_id",
+    "channel",
+    "handler_user_id",
+    "handler_org_id",
+    "needs_dispatch",
+    "supervised",
+    "created_at",
+    "due_accept_at",
+    "due_resolve_at",
+)
+
+
+@dataclass
+class QueueRows:
+    """One page of a queue as plain rows, the queue's length, and what the rows' ids name:
+    `categories` id → (code, name), `places` id → name, `handlers` ("user"/"org", id) → name."""
+
+    rows: list[dict[str, Any]]
+    count: int
+    categories: dict[int, tuple[str, str]]
+    places: dict[int, str]
+    handlers: dict[tuple[str, int], str]
+
+
+def queue_page(queue: QuerySet[Case]) -> QuerySet[Any]:
+    """The rows of `queue` as `QUEUE_ROW_FIELDS` values, each with the queue's length."""
+    return queue.prefetch_related(None).values(*QUEUE_ROW_FIELDS).annotate(queue_total=Window(Count("pk")))
+
+
+def queue_rows(user: User, queue: QuerySet[Case], *, offset: int, limit: int) -> QueueRows:
+    """A page of `queue` (a queryset of this module, already scoped to `user`) with its length
+    in the same query (a window count beside the rows; only a page past the end counts apart),
+    then every name the page shows in one UNION query."""
+    rows = list(queue_page(queue)[offset : offset + limit])
+    if rows:
+        count = rows[0]["queue_total"]
+    else:
+        count = queue.count() if offset else 0
+    return _named(user, rows, count)
+
+
+def _named(user: User, rows: list[dict[str, Any]], count: int) -> QueueRows:
+    """`QueueRows` for a page: what its ids name, read in one UNION query."""
+    from gridgov.accounts.models import User as UserModel
+    from gridgov.orgs.models import Organisation
+
+    result = QueueRows(
+        rows=rows, count=count, categories={}, places={}, handlers={("user", user.pk): str(user)}
+    )
+    if not rows:
+        return result
+
+    def tagged(tag: str) -> Value:
+        return Value(tag, output_field=CharField())
+
+    category_ids = {row["category_id"] for row in rows} | {row["subcategory_id"] for row in rows} - {None}
+    place_ids = {row["place_id"] for row in rows} | {row["level_place_id"] for row in rows}
+    user_ids = {row["handler_user_id"] for row in rows} - {None, user.pk}
+    org_ids = {row["handler_org_id"] for row in rows if row["handler_org_id"] and not row["handler_user_id"]}
+    names = (
+        Category.objects.filter(pk__in=category_ids)
+        .order_by()
+        .values_list(tagged("category"), "pk", "code", "name")
+    )
+    parts: list[QuerySet[Any]] = [
+        Place.objects.filter(pk__in=place_ids)
+        .order_by()
+        .values_list(tagged("place"), "pk", tagged(""), "name")
+    ]
+    if user_ids:
+        parts.append(
+            UserModel.objects.filter(pk__in=user_ids)
+            .order_by()
+            .values_list(tagged("user"), "pk", "display_name", "username")
+        )
+    if org_ids:
+        parts.append(
+            Organisation.objects.filter(pk__in=org_ids)
+            .order_by()
+            .values_list(tagged("org"), "pk", tagged(""), "name")
+        )
+    for tag, pk, code, name in names.union(*parts, all=True):
+        if tag == "category":
+            result.categories[pk] = (code, name)
+        elif tag == "place":
+            result.places[pk] = name
+        elif tag == "user":
+            result.handlers[("user", pk)] = code or name  # display name, else the username
+        else:
+            result.handlers[("org", pk)] = name
+    return result
+
+
+def my_queue_rows(user: User, *, offset: int, limit: int) -> QueueRows:
+    """`queue_rows(user, my_queue(user), ...)`, the grid worker's phone's request, without the ORM
+    building and compiling the page query each time: its SQL is compiled once per connection and
+    per shape of the user's roles (organisation or not, how many pool levels) from `my_queue`'s
+    own queryset with stand-in values, and the user's values take the stand-ins' places. On
+    PostgreSQL it is also a prepared statement, planned once per connection instead of per request."""
+    if not _authenticated(user):
+        return queue_rows(user, Case.objects.none(), offset=offset, limit=limit)
+    org_id, levels = policy.org_handles(user), handle_levels(user)
+    compiled = _compiled_my_queue(org_id is not None, len(levels))
+    if compiled is None or not all(_PLAIN_PATH.fullmatch(path) for path, _ in levels):
+        return queue_rows(user, _my_queue_of(user.pk, org_id, levels), offset=offset, limit=limit)
+    values = [*compiled.params(user.pk, org_id, levels, prepared=bool(compiled.statement)), limit, offset]
+    with connection.cursor() as cursor:
+        if compiled.statement:
+            raw = connection.connection
+            prepared = _PREPARED.setdefault(raw, set())
+            if compiled.statement not in prepared:
+                cursor.execute(f"PREPARE {compiled.statement} AS {compiled.numbered}")
+                prepared.add(compiled.statement)
+            cursor.execute(f"EXECUTE {compiled.statement}({', '.join(['%s'] * len(values))})", values)
+        else:
+            cursor.execute(compiled.sql, values)
+        fetched = cursor.fetchall()
+    rows = [dict(zip(compiled.names, compiled.converted(row), strict=True)) for row in fetched]
+    if rows:
+        count = rows[0]["queue_total"]
+    else:
+        count = _my_queue_of(user.pk, org_id, levels).count() if offset else 0
+    return _named(user, rows, count)
+
+
+# Place paths are fixed-width digit segments; anything else (never expected) takes the ORM path,
+# so a stand-in is only ever replaced by a value that needs no LIKE escaping of its own.
+_PLAIN_PATH = re.compile(r"[0-9]+(\.[0-9]+)*")
+# Stand-ins compiled into the SQL where the user's values go (no real id or path looks like them).
+_USER_STAND_IN = -990_000_001
+_ORG_STAND_IN = -990_000_002
+# Constants (the states) that go into the prepared statement's text as they are: nothing to quote.
+_LITERAL = re.compile(r"[a-z_]+")
+
+
+def _stand_in(kind: str, index: int) -> str:
+    return f"\x00{kind}{index}\x00"
+
+
+@dataclass(frozen=True)
+class _CompiledQueue:
+    sql: str  # with %s placeholders, LIMIT and OFFSET last
+    numbered: str  # the same with $1, $2 … for PREPARE (PostgreSQL)
+    statement: str  # the prepared statement's name, "" where not prepared
+    # Per parameter: ("user"|"org", None), ("level"|"path"|"like", index), ("const", value).
+    slots: tuple[tuple[str, Any], ...]
+    prepared_slots: tuple[tuple[str, Any], ...]  # those of `numbered`
+    names: tuple[str, ...]
+    converters: tuple[tuple[int, tuple[Any, ...], Any], ...]
+
+    def params(
+        self, user_id: int, org_id: int | None, levels: Sequence[tuple[str, str]], *, prepared: bool
+    ) -> list[Any]:
+        values: list[Any] = []
+        for kind, arg in self.prepared_slots if prepared else self.slots:
+            if kind == "user":
+                values.append(user_id)
+            elif kind == "org":
+                values.append(org_id)
+            elif kind == "level":
+                values.append(levels[arg][1])
+            elif kind == "path":
+                values.append(levels[arg][0])
+            elif kind == "like":
+                values.append(connection.ops.prep_for_like_query(levels[arg][0] + ".") + "%")
+            else:
+                values.append(arg)
+        return values
+
+    def converted(self, row: tuple[Any, ...]) -> list[Any]:
+        values = list(row)
+        for position, functions, expression in self.converters:
+            value = values[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            values[position] = value
+        return values
+
+
+# Per connection (each thread has its own): compiled shapes, and the statements it has prepared.
+_COMPILED: weakref.WeakKeyDictionary[Any, dict[tuple[bool, int], _CompiledQueue | None]] = (
+    weakref.WeakKeyDictionary()
+)
+_PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _compiled_my_queue(has_org: bool, pool_levels: int) -> _CompiledQueue | None:
+    shapes = _COMPILED.setdefault(connections[DEFAULT_DB_ALIAS], {})
+    shape = (has_org, pool_levels)
+    if shape not in shapes:
+        shapes[shape] = _compile_my_queue(has_org, pool_levels)
+    return shapes[shape]
+
+
+def _compile_my_queue(has_org: bool, pool_levels: int) -> _CompiledQueue | None:
+    """The page query of `my_queue` for this shape of roles, or None when a stand-in does not come
+    out as exactly one parameter (the caller then keeps to the ORM)."""
+    levels = [(_stand_in("path", i), _stand_in("level", i)) for i in range(pool_levels)]
+    queryset = queue_page(_my_queue_of(_USER_STAND_IN, _ORG_STAND_IN if has_org else None, levels))
+    compiler = queryset.query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    stand_ins: dict[Any, tuple[str, Any]] = {_USER_STAND_IN: ("user", None), _ORG_STAND_IN: ("org", None)}
+    for i, (path, level) in enumerate(levels):
+        stand_ins[level] = ("level", i)
+        stand_ins[path] = ("path", i)
+        stand_ins[connection.ops.prep_for_like_query(path + ".") + "%"] = ("like", i)
+    slots = []
+    for param in params:
+        slot = stand_ins.get(param) if isinstance(param, int | str) and not isinstance(param, bool) else None
+        if slot is None:
+            if isinstance(param, str) and "\x00" in param:
+                return None  # a stand-in changed on its way into the SQL
+            slot = ("const", param)
+        slots.append(slot)
+    if "\x00" in sql or str(_USER_STAND_IN) in sql or str(_ORG_STAND_IN) in sql:
+        return None  # a value went into the SQL text instead of a parameter
+    statement, numbered, prepared_slots = "", "", tuple(slots)
+    if connection.vendor == "postgresql":
+        # The states go in as literals: the partial indexes' predicates (`state IN ('new', …)`)
+        # can then be proven from the query itself, for any plan of the prepared statement.
+        numbers, kept, pending = itertools.count(1), [], iter(slots)
+
+        def placeholder(match: re.Match[str]) -> str:
+            if match.group(1) == "%":
+                return "%"
+            slot = next(pending)
+            if slot[0] == "const" and isinstance(slot[1], str) and _LITERAL.fullmatch(slot[1]):
+                return f"'{slot[1]}'"
+            kept.append(slot)
+            return f"${next(numbers)}"
+
+        numbered = re.sub(r"%([%s])", placeholder, sql)
+        numbered += f" LIMIT ${next(numbers)} OFFSET ${next(numbers)}"
+        prepared_slots = tuple(kept)
+        statement = f"gridgov_my_queue_{int(has_org)}_{pool_levels}"
+    sql += " LIMIT %s OFFSET %s"
+    names = tuple(alias for _, _, alias in compiler.select)
+    converters = tuple(
+        (position, tuple(functions), expression)
+        for position, (functions, expression) in compiler.get_converters(
+            [expression for expression, _, _ in compiler.select]
+        ).items()
+    )
+    return _CompiledQueue(
+        sql=sql,
+        numbered=numbered,
+        statement=statement,
+        slots=tuple(slots),
+        prepared_slots=prepared_slots,
+        names=names,
+        converters=converters,
+    )
 
 
 def dispatch_queue(user: User) -> QuerySet[Case]:
@@ -266,6 +548,7 @@ def my_reports(user: User) -> QuerySet[Case]:
 
 
 # --- timeline ---------------------------------------------------------------------------------
+
 
 def case_timeline(user: User | None, case: Case) -> QuerySet[CaseEvent]:
     """All events for staff who can see the case; only the public ones for its reporter."""

@@ -139,6 +139,9 @@ DANGER: tuple[Concept, ...] = (
             [
                 "火星|火苗|火 + 飞到|溅到|引燃|点燃|烧到|窜到|燎到 :3 @8",
                 "草|树|车子|车|衣服|被子|窗帘|纸箱|杂物 + 也着了|着了|烧着了|燃起来了 :3 @6",
+                # A cigarette end or a spark dropped into something that now smokes or burns (the fire
+                # concept's excuse 抽烟 must not explain that away).
+                "烟头|烟蒂|火星|蚊香 + 丢进|扔进|掉进|丢到|扔到|掉到|掉在|引燃|点燃 + 冒烟|冒火|着了|火苗|烧起来|在烧 :3 @24",
             ]
         ),
     ),
@@ -315,6 +318,10 @@ DANGER: tuple[Concept, ...] = (
                 "电话|手机 + 冇人接|没人接|无人接听|打不通|断了 :1 @10",
                 "喊救命|在喊|在屋里喊|呼救 :2",
                 "楼顶边|要跳|想跳|跳楼|轻生|想不开|栏杆外 :3",
+                # Someone saying they mean to end their life, and cannot be reached or is alone.
+                "不想活|活着没意思|活着没有意思|活不下去|寻死|自杀|割腕 + 打不通|联系不上|冇人接|没人接|一个人住|独居|"
+                "刀片|遗书|告别|安眠药|找不到|门牌号 :3 @30",
+                "不想活了|活着没意思|活不下去了|想自杀|要自杀|寻死|割腕 :2",
                 "掉到水里|掉进水|落水|溺水|掉河里 :3",
             ]
         ),

@@ -3,7 +3,7 @@
 One rule a line: `text weight`. A leading `@` makes it a keyword (must equal a whole jieba token),
 otherwise it is a phrase (found anywhere in the report). Weights: 4 = strong, 3 = clear, 2 = typical,
 1 = weak hint; negative = counter-evidence. Rules vote with the learned model (each point worth the
-nats training chose); rules adding up to engine.RULE_DECISIVE points with a clear lead decide alone.
+nats training chose); one rule of engine.RULE_DECISIVE points with a clear lead decides alone.
 Urgency is decided mainly by the concept groups (concepts.py); the urgency rules here add to them.
 
 Deployments that already ran 0002 get changes to this file only through a data migration (0006 is the

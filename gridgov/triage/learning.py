@@ -56,7 +56,8 @@ DATA = Path(__file__).resolve().parent / "data"
 # see data/README.md for how they were written and kept apart.
 # Each held-out file is scored once and then becomes development data (data/README.md): the first
 # (same author as the concept groups), the second author's blind set in two halves, the third
-# author's set (`eval_dev_blind3.jsonl`, scored once as `eval_holdout3.jsonl`). The next held-out
+# author's set (`eval_dev_blind3.jsonl`, scored once as `eval_holdout3.jsonl`) and the fourth's
+# (`eval_dev_blind4.jsonl`, scored once as `eval_holdout4.jsonl`). The next held-out
 # file is written blind by someone else and dropped in later: whatever matches HOLDOUT_PATTERN when
 # the data is read is held out, so the code never needs to know its name (and works without one).
 DEV_FILES = (
@@ -66,6 +67,7 @@ DEV_FILES = (
     DATA / "eval_dev_blind.jsonl",
     DATA / "eval_dev_blind2.jsonl",
     DATA / "eval_dev_blind3.jsonl",
+    DATA / "eval_dev_blind4.jsonl",
 )
 HOLDOUT_PATTERN = "eval_holdout*.jsonl"
 
@@ -117,8 +119,10 @@ DEFAULT_TEMPERATURE = 12.0
 # Recall first: the urgency threshold is the lowest at which all false urgent calls out of fold (the
 # rules' and concept groups' own included) stay within this share of the normal reports. The issue
 # allows 10 %; a new author's reports raise the concept groups' own false alarms by a few points
-# (1.5 % on development data, 4 % on the third author's), so the search aims well inside it.
-MAX_FALSE_URGENT = 0.06
+# (1.5 % on development data, 4 % on the third author's), so the search aims inside it. Leave one
+# file out, 8 % (against 6 %) caught two more of the fourth author's 130 emergencies at 5.6 % false
+# urgent on that file and 7.2 % overall (9.0 % on the worst file); 7 % caught none more.
+MAX_FALSE_URGENT = 0.08
 # The urgency stack's logistic regression (a dozen or two dense features): L2 strength, passes of
 # AdaGrad, base rate; urgent reports count as many normal ones as makes the classes weigh the same.
 URGENCY_L2 = 0.01
@@ -194,6 +198,7 @@ class NaiveBayes:
         temperature: float = 1.0,
         lazy: bool = False,
         totals: Sequence[float] | None = None,
+        logs: dict[str, tuple[float, ...]] | None = None,
     ) -> None:
         self.classes = tuple(classes)
         self.doc_counts = list(doc_counts)
@@ -216,7 +221,9 @@ class NaiveBayes:
         self._logs: dict[str, tuple[float, ...]] = {}
         # Cross-validation models score a few dozen reports each: they compute rows on demand.
         self._lazy = lazy
-        if not lazy:
+        if logs is not None:  # worked out by the caller (`from_compact`), one row per distinct count row
+            self._logs = logs
+        elif not lazy:
             self._logs = {feature: self._row(row) for feature, row in counts.items()}
 
     def _row(self, counts: list[Any]) -> tuple[float, ...]:
@@ -375,8 +382,55 @@ class NaiveBayes:
             },
         }
 
+    def to_compact(self) -> dict[str, Any]:
+        """The same parameters laid out to load fast (the on-disk cache of the built-in model): the
+        features in order, and for each the index of its count row in a table of the distinct rows.
+        Most features were seen once or twice, so a hundred thousand features share a few thousand
+        rows, and loading works out each row's logarithms once."""
+        table: dict[tuple[float, ...], int] = {}
+        rows = [table.setdefault(tuple(row), len(table)) for row in self.counts.values()]
+        return {
+            "classes": list(self.classes),
+            "doc_counts": self.doc_counts,
+            "alpha": self.alpha,
+            "temperature": self.temperature,
+            "totals": [sum(column) for column in zip(*self.counts.values(), strict=True)]
+            or [0] * len(self.classes),
+            "features": list(self.counts),
+            "rows": rows,
+            "table": [list(row) for row in table],
+        }
+
+    @classmethod
+    def from_compact(cls, params: dict[str, Any]) -> NaiveBayes:
+        size = len(params["classes"])
+        table: list[list[float]] = []
+        for row in params["table"]:
+            if len(row) != size:
+                raise ValueError("a count row does not match the classes")
+            table.append([n if isinstance(n, int) else float(n) for n in row])
+        features, rows = params["features"], params["rows"]
+        if len(features) != len(rows) or not all(isinstance(feature, str) for feature in features):
+            raise ValueError("features and rows do not match")
+        # Shared row lists are safe: `without` copies a row before changing it, nothing else does.
+        counts = dict(zip(features, map(table.__getitem__, rows), strict=True))
+        model = cls(
+            params["classes"],
+            params["doc_counts"],
+            counts,
+            alpha=float(params["alpha"]),
+            temperature=float(params.get("temperature", 1.0)),
+            totals=[float(n) for n in params["totals"]],
+            logs={},
+        )
+        logs = [model._row(row) for row in table]
+        model._logs = dict(zip(features, map(logs.__getitem__, rows), strict=True))
+        return model
+
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> NaiveBayes:
+        if "features" in params:
+            return cls.from_compact(params)
         size = len(params["classes"])
         counts: dict[str, list[float]] = {}
         for feature, pairs in params["counts"].items():
@@ -627,12 +681,13 @@ class LearnedModel:
             urgency_vector=vector,
         )
 
-    def to_params(self) -> dict[str, Any]:
+    def to_params(self, *, compact: bool = False) -> dict[str, Any]:
+        """Plain JSON; `compact` lays the classifiers out to load fast (`NaiveBayes.to_compact`)."""
         return {
             "format": FORMAT,
             "features": {"ngram": self.ngram, "words": True, "noise": self.noise},
-            "category": self.category.to_params(),
-            "urgency": self.urgency.to_params(),
+            "category": self.category.to_compact() if compact else self.category.to_params(),
+            "urgency": self.urgency.to_compact() if compact else self.urgency.to_params(),
             "urgency_stack": self.urgency_stack.to_params() if self.urgency_stack is not None else None,
             "urgency_threshold": self.urgency_threshold,
             "rule_weight": self.rule_weight,
@@ -866,12 +921,10 @@ def fit(
     )
 
     # Out-of-fold log-scores for every labelled report; rule documents are always in training.
-    shuffled = list(labelled)
-    random.Random(seed).shuffle(shuffled)
-    folds = min(FOLDS, len(shuffled)) if len(shuffled) >= 2 else 0
+    category_folds = _category_folds(labelled, seed)
+    folds = len(category_folds)
     category_scores: list[tuple[list[float], int, int]] = []  # (scores, label, sample index)
-    for fold in range(folds):
-        held = sorted(shuffled[fold::folds])
+    for held in category_folds:
         weights = [data.samples[i].weight for i in held]
         category_model = category.without(
             [documents[i] for i in held], [data.samples[i].category for i in held], weights
@@ -985,6 +1038,16 @@ def _best_temperature(
         return -sum(math.log(max(softmax(scores, temperature)[label], 1e-12)) for scores, label in scored)
 
     return min(candidates, key=lambda t: (log_loss(t), t))
+
+
+def _category_folds(labelled: Sequence[int], seed: int) -> list[list[int]]:
+    """Random folds for the category's out-of-fold scores (one fold per author's set, as for the
+    urgency threshold, chose worse weights: leave one file out, −0.1 points, −1.0 on the third
+    author's file)."""
+    shuffled = list(labelled)
+    random.Random(seed).shuffle(shuffled)
+    folds = min(FOLDS, len(shuffled)) if len(shuffled) >= 2 else 0
+    return [sorted(shuffled[fold::folds]) for fold in range(folds)]
 
 
 def _urgency_folds(data: TrainingData, labelled: Sequence[int], seed: int) -> list[list[int]]:

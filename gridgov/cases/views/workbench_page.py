@@ -78,15 +78,21 @@ def workbench(request: AuthedHttpRequest) -> HttpResponse:
     tab = request.GET.get("tab") or "my"
     if tab not in {t[0] for t in tabs}:
         tab = "my"
-    places = places_for(user, caps.CASES_VIEW).filter(kind__in=AREA_KINDS)
-    form = forms.FilterForm(request.GET, places=places.order_by("path"), categories=selectors.categories())
+    # The filters belong to the "all" tab alone; the queues ignore them, so they build no form
+    # (its category and place choices are two queries and a deep copy of every field).
+    form = None
+    if tab == "all":
+        places = places_for(user, caps.CASES_VIEW).filter(kind__in=AREA_KINDS)
+        form = forms.FilterForm(
+            request.GET, places=places.order_by("path"), categories=selectors.categories()
+        )
     if tab == "my":
         cases = selectors.my_queue(user)
     elif tab == "dispatch":
         cases = selectors.dispatch_queue(user)
     elif tab == "overdue":
         cases = selectors.overdue(user)
-    elif form.is_valid():
+    elif form is not None and form.is_valid():
         data = form.cleaned_data
         cases = selectors.cases_for(
             user,
@@ -119,16 +125,28 @@ def workbench(request: AuthedHttpRequest) -> HttpResponse:
     cases_on_page = list(page.object_list)
     trails = _place_trails([case.place for case in cases_on_page])
     pending = _pending_calls(user, cases_on_page)
+    # Each row's link reversed once here: the card and the table row both use it (three times).
     rows = [
-        (case, pending.get(case.pk) or due_info(case, now), trails.get(case.place_id, ""))
+        (
+            case,
+            pending.get(case.pk) or due_info(case, now),
+            trails.get(case.place_id, ""),
+            reverse("cases:detail", args=[case.pk]),
+        )
         for case in cases_on_page
     ]
+    # 催办 from the overdue list itself: a secretary cannot act on a department's late case, but
+    # may remind whoever holds it (the same service and rule as the case page's 催办).
+    urgeable = (
+        {case.pk for case in cases_on_page if policy.may("urge", user, case)} if tab == "overdue" else set()
+    )
     context = {
         "tabs": tab_items,
         "tab": tab,
         "form": form,
         "page": page,
         "rows": rows,
+        "urgeable": urgeable,
         "counts": counts,
         "can_intake": caps.CASES_INTAKE in held,
         "alarm": {

@@ -123,14 +123,18 @@ def test_the_evaluation_data_is_large_varied_and_its_held_out_part_kept_apart():
     blind_dev = _rows(learning.DATA / "eval_dev_blind.jsonl") + _rows(learning.DATA / "eval_dev_blind2.jsonl")
     # The third author's set: scored once as eval_holdout3.jsonl, then moved to development.
     third = _rows(learning.DATA / "eval_dev_blind3.jsonl")
+    # The fourth author's: scored once as eval_holdout4.jsonl (sha256 ed646d40…), then moved too.
+    fourth = _rows(learning.DATA / "eval_dev_blind4.jsonl")
     dev = [row for path in learning.DEV_FILES for row in _rows(path)]
     assert not (learning.DATA / "eval_holdout3.jsonl").exists()
-    assert len(dev) >= 2400 and len(third) == 397
+    assert not (learning.DATA / "eval_holdout4.jsonl").exists()
+    assert len(dev) >= 2900 and len(third) == 397 and len(fourth) == 520
     assert sum(row["urgency"] == "urgent" for row in third) == 100
-    for rows in (third, new_dev, blind_dev):
+    assert sum(row["urgency"] == "urgent" for row in fourth) == 130
+    for rows in (third, fourth, new_dev, blind_dev):
         assert {row["category"] for row in rows} == CATEGORIES
         urgent = sum(row["urgency"] == "urgent" for row in rows) / len(rows)
-        assert 0.08 <= urgent <= (0.30 if rows is third else 0.11)
+        assert 0.08 <= urgent <= (0.30 if rows is third or rows is fourth else 0.11)
         hard = sum(row["category"] in ("other", "suggestion", "inquiry") for row in rows) / len(rows)
         assert hard >= 0.15
         for row in rows:
@@ -164,9 +168,9 @@ def test_held_out_files_are_found_by_pattern_and_may_be_absent(tmp_path, monkeyp
     reason="no held-out file present: the next one is written blind and dropped in by the lead",
 )
 def test_accuracy_floors_on_the_held_out_part():
-    # The held-out file was never used to tune rules, thresholds or models. The floors are the last
-    # held-out figures' (third author: 87.4 % category, 73.0 % urgent recall, 4.0 % false urgent);
-    # raise them once the new file has been scored (data/README.md).
+    # The held-out file was never used to tune rules, thresholds or models. The floors are the
+    # issue's targets (the fourth author's file scored 84.2 % category, 94.6 % urgent recall, 4.4 %
+    # false urgent when it was held out: data/README.md), so a miss shows here, not in a comment.
     from gridgov.triage import learning
     from gridgov.triage.evaluation import score
 
@@ -174,7 +178,7 @@ def test_accuracy_floors_on_the_held_out_part():
     combined = score(holdout)
     rules_only = score(holdout, model=None)
     assert combined.category_accuracy >= 0.85
-    assert combined.urgent_recall >= 0.70
+    assert combined.urgent_recall >= 0.95
     assert combined.false_urgent_rate <= 0.10
     assert rules_only.category_accuracy < combined.category_accuracy
     assert combined.urgent_recall >= rules_only.urgent_recall
@@ -202,17 +206,21 @@ def test_evaluate_without_a_held_out_file_still_cross_validates_and_meets_the_fl
         data["cross_validated"]["combined"]["total"] == data["cross_validated"]["rules_only"]["total"] >= 2400
     )
     assert set(data["leave_one_file_out"]["by_file"]) == {path.name for path in learning.DEV_FILES}
-    # Floors a little below the measured figures (data/README.md: 5-fold 88.6 % / 97.7 % / 5.2 %;
-    # leave one file out 88.8 % / 98.4 % / 5.7 %, the third author's file 95.0 % at 6.7 %). The
-    # urgency model exists for recall on unseen authors, within the 10 % false-alarm budget.
+    # Floors a little below the measured figures (data/README.md: 5-fold 88.6 % / 99.3 % / 7.0 %;
+    # leave one file out 89.5 % / 99.3 % / 7.1 %; the third author's file 100 % at 7.4 %, the
+    # fourth's 84.8 %, 97.7 % at 5.1 %). The urgency model exists for recall on unseen authors,
+    # within the 10 % false-alarm budget (the threshold aims at 8 %).
     for key in ("cross_validated", "leave_one_file_out"):
         combined, rules_only = data[key]["combined"], data[key]["rules_only"]
-        assert combined["category_accuracy"] >= 0.87, key
-        assert combined["urgent_recall"] >= 0.97 > rules_only["urgent_recall"], key
-        assert combined["false_urgent_rate"] <= 0.07, key
+        assert combined["category_accuracy"] >= 0.875, key
+        assert combined["urgent_recall"] >= 0.98 > rules_only["urgent_recall"], key
+        assert combined["false_urgent_rate"] <= 0.08, key
         assert set(combined["per_category"]["order"]) >= {"precision", "recall"}
     third = data["leave_one_file_out"]["by_file"]["eval_dev_blind3.jsonl"]
-    assert third["urgent_recall"] >= 0.93 and third["false_urgent_rate"] <= 0.08
+    assert third["urgent_recall"] >= 0.97 and third["false_urgent_rate"] <= 0.08
+    fourth = data["leave_one_file_out"]["by_file"]["eval_dev_blind4.jsonl"]
+    assert fourth["urgent_recall"] >= 0.96 and fourth["false_urgent_rate"] <= 0.07
+    assert fourth["category_accuracy"] >= 0.84
     # The printed report without a held-out file (the folds stubbed: they were measured above).
     from gridgov.triage.evaluation import score
 

@@ -58,7 +58,9 @@ def test_training_stores_a_model_that_beats_the_rules_on_the_held_out_part(world
     report = train_model(by=world.admin)
     row = TriageModel.objects.get()
     assert (row.version, row.trained_by) == (1, world.admin)
-    dev = len(learning.eval_rows("dev"))
+    # Each text once: three one-liners of the fourth author's ("你好", "违建", "测试一下") are in
+    # earlier files too, with the same labels.
+    dev = len({normalize(row["text"]) for row in learning.eval_rows("dev")})
     assert row.dev_samples == dev >= 2400 and row.correction_samples == 0 and row.rule_samples > 500
     assert row.holdout_samples == 4 and row.category_accuracy is not None
     assert report.holdout_after.total == 4
@@ -126,11 +128,17 @@ def test_a_split_or_weak_rule_vote_is_settled_by_the_model(world):
     assert split.rules_category == "order"
     assert split.source == engine.SOURCE_MODEL
     assert split.suggestion.category == "suggestion"
-    # Several rules adding up to a decisive lead: the rules decide on their own.
+    # Several ordinary rules adding up only vote, however many points (one rule of RULE_DECISIVE
+    # points is what bypasses the model, test above): 9 points do not outvote a model this sure …
     rule_create(by=world.admin, target="order", text="车太多", weight=7)
+    voted = engine.decide(NO_RULE)
+    assert voted.verdict.scores["order"] == 9 and not voted.verdict.forced
+    assert (voted.source, voted.suggestion.category) == (engine.SOURCE_MODEL, "suggestion")
+    # … a few more agreeing do, and the rules are named as what decided.
+    rule_create(by=world.admin, target="order", text="门口那个路口", weight=5)
     clear = engine.decide(NO_RULE)
     assert (clear.source, clear.suggestion.category) == (engine.SOURCE_RULES, "order")
-    assert clear.suggestion.matched == ("车太多", "减速带")
+    assert clear.suggestion.matched == ("车太多", "门口那个路口", "减速带")
 
 
 def test_corrections_for_a_new_kind_of_report_change_similar_suggestions(world):
@@ -281,7 +289,8 @@ def test_model_urgency_only_adds_urgent_calls_no_rule_spoke_against(db):
 
 def test_train_command_prints_samples_and_before_after(db, held_out_file):
     out = run("--train")
-    dev, holdout = len(learning.eval_rows("dev")), len(learning.eval_rows("holdout"))
+    dev = len({normalize(row["text"]) for row in learning.eval_rows("dev")})
+    holdout = len(learning.eval_rows("holdout"))
     assert f"训练样本：评测集开发数据 {dev} 条，分类确认记录 0 条" in out
     assert f"留出集评测（{holdout} 条，训练和选参数时从未使用）" in out
     assert "分类准确率：仅规则 " in out and "训练前 " in out and "→ 训练后 " in out
@@ -377,11 +386,14 @@ def test_a_model_decided_urgency_names_what_decided_it(db):
     assert any(line.startswith("紧急：") and "阈值" in line for line in why)
 
 
-def test_the_urgency_threshold_is_the_lowest_within_the_false_alarm_budget():
+def test_the_urgency_threshold_is_the_lowest_within_the_false_alarm_budget(monkeypatch):
     # (P(urgent) out of fold, urgent, rules said urgent): 100 normal reports, 2 of them false alarms
-    # of the rules already; the budget (6 %) leaves room for 4 more.
+    # of the rules already; a 6 % budget leaves room for 4 more.
+    monkeypatch.setattr(learning, "MAX_FALSE_URGENT", 0.08)
     scored = [(0.01 * i, False, False) for i in range(98)] + [(0.0, False, True)] * 2
     scored += [(0.95, True, False), (0.9, True, False), (0.5, True, False), (0.3, True, True)]
+    assert learning._best_urgency_threshold(scored)[0] == 0.92  # 8 % (the default): six more fit
+    monkeypatch.setattr(learning, "MAX_FALSE_URGENT", 0.06)
     threshold, chosen = learning._best_urgency_threshold(scored)
     assert threshold == 0.94  # four false alarms at 0.94–0.97 fit; at 0.92 there would be six
     assert chosen["urgency_cv_false_urgent"] <= learning.MAX_FALSE_URGENT
