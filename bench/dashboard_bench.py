@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     from gridgov.accounts.models import User
     from gridgov.cases.models import Case
     from gridgov.cases.selectors import case_stats
+    from gridgov.command import periods
     from gridgov.command import selectors as s
     from gridgov.core import clock
 
@@ -67,32 +68,40 @@ def main(argv: list[str] | None = None) -> None:
     if place is None:
         raise SystemExit(f"{args.user} 没有可以打开数据看板的地点")
     now = clock.now()
-    since = s._since(args.days, now)
+    today = clock.today()
+    period = periods.preset(args.days, today)
+    since = period.since
+    children = s.drill_children(place)
     total = Case.objects.count()
     print(
         f"database {connection.vendor} {connection.settings_dict['NAME']}: {total:,} cases; "
-        f"place {place.name} ({place.path}); last {args.days} days; median of {args.runs}"
+        f"place {place.name} ({place.path}); {period.label}; median of {args.runs}"
     )
+    day_trend = s._day_trend(user, place, period)
     parts: list[tuple[str, Callable[[], Any]]] = [
         (
             "case_stats (totals, by category, by channel)",
-            lambda: case_stats(user, place, since=since, now=now),
+            lambda: case_stats(user, place, since=since, until=period.last, now=now),
         ),
-        ("registry figures", lambda: s.registry_figures(user, place, today=now.date())),
-        ("trend by day (rollups)", lambda: s._day_trend(user, place, since, args.days, now)),
-        ("trend by month, 12 (rollups)", lambda: s._month_trend(user, place, now)),
-        ("by child place", lambda: s._by_child(place, since, now)),
-        ("by state", lambda: s._by_state(place, since)),
-        ("吹哨 report-back", lambda: s._calls(place, since, now)),
-        ("on-time rates", lambda: s._on_time(place, since)),
-        ("WHOLE dashboard()", lambda: s.dashboard(user, place, days=args.days, now=now)),
+        ("registry figures", lambda: s.registry_figures(user, place, today=today)),
+        ("trend by day (rollups)", lambda: s._day_trend(user, place, period)),
+        ("trend by month, 12 (rollups)", lambda: s._month_trend(user, place, period, day_trend)),
+        ("by child place", lambda: s._by_child(place, children, period, now)),
+        ("by state", lambda: s._by_state(place, period)),
+        ("吹哨 report-back", lambda: s._calls(place, period)),
+        ("on-time rates", lambda: s._on_time(place, period)),
+        (
+            "other apps' figures (services, care, activities, consult, mediation)",
+            lambda: s.app_figures(user, place, children, period),
+        ),
+        ("WHOLE dashboard()", lambda: s.dashboard(user, place, period=period, now=now)),
         ("partners per grid (page only, not the wall)", lambda: s.partners(user, place, since=since)),
         ("map layers (3,000 latest cases)", lambda: s.map_layers(user, place, wall=True)),
     ]
-    print(f"{'figure':48} {'median ms':>10} {'max ms':>10}")
+    print(f"{'figure':70} {'median ms':>10} {'max ms':>10}")
     for label, fn in parts:
         median, worst = _time(fn, args.runs)
-        print(f"{label:48} {median:10.1f} {worst:10.1f}")
+        print(f"{label:70} {median:10.1f} {worst:10.1f}")
 
 
 if __name__ == "__main__":

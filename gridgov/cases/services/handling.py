@@ -186,13 +186,19 @@ def case_resolve(*, by: User, case: Case, result: str, photos: Iterable[Any] = (
         case,
         by=by,
         title="您反映的问题已办结",
-        body=f"{result[:80]}。请点击链接评价",
+        body=f"{_sentence(result[:80])}请点击链接评价",
         kind="case.resolved",
         sms=True,
         rate=True,
         also=merged_cases,
     )
     return case
+
+
+def _sentence(text: str) -> str:
+    """The text closed by one full stop: a result typed with its own 。 or ！ gets no second one."""
+    text = text.strip()
+    return text if text.endswith(("。", "！", "？", ".", "!", "?")) else f"{text}。"
 
 
 @transaction.atomic

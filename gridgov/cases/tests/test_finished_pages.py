@@ -135,6 +135,24 @@ def test_texts_go_out_through_the_sms_backend(cw, submit, sms_outbox, django_cap
     assert OutboundMessage.objects.get(kind="case.received").status == "sent"
 
 
+@pytest.mark.parametrize(
+    ("result", "text"), [("已修好。", "已修好。请点击链接评价"), ("已修好", "已修好。请点击链接评价")]
+)
+def test_the_result_text_ends_its_sentence_once(
+    cw,
+    submit,
+    sms_outbox,  # noqa: F811
+    django_capture_on_commit_callbacks,
+    result,
+    text,
+):
+    case = case_accept_start(by=cw.alice, case=submit(reporter_phone=PHONE))
+    with django_capture_on_commit_callbacks(execute=True):
+        case_resolve(by=cw.alice, case=case, result=result)
+    sent = [message["text"] for message in sms_outbox if "已办结" in message["text"]]
+    assert len(sent) == 1 and text in sent[0] and "。。" not in sent[0]
+
+
 # --- 受理并处置, category confirmation ---------------------------------------------------------------
 
 
