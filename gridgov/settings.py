@@ -293,6 +293,10 @@ GRIDGOV_NOTIFY_BACKOFF = float(os.environ.get("GRIDGOV_NOTIFY_BACKOFF", "30"))
 GRIDGOV_ROBOT_HOSTS = env_list("GRIDGOV_ROBOT_HOSTS", "qyapi.weixin.qq.com,oapi.dingtalk.com")
 # Public address of this site (e.g. https://grid.example.gov.cn), so robot messages can link back.
 GRIDGOV_PUBLIC_URL = os.environ.get("GRIDGOV_PUBLIC_URL", "")
+# PDFs (mediation agreements, monthly reports) are printed by a headless Chromium: its path and how
+# long one print may take before the request gives up.
+GRIDGOV_CHROMIUM = os.environ.get("GRIDGOV_CHROMIUM", "/usr/bin/chromium")
+GRIDGOV_PDF_TIMEOUT = int(os.environ.get("GRIDGOV_PDF_TIMEOUT", "60"))
 
 # Open311 GeoReport v2: when set, a request's jurisdiction_id must equal it (e.g. "furongbei.gov.cn").
 GRIDGOV_OPEN311_JURISDICTION = os.environ.get("GRIDGOV_OPEN311_JURISDICTION", "")

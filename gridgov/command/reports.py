@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import secrets
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -39,6 +36,7 @@ from gridgov.cases.selectors import case_children, case_stats, case_trend
 from gridgov.command import policy, selectors
 from gridgov.core import clock
 from gridgov.core.errors import field_error
+from gridgov.core.pdf import html_to_pdf
 from gridgov.core.text import checked_text
 from gridgov.places.models import Place
 
@@ -50,8 +48,6 @@ DAYS_MAX = 366
 FOCUS_MAX = 500
 PLACES_MAX = 500
 DASH = "—"
-CHROMIUM = "/usr/bin/chromium"
-PDF_TIMEOUT_SECONDS = 60
 
 
 # --- the period ---------------------------------------------------------------------------------
@@ -726,32 +722,5 @@ def report_html(report: Report) -> str:
 
 
 def report_pdf(report: Report) -> bytes:
-    """The PDF bytes, printed by the installed headless Chromium as mediation.pdf does (it shapes
-    Chinese with the system's Noto CJK fonts and draws the SVG charts; nothing new to install).
-    Rendered per request in a temporary folder that goes at once."""
-    if not os.path.exists(CHROMIUM):
-        raise field_error("pdf", "服务器未安装Chromium，无法生成PDF")
-    with tempfile.TemporaryDirectory(prefix="gridgov-report-") as workdir:
-        source = os.path.join(workdir, "report.html")
-        target = os.path.join(workdir, "report.pdf")
-        with open(source, "w", encoding="utf-8") as handle:
-            handle.write(report_html(report))
-        subprocess.run(
-            [
-                CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-extensions",
-                "--disable-background-networking",
-                f"--user-data-dir={os.path.join(workdir, 'profile')}",
-                "--no-pdf-header-footer",
-                f"--print-to-pdf={target}",
-                f"file://{source}",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=PDF_TIMEOUT_SECONDS,
-        )
-        with open(target, "rb") as handle:
-            return handle.read()
+    """The PDF bytes of the report's printable page, charts included (core.pdf)."""
+    return html_to_pdf(report_html(report), field="pdf")

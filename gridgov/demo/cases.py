@@ -941,10 +941,15 @@ class _Sim:
         plan = self.plan(
             code="dispute", channel=Channel.WALK_IN, building=building_in("星江苑"), created=ago(6)
         )
+        # Normal, whatever triage makes of the drawn text: an urgent one would pass its 1-hour
+        # accept deadline and be escalated by the sweep, out of the secretary's dispatch queue.
+        plan.priority = Priority.NORMAL
 
         def returned(plan: Plan = plan) -> Life:
             self.submit(plan)
-            yield self.after(0.3, 1.5)
+            # Not held to office hours: built in the evening, a daytime return would fall after now
+            # and never happen, leaving the secretary nothing sent back.
+            yield self.after(0.3, 1.5, daytime=False)
             case = self.load(plan.pk)
             cs.case_return(
                 by=self.someone(self.handler_for(case)),

@@ -9,18 +9,13 @@ so no file with personal data stays on disk (the temporary directory goes at onc
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
-import tempfile
 
 from django.template.loader import render_to_string
 
 from gridgov.core.errors import field_error
+from gridgov.core.pdf import html_to_pdf
 from gridgov.mediation.models import Dispute
-
-CHROMIUM = "/usr/bin/chromium"
-TIMEOUT_SECONDS = 60
 
 
 def agreement_html(dispute: Dispute) -> str:
@@ -46,29 +41,4 @@ def agreement_pdf(dispute: Dispute) -> bytes:
     """The PDF bytes of the dispute's agreement (which must exist)."""
     if not hasattr(dispute, "agreement"):
         raise field_error("agreement", "本案尚未制作调解协议书")
-    if not os.path.exists(CHROMIUM):
-        raise field_error("agreement", "服务器未安装Chromium，无法生成PDF")
-    with tempfile.TemporaryDirectory(prefix="gridgov-agreement-") as workdir:
-        source = os.path.join(workdir, "agreement.html")
-        target = os.path.join(workdir, "agreement.pdf")
-        with open(source, "w", encoding="utf-8") as handle:
-            handle.write(agreement_html(dispute))
-        subprocess.run(
-            [
-                CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-extensions",
-                "--disable-background-networking",
-                f"--user-data-dir={os.path.join(workdir, 'profile')}",
-                "--no-pdf-header-footer",
-                f"--print-to-pdf={target}",
-                f"file://{source}",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=TIMEOUT_SECONDS,
-        )
-        with open(target, "rb") as handle:
-            return handle.read()
+    return html_to_pdf(agreement_html(dispute), field="agreement")
