@@ -174,7 +174,9 @@ def test_a_pasted_wall_of_text_is_fast_and_bounded():
     started = time.perf_counter()
     assessment = concepts.assess(normalize(text)[: engine.MAX_CHARS])
     assert assessment.urgent
-    assert time.perf_counter() - started < 0.5
+    # Not a speed figure (bench/triage_speed.py has those): a bound ten times a loaded machine's
+    # time, which only runaway backtracking in a pattern would pass.
+    assert time.perf_counter() - started < 5
 
 
 @pytest.mark.parametrize(

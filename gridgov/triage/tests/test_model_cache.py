@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 
 import pytest
 
@@ -114,12 +113,16 @@ def test_an_unwritable_data_folder_still_gives_a_model(builds, settings, tmp_pat
     assert engine.builtin_model() is not None and builds == [1, 1]
 
 
-def test_the_real_built_in_model_loads_from_the_cache_in_well_under_a_second(db, settings, tmp_path):
+def test_the_real_built_in_model_comes_back_from_the_cache_unchanged(db, settings, tmp_path, monkeypatch):
     settings.DATA_DIR = tmp_path
     built = engine.builtin_model()  # built for real: the seconds every process paid before
-    started = time.thread_time()
+
+    def no_second_build() -> learning.LearnedModel:
+        raise AssertionError("the cached model was built again instead of loaded")
+
+    # How fast the load is belongs to bench/triage_speed.py; here: loaded, not rebuilt, and equal.
+    monkeypatch.setattr(engine, "build_builtin_model", no_second_build)
     loaded = engine.builtin_model()
-    assert time.thread_time() - started < 0.5
     _same(built, loaded)
     for row in learning.eval_rows("dev")[::40]:
         a = engine.decide(row["text"], model=built).suggestion
