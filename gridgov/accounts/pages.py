@@ -9,7 +9,7 @@ may then do on the page (which rows, which buttons) is the selectors' and polici
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -146,9 +146,26 @@ def can_open(user: Any, name: str) -> bool:
         return False
     if is_unrestricted(user):
         return True
+    return _opens(page, capabilities_anywhere(user))
+
+
+def pages_open(user: Any, names: Iterable[str]) -> set[str]:
+    """Those of `names` (keys of PAGES) that `user` may open: `can_open` for each, the user's
+    standing read once for all of them (the navigation asks for every entry on every page)."""
+    wanted = list(names)
+    if not (user is not None and user.is_authenticated and user.is_active):
+        return set()
+    if is_unrestricted(user):
+        return set(wanted)
+    held = capabilities_anywhere(user)
+    return {name for name in wanted if _opens(PAGES[name], held)}
+
+
+def _opens(page: Page, held: set[str]) -> bool:
+    """Whether a user who is not unrestricted, holding `held` somewhere, may open `page`."""
     if page.admin_only:
         return False
-    return not page.capabilities or bool(capabilities_anywhere(user) & set(page.capabilities))
+    return not page.capabilities or bool(held & set(page.capabilities))
 
 
 def require_page(user: Any, name: str) -> None:

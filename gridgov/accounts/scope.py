@@ -6,9 +6,11 @@ of capabilities; a capability held at a place covers that place's whole subtree.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q, QuerySet
 
 from gridgov.core.errors import Forbidden, NotFound
@@ -120,6 +122,14 @@ def assignments(user: Actor) -> list[tuple[frozenset[str], str, str]]:
         ]
         setattr(user, _CACHE_ATTR, cached)
     return cached
+
+
+def remember_assignments(user: User, rows: Iterable[tuple[Any, str, str]]) -> None:
+    """Take (capabilities, place path, place kind) rows read together with the user (the API
+    token's lookup reads them in the same query) as the request's `assignments(user)`."""
+    setattr(
+        user, _CACHE_ATTR, [(frozenset(capabilities or ()), path, kind) for capabilities, path, kind in rows]
+    )
 
 
 def forget(user: User) -> None:
@@ -235,6 +245,62 @@ def holders(
             return UserModel.objects.none()
         assignments = assignments.filter(place__path=max(found, key=lambda p: p.count(".")))
     return UserModel.objects.filter(pk__in=assignments.values("user_id")).order_by("pk")
+
+
+def duty_holders(capability: str, place: Place | str, *, kinds: Iterable[str]) -> list[User]:
+    """`holders(capability, place, kinds=kinds)`, or when nobody is assigned at places of those
+    kinds, `holders(capability, place, nearest=True)`: the same users in the same order (by id),
+    in one query compiled once per connection (who is told of every new case), where the two
+    calls make up to four."""
+    from gridgov.accounts.models import User as UserModel
+
+    path = _path_of(place)
+    parts = path.split(".")
+    chain = [".".join(parts[: index + 1]) for index in range(len(parts))]
+    rows = _duty_query(len(chain)).rows(*chain)
+    wanted = set(kinds)
+    # Roles are filtered here, not in SQL: JSON containment is not portable to SQLite.
+    held = [row for row in rows if capability in (row[0] or ())]
+    chosen = [row for row in held if row[2] in wanted]
+    if not chosen and held:
+        deepest = max({row[1] for row in held}, key=lambda p: p.count("."))
+        chosen = [row for row in held if row[1] == deepest]
+    users = {row[3]: row for row in chosen}
+    return [UserModel.from_db(DEFAULT_DB_ALIAS, _user_columns(), users[pk][3:]) for pk in sorted(users)]
+
+
+_DUTY_QUERIES: dict[int, Any] = {}
+
+
+@functools.cache
+def _user_columns() -> tuple[str, ...]:
+    """The user's columns as `User.from_db` takes them."""
+    from gridgov.accounts.models import User as UserModel
+
+    return tuple(field.attname for field in UserModel._meta.concrete_fields)
+
+
+def _duty_query(length: int) -> Any:
+    """The `duty_holders` query for a place `length` levels deep (one parameter per path)."""
+    query = _DUTY_QUERIES.get(length)
+    if query is None:
+        from gridgov.accounts.models import RoleAssignment
+        from gridgov.core.compiled import CompiledQuery
+
+        def build(*paths: str) -> QuerySet[Any]:
+            return (
+                RoleAssignment.objects.filter(user__is_active=True, place__path__in=list(paths))
+                .order_by()
+                .values_list(
+                    "role__capabilities",
+                    "place__path",
+                    "place__kind",
+                    *(f"user__{column}" for column in _user_columns()),
+                )
+            )
+
+        query = _DUTY_QUERIES.setdefault(length, CompiledQuery(build, kinds=(str,) * length))
+    return query
 
 
 def capabilities_anywhere(user: Actor) -> set[str]:

@@ -4,19 +4,29 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.models import ApiToken, Role, RoleAssignment, User
-from gridgov.accounts.scope import as_user, forget, has_capability, is_unrestricted, require, require_actor
+from gridgov.accounts.scope import (
+    as_user,
+    forget,
+    has_capability,
+    is_unrestricted,
+    remember_assignments,
+    require,
+    require_actor,
+)
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_record
 from gridgov.core import clock, crypto
+from gridgov.core.compiled import CompiledQuery
 from gridgov.core.errors import Forbidden, field_error
 from gridgov.core.validation import normalize_phone
 
@@ -186,18 +196,42 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     return token, key
 
 
-def api_token_user(key: str) -> User | None:
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=_token_hash(key), revoked_at__isnull=True, user__is_active=True)
-        .first()
+# The user's columns as `User.from_db` takes them, read through the token.
+_USER_COLUMNS = tuple(field.attname for field in User._meta.concrete_fields)
+_ASSIGNMENT_COLUMNS = ("role__capabilities", "place__path", "place__kind")
+
+
+def _token_lookup(key_hash: str) -> QuerySet[ApiToken, tuple[Any, ...]]:
+    return (
+        ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True, user__is_active=True)
+        .order_by()
+        .values_list(
+            "pk",
+            "last_used_at",
+            *(f"user__{column}" for column in _USER_COLUMNS),
+            *(f"user__assignments__{column}" for column in _ASSIGNMENT_COLUMNS),
+        )
     )
-    if token is None:
+
+
+# Every API request runs it: compiled once per connection, one round trip for the token, its
+# owner and the owner's roles (one row per role; the role columns are NULL for a user with none).
+_TOKEN_LOOKUP = CompiledQuery(_token_lookup, kinds=(str,))
+
+
+def api_token_user(key: str) -> User | None:
+    """The active owner of an unrevoked token `key`, with their roles already read; None otherwise."""
+    rows = _TOKEN_LOOKUP.rows(_token_hash(key))
+    if not rows:
         return None
+    token_id, last_used_at = rows[0][0], rows[0][1]
+    user_end = 2 + len(_USER_COLUMNS)
+    user = User.from_db(DEFAULT_DB_ALIAS, _USER_COLUMNS, rows[0][2:user_end])
+    remember_assignments(user, [row[user_end:] for row in rows if row[user_end + 1] is not None])
     now = clock.now()
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    if last_used_at is None or now - last_used_at > dt.timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return user
 
 
 @transaction.atomic

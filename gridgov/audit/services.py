@@ -9,6 +9,7 @@ from django.db import models
 
 from gridgov.accounts.scope import actor_label, as_user
 from gridgov.audit.models import AuditAction, AuditEntry
+from gridgov.core.inserts import insert_new
 from gridgov.core.masking import mask_value
 
 if TYPE_CHECKING:
@@ -46,9 +47,8 @@ def audit_diff(
 def audit_record(**fields: Any) -> AuditEntry:
     """Write one audit row now, in the caller's transaction; takes the keywords of `audit_entry`
     (actor, action, target or target_type/target_id/target_label, place_path, changes, purpose, ip)."""
-    entry = audit_entry(**fields)
-    entry.save(force_insert=True)
-    return entry
+    # Every write of every app makes one: the INSERT is built once per process (core.inserts).
+    return insert_new(audit_entry(**fields))
 
 
 __all__ = ["AuditAction", "audit_diff", "audit_record"]

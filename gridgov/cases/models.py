@@ -184,15 +184,18 @@ _SNAPSHOT_COMPLETE: dict[tuple[str, ...], bool] = {}
 
 
 class Case(models.Model):
-    tracking_code = models.CharField("查询码", max_length=12, unique=True)
+    # Unique through Meta.constraints, not unique=True: on PostgreSQL that would add a second,
+    # varchar_pattern_ops index for LIKE, which no query runs (both are looked up whole) and every
+    # INSERT would maintain (cases/0010).
+    tracking_code = models.CharField("查询码", max_length=12)
     # What Open311 calls service_request_id; the tracking code (a secret) never leaves the app.
-    public_id = models.CharField(
-        "公开编号", max_length=16, unique=True, default=new_public_id, editable=False
-    )
+    public_id = models.CharField("公开编号", max_length=16, default=new_public_id, editable=False)
     text = models.TextField("内容")
     address_detail = models.CharField("具体位置", max_length=200, blank=True)
+    # db_index=False on a foreign key: a composite index in Meta leads with the column (here
+    # case_category_place) and serves the same look-ups, one index less for every INSERT.
     category = models.ForeignKey(
-        Category, verbose_name="分类", on_delete=models.PROTECT, related_name="cases"
+        Category, verbose_name="分类", on_delete=models.PROTECT, related_name="cases", db_index=False
     )
     subcategory = models.ForeignKey(
         Category, verbose_name="子分类", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -218,13 +221,19 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="reported_cases",
+        db_index=False,  # case_reporter_user leads with it
     )
     reporter_resident = models.ForeignKey(
-        "people.Resident", null=True, blank=True, on_delete=models.SET_NULL, related_name="reported_cases"
+        "people.Resident",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reported_cases",
+        db_index=False,  # case_reporter_resident leads with it
     )
     reporter_name = models.CharField("反映人", max_length=50, blank=True)
     reporter_phone_enc = models.TextField(blank=True)
-    reporter_phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    reporter_phone_hash = models.CharField(max_length=64, blank=True)  # indexed in Meta (no LIKE index)
     reporter_phone_last4 = models.CharField(max_length=4, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -239,9 +248,15 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="handled_cases",
+        db_index=False,  # case_queue_user leads with it
     )
     handler_org = models.ForeignKey(
-        "orgs.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="handled_cases"
+        "orgs.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="handled_cases",
+        db_index=False,  # case_queue_org leads with it
     )
     dispatcher = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -322,6 +337,8 @@ class Case(models.Model):
         verbose_name_plural = "事件"
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["tracking_code"], name="case_tracking_code_unique"),
+            models.UniqueConstraint(fields=["public_id"], name="case_public_id_unique"),
             models.UniqueConstraint(
                 fields=["source", "client_key"], condition=~Q(client_key=""), name="case_idempotency_key"
             ),
@@ -339,6 +356,7 @@ class Case(models.Model):
             models.Index(fields=["reporter_user", "created_at"], name="case_reporter_user"),
             models.Index(fields=["reporter_resident", "created_at"], name="case_reporter_resident"),
             models.Index(fields=["category", "place_path", "created_at"], name="case_category_place"),
+            models.Index(fields=["reporter_phone_hash"], name="case_reporter_phone"),
             # The "all cases" list, urgent open ones first, newest first (read backwards).
             models.Index(fields=["urgent_open", "created_at", "id"], name="case_urgent_created"),
             # Partial indexes on the open work (cases/0007): a few hundred rows while the history

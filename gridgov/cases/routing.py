@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import itertools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import F, QuerySet
 
 from gridgov.cases.models import LADDER, SLA, Category, Level, Priority, RoutingRule, SlaUnit
 from gridgov.cases.workdays import add_sla
 from gridgov.core import versions
+from gridgov.core.compiled import CompiledQuery
 from gridgov.places.models import Place, PlaceKind
 
 CONFIG_VERSION = "cases.config"
@@ -120,9 +126,71 @@ def level_rank(level: str) -> int:
 
 
 def ancestors(place: Place) -> list[Place]:
-    """The place and its ancestors, nearest first."""
+    """The place and its ancestors, nearest first (read with the place by `place_with_ancestors`,
+    or one query now)."""
+    read = getattr(place, _CHAIN_ATTR, None)
+    if read is not None and read[0] == place.path:  # not moved since
+        return list(read[1])
     by_path = {p.path: p for p in Place.objects.filter(path__in=place.ancestor_paths())}
     return [by_path[path] for path in reversed(place.ancestor_paths()) if path in by_path]
+
+
+_CHAIN_ATTR = "_gridgov_chain"
+# The columns a place is read with by `place_with_ancestors`: all but its boundary (a polygon
+# nobody routing a case reads) and its timestamps, which stay deferred (read if something asks).
+_CHAIN_COLUMNS = tuple(
+    field.attname
+    for field in Place._meta.concrete_fields
+    if field.name not in ("boundary", "created_at", "updated_at")
+)
+# A tree is at most nine kinds deep (district … unit): the place and eight parents in one row.
+CHAIN_DEPTH = 9
+
+
+def _chain_lookup(place_id: int) -> QuerySet[Place, tuple[Any, ...]]:
+    # Short names for the parents' columns: "parent__parent__…__households_max" outgrows
+    # PostgreSQL's 63 characters for a name.
+    parents = {
+        f"up{step}_{column}": F(f"{'parent__' * step}{column}")
+        for step in range(1, CHAIN_DEPTH)
+        for column in _CHAIN_COLUMNS
+    }
+    return (
+        Place.objects.filter(pk=place_id)
+        .order_by()
+        .annotate(**parents)
+        .values_list(*_CHAIN_COLUMNS, *parents)
+    )
+
+
+# Every intake by place id runs it: one round trip through the parent links (primary-key
+# joins), compiled and prepared once per connection, instead of the place and then its
+# ancestors by path.
+_CHAIN_LOOKUP = CompiledQuery(_chain_lookup, kinds=(int,))
+
+
+def place_with_ancestors(place_id: int) -> Place | None:
+    """The place `place_id` (None if missing), read together with its ancestors, so that
+    `ancestors(place)` needs no query for it."""
+    if not 0 < place_id < 2**63:  # no such id; the database would refuse the number itself
+        return None
+    rows = _CHAIN_LOOKUP.rows(place_id)
+    if not rows:
+        return None
+    width = len(_CHAIN_COLUMNS)
+    chain = [
+        Place.from_db(DEFAULT_DB_ALIAS, _CHAIN_COLUMNS, rows[0][start : start + width])
+        for start in range(0, width * CHAIN_DEPTH, width)
+        if rows[0][start] is not None
+    ]
+    place = chain[0]
+    # The parent links must give exactly the ancestors the paths name (they always should); a
+    # deeper tree or a disagreement leaves the chain unread, and `ancestors` reads it by path.
+    if [p.path for p in chain] == list(reversed(place.ancestor_paths())):
+        for child, parent in itertools.pairwise(chain):
+            child.parent = parent
+        setattr(place, _CHAIN_ATTR, (place.path, tuple(chain)))
+    return place
 
 
 def owner_at(place: Place, level: str, chain: list[Place] | None = None) -> tuple[str, Place]:

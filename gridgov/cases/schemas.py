@@ -120,24 +120,21 @@ def case_out_items(page: QueueRows, now: dt.datetime) -> list[dict[str, Any]]:
     order, the same values as the resolvers above give for the case (a test holds them equal),
     without a model instance and a validation pass per row."""
     items = []
-    categories, places, handlers = page.categories, page.places, page.handlers
     for row in page.rows:
         state, level = row["state"], row["level"]
         level_label = _LEVEL_LABELS.get(level, level)
         if row["handler_user_id"]:
-            handler = handlers[("user", row["handler_user_id"])]
+            handler = row["handler_user_name"]
         elif row["handler_org_id"]:
-            handler = handlers[("org", row["handler_org_id"])]
+            handler = row["handler_org_name"]
         else:
-            handler = f"{places[row['level_place_id']]}{level_label}"
+            handler = f"{row['level_place_name']}{level_label}"
         if state == State.NEW:
             due = row["due_accept_at"]
         elif state in (State.ACCEPTED, State.IN_PROGRESS):
             due = row["due_resolve_at"]
         else:
             due = None
-        code, name = categories[row["category_id"]]
-        sub = categories[row["subcategory_id"]] if row["subcategory_id"] else None
         items.append(
             {
                 "id": row["id"],
@@ -149,11 +146,15 @@ def case_out_items(page: QueueRows, now: dt.datetime) -> list[dict[str, Any]]:
                 "level_label": level_label,
                 "priority": row["priority"],
                 "priority_label": _PRIORITY_LABELS.get(row["priority"], row["priority"]),
-                "category": {"code": code, "name": name},
-                "subcategory": {"code": sub[0], "name": sub[1]} if sub else None,
+                "category": {"code": row["category_code"], "name": row["category_name"]},
+                "subcategory": (
+                    {"code": row["subcategory_code"], "name": row["subcategory_name"]}
+                    if row["subcategory_id"]
+                    else None
+                ),
                 "category_confirmed": row["category_confirmed"],
-                "place": {"id": row["place_id"], "name": places[row["place_id"]]},
-                "level_place": {"id": row["level_place_id"], "name": places[row["level_place_id"]]},
+                "place": {"id": row["place_id"], "name": row["place_name"]},
+                "level_place": {"id": row["level_place_id"], "name": row["level_place_name"]},
                 "channel": row["channel"],
                 "channel_label": _CHANNEL_LABELS.get(row["channel"], row["channel"]),
                 "handler": handler,

@@ -16,8 +16,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Avg, CharField, Count, F, Q, QuerySet, Sum, Value, When, Window
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models import Case as Switch
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from gridgov.accounts import capabilities as caps
@@ -29,6 +42,7 @@ from gridgov.accounts.scope import (
     paths_with,
     place_q,
     subtree_q,
+    within,
 )
 from gridgov.cases import policy
 from gridgov.cases.models import (
@@ -48,7 +62,7 @@ from gridgov.cases.models import (
     RoutingRule,
     State,
 )
-from gridgov.cases.routing import KIND_LEVEL, ancestors
+from gridgov.cases.routing import KIND_LEVEL, ancestors, place_with_ancestors
 from gridgov.core import clock
 from gridgov.core.errors import NotFound
 from gridgov.places.models import SEGMENT_WIDTH, Place, PlaceKind
@@ -160,15 +174,18 @@ def _my_queue_of(user_id: int, org_id: int | None, levels: Sequence[tuple[str, s
     condition |= (
         Q(state=State.NEW, handler_user__isnull=True, handler_org__isnull=True, needs_dispatch=False) & pool
     )
-    # The open-state filter outside the OR lets every branch use the partial indexes on open
-    # cases (cases/0007): a few hundred rows however long the history grows.
-    return _due_order(_listed(Case.objects.filter(condition, state__in=OPEN_STATES)))
+    # Every branch carries its own open-state filter, which proves the predicate of its partial
+    # index on open cases (cases/0007): a few dozen rows however long the history grows. Repeating
+    # the filter outside the OR made PostgreSQL count it twice, estimate one row and scan every
+    # open case of the street through the state index instead.
+    return _due_order(_listed(Case.objects.filter(condition)))
 
 
 # What one queue row shows, read as plain values: building a model instance per row (with its
 # rollup snapshot) and handing it to the schema's resolvers cost more than the query itself.
 # No joins: on the million-case bench the four of `_LIST_JOINED` doubled the query's planning and
-# execution. The names (categories, places, handlers) come after in one small query.
+# execution. The names (categories, places, handlers) are scalar subqueries of the same query,
+# evaluated for the page's rows only: one round trip for the page, its length and its names.
 QUEUE_ROW_FIELDS: tuple[str, ...] = (
     "id",
     "tracking_code",
@@ -189,88 +206,68 @@ QUEUE_ROW_FIELDS: tuple[str, ...] = (
     "created_at",
     "due_accept_at",
     "due_resolve_at",
+    # The workbench's rows (views/workbench_page): the address line and the place's trail.
+    "address_detail",
+    "place_path",
 )
+
+
+def _name_of(model: type[Any], column: str, key: str, shown: Any = None) -> Subquery:
+    rows = model.objects.filter(pk=OuterRef(key)).order_by()
+    if shown is not None:
+        rows = rows.annotate(shown=shown)
+    return Subquery(rows.values(column if shown is None else "shown")[:1])
+
+
+def _queue_names() -> dict[str, Subquery]:
+    from gridgov.accounts.models import User as UserModel
+    from gridgov.orgs.models import Organisation
+
+    return {
+        "category_code": _name_of(Category, "code", "category_id"),
+        "category_name": _name_of(Category, "name", "category_id"),
+        "subcategory_code": _name_of(Category, "code", "subcategory_id"),
+        "subcategory_name": _name_of(Category, "name", "subcategory_id"),
+        "place_name": _name_of(Place, "name", "place_id"),
+        "level_place_name": _name_of(Place, "name", "level_place_id"),
+        # A person by their display name, else their username (as `str(user)`).
+        "handler_user_name": _name_of(
+            UserModel,
+            "shown",
+            "handler_user_id",
+            shown=Coalesce(NullIf("display_name", Value("")), "username"),
+        ),
+        "handler_org_name": _name_of(Organisation, "name", "handler_org_id"),
+    }
 
 
 @dataclass
 class QueueRows:
-    """One page of a queue as plain rows, the queue's length, and what the rows' ids name:
-    `categories` id → (code, name), `places` id → name, `handlers` ("user"/"org", id) → name."""
+    """One page of a queue as plain rows (`QUEUE_ROW_FIELDS`, the names `_queue_names` gives,
+    `queue_total`) and the queue's length."""
 
     rows: list[dict[str, Any]]
     count: int
-    categories: dict[int, tuple[str, str]]
-    places: dict[int, str]
-    handlers: dict[tuple[str, int], str]
 
 
 def queue_page(queue: QuerySet[Case]) -> QuerySet[Any]:
-    """The rows of `queue` as `QUEUE_ROW_FIELDS` values, each with the queue's length."""
-    return queue.prefetch_related(None).values(*QUEUE_ROW_FIELDS).annotate(queue_total=Window(Count("pk")))
+    """The rows of `queue` as `QUEUE_ROW_FIELDS` values with their names, each with the queue's length."""
+    return (
+        queue.prefetch_related(None)
+        .values(*QUEUE_ROW_FIELDS)
+        .annotate(**_queue_names(), queue_total=Window(Count("pk")))
+    )
 
 
 def queue_rows(user: User, queue: QuerySet[Case], *, offset: int, limit: int) -> QueueRows:
     """A page of `queue` (a queryset of this module, already scoped to `user`) with its length
-    in the same query (a window count beside the rows; only a page past the end counts apart),
-    then every name the page shows in one UNION query."""
+    in the same query (a window count beside the rows; only a page past the end counts apart)."""
     rows = list(queue_page(queue)[offset : offset + limit])
     if rows:
         count = rows[0]["queue_total"]
     else:
         count = queue.count() if offset else 0
-    return _named(user, rows, count)
-
-
-def _named(user: User, rows: list[dict[str, Any]], count: int) -> QueueRows:
-    """`QueueRows` for a page: what its ids name, read in one UNION query."""
-    from gridgov.accounts.models import User as UserModel
-    from gridgov.orgs.models import Organisation
-
-    result = QueueRows(
-        rows=rows, count=count, categories={}, places={}, handlers={("user", user.pk): str(user)}
-    )
-    if not rows:
-        return result
-
-    def tagged(tag: str) -> Value:
-        return Value(tag, output_field=CharField())
-
-    category_ids = {row["category_id"] for row in rows} | {row["subcategory_id"] for row in rows} - {None}
-    place_ids = {row["place_id"] for row in rows} | {row["level_place_id"] for row in rows}
-    user_ids = {row["handler_user_id"] for row in rows} - {None, user.pk}
-    org_ids = {row["handler_org_id"] for row in rows if row["handler_org_id"] and not row["handler_user_id"]}
-    names = (
-        Category.objects.filter(pk__in=category_ids)
-        .order_by()
-        .values_list(tagged("category"), "pk", "code", "name")
-    )
-    parts: list[QuerySet[Any]] = [
-        Place.objects.filter(pk__in=place_ids)
-        .order_by()
-        .values_list(tagged("place"), "pk", tagged(""), "name")
-    ]
-    if user_ids:
-        parts.append(
-            UserModel.objects.filter(pk__in=user_ids)
-            .order_by()
-            .values_list(tagged("user"), "pk", "display_name", "username")
-        )
-    if org_ids:
-        parts.append(
-            Organisation.objects.filter(pk__in=org_ids)
-            .order_by()
-            .values_list(tagged("org"), "pk", tagged(""), "name")
-        )
-    for tag, pk, code, name in names.union(*parts, all=True):
-        if tag == "category":
-            result.categories[pk] = (code, name)
-        elif tag == "place":
-            result.places[pk] = name
-        elif tag == "user":
-            result.handlers[("user", pk)] = code or name  # display name, else the username
-        else:
-            result.handlers[("org", pk)] = name
-    return result
+    return QueueRows(rows=rows, count=count)
 
 
 def my_queue_rows(user: User, *, offset: int, limit: int) -> QueueRows:
@@ -302,7 +299,7 @@ def my_queue_rows(user: User, *, offset: int, limit: int) -> QueueRows:
         count = rows[0]["queue_total"]
     else:
         count = _my_queue_of(user.pk, org_id, levels).count() if offset else 0
-    return _named(user, rows, count)
+    return QueueRows(rows=rows, count=count)
 
 
 # Place paths are fixed-width digit segments; anything else (never expected) takes the ORM path,
@@ -459,7 +456,17 @@ def overdue_q(now: dt.datetime) -> Q:
 
 def overdue(user: User, *, now: dt.datetime | None = None) -> QuerySet[Case]:
     """Open cases past their accept or resolve deadline, in the user's staff scope."""
-    return _due_order(_listed(staff_cases(user).filter(overdue_q(now or clock.now()), state__in=OPEN_STATES)))
+    return _due_order(_listed(_overdue_of(user, now)))
+
+
+def overdue_count(user: User, *, now: dt.datetime | None = None) -> int:
+    """`overdue(user).count()` (the workbench's 已超时 badge) without building the list's joins,
+    prefetches and order only for COUNT to drop them again: the same SQL, half the Python."""
+    return _overdue_of(user, now).count()
+
+
+def _overdue_of(user: User, now: dt.datetime | None) -> QuerySet[Case]:
+    return staff_cases(user).filter(overdue_q(now or clock.now()), state__in=OPEN_STATES)
 
 
 def _as_datetime(value: dt.date | dt.datetime, *, end: bool = False) -> dt.datetime:
@@ -1397,7 +1404,12 @@ def key_place(api_key: ApiKey, *, place_id: int | None = None, path: str = "", c
     NotFound alike for a missing, an out-of-scope or an ambiguous reference."""
     qs = key_places(api_key)
     if place_id is not None:
-        qs = qs.filter(pk=place_id)
+        # By id (what cameras and the hotline send): the place read with its ancestors in one
+        # query, for the route that follows; the key's scope checked on the path read.
+        place = place_with_ancestors(place_id)
+        if place is None or (api_key.place is not None and not within(place.path, [api_key.place.path])):
+            raise NotFound()
+        return place
     elif path:
         qs = qs.filter(path=path.strip())
     elif code:

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
-from gridgov.accounts.pages import can_open
+from gridgov.accounts.pages import pages_open
 from gridgov.accounts.scope import capabilities_anywhere
 
 # (label, url name): who sees an entry is the page table's business (gridgov.accounts.pages).
@@ -62,15 +63,30 @@ NAVIGATION: list[tuple[str, str]] = [
 ]
 
 
+# The entries' URLs, reversed once per process (per URLconf and script prefix, as `reverse`
+# would give them) instead of once per entry on every page.
+_NAV_URLS: dict[tuple[Any, ...], dict[str, str]] = {}
+
+
+def _nav_urls() -> dict[str, str]:
+    key = (settings.ROOT_URLCONF, get_urlconf(), get_script_prefix())
+    urls = _NAV_URLS.get(key)
+    if urls is None:
+        urls = _NAV_URLS[key] = {url_name: reverse(url_name) for _label, url_name in NAVIGATION}
+    return urls
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "user_caps": set()}
     held = capabilities_anywhere(user)
+    urls = _nav_urls()
+    shown = pages_open(user, urls)
     items: list[dict[str, Any]] = [
-        {"label": label, "url": reverse(url_name), "active": False}
+        {"label": label, "url": urls[url_name], "active": False}
         for label, url_name in NAVIGATION
-        if can_open(user, url_name)
+        if url_name in shown
     ]
     # Only the longest matching entry is lit: /places/grid-balance/ is not also 网格与楼栋.
     matches = [

@@ -169,7 +169,8 @@ def notify(
             )
 
         names = [name for name in dict.fromkeys(group_targets) if name]
-        robots = {robot.name: robot for robot in GroupRobot.objects.filter(name__in=names)}
+        # No robot named (most notices): not even the empty query built.
+        robots = {robot.name: robot for robot in GroupRobot.objects.filter(name__in=names)} if names else {}
         for name in names:
             robot = robots.get(name)
             if robot is None:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 
 from gridgov.accounts import capabilities as caps
-from gridgov.accounts.scope import as_user, has_capability, holders
+from gridgov.accounts.scope import as_user, duty_holders, has_capability, holders
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_record
 from gridgov.cases.models import (
@@ -28,6 +28,7 @@ from gridgov.cases.policy import CaseConflict  # noqa: F401  (re-exported: servi
 from gridgov.cases.routing import KIND_LEVEL
 from gridgov.core import clock, crypto
 from gridgov.core.errors import Forbidden, NotFound, field_error
+from gridgov.core.inserts import insert_new
 from gridgov.orgs.models import OrgKind
 from gridgov.places.models import Place
 
@@ -125,20 +126,23 @@ def _event(
 
     `note` is for staff; `public_note` is what the reporter's timeline (and the track API)
     shows for a public event, given explicitly so no staff words leak by accident."""
-    return CaseEvent.objects.create(
-        case=case,
-        at=at or clock.now(),
-        actor=as_user(by),
-        kind=kind,
-        from_state=from_state or "",
-        to_state=case.state if from_state is not None else "",
-        from_level=from_level or "",
-        to_level=case.level if from_level is not None else "",
-        handler_user_id=case.handler_user_id,
-        handler_org_id=case.handler_org_id,
-        note=note,
-        public=public,
-        public_note=public_note if public else "",
+    # Every transition writes one: the INSERT is built once per process (see core.inserts).
+    return insert_new(
+        CaseEvent(
+            case=case,
+            at=at or clock.now(),
+            actor=as_user(by),
+            kind=kind,
+            from_state=from_state or "",
+            to_state=case.state if from_state is not None else "",
+            from_level=from_level or "",
+            to_level=case.level if from_level is not None else "",
+            handler_user_id=case.handler_user_id,
+            handler_org_id=case.handler_org_id,
+            note=note,
+            public=public,
+            public_note=public_note if public else "",
+        )
     )
 
 
@@ -195,9 +199,9 @@ def level_handlers(case: Case) -> list[User]:
     if not case.level_place_id:
         return []
     at_level = [kind for kind, level in KIND_LEVEL.items() if level == case.level]
-    matching = list(holders(caps.CASES_HANDLE, case.level_place, kinds=at_level))
-    # No one at exactly this rung (a community without grid staff): the nearest above.
-    return matching or list(holders(caps.CASES_HANDLE, case.level_place, nearest=True))
+    # Those at this rung; no one at exactly this rung (a community without grid staff): the
+    # nearest above.
+    return duty_holders(caps.CASES_HANDLE, case.level_place, kinds=at_level)
 
 
 def supervisors_above(place: Place | None) -> list[User]:

@@ -6,9 +6,9 @@ import datetime as dt
 import hashlib
 import secrets
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import F, QuerySet
 
 from gridgov.accounts.scope import as_user, is_unrestricted, require_actor
@@ -19,6 +19,7 @@ from gridgov.cases.models import (
     ApiKeyMinute,
 )
 from gridgov.core import clock
+from gridgov.core.compiled import CompiledQuery
 from gridgov.core.errors import Forbidden, field_error
 from gridgov.places.models import Place
 
@@ -93,10 +94,40 @@ def apikey_revoke(*, by: Actor, key: ApiKey) -> ApiKey:
     return key
 
 
+# The key's columns and its place's as `from_db` takes them; the place's boundary (a polygon no
+# request through a key reads) is left deferred.
+_KEY_COLUMNS = tuple(field.attname for field in ApiKey._meta.concrete_fields)
+_KEY_PLACE_COLUMNS = tuple(field.attname for field in Place._meta.concrete_fields if field.name != "boundary")
+
+
+def _key_lookup(key_hash: str) -> QuerySet[ApiKey, tuple[Any, ...]]:
+    return (
+        ApiKey.objects.filter(key_hash=key_hash, is_active=True)
+        .order_by()
+        .values_list(*_KEY_COLUMNS, *(f"place__{column}" for column in _KEY_PLACE_COLUMNS))
+    )
+
+
+# Every external request runs it: compiled once per connection. Not cached across requests: a
+# revoked key must fail on its very next request in every process.
+_KEY_LOOKUP = CompiledQuery(_key_lookup, kinds=(str,))
+
+
 def apikey_authenticate(raw: str | None) -> ApiKey | None:
+    """The active key `raw` names, its place attached; None otherwise."""
     if not raw or not raw.startswith(KEY_PREFIX) or len(raw) > 100:
         return None
-    return ApiKey.objects.filter(key_hash=apikey_hash(raw), is_active=True).select_related("place").first()
+    rows = _KEY_LOOKUP.rows(apikey_hash(raw))
+    if not rows:
+        return None
+    split = len(_KEY_COLUMNS)
+    key = ApiKey.from_db(DEFAULT_DB_ALIAS, _KEY_COLUMNS, rows[0][:split])
+    key.place = (
+        Place.from_db(DEFAULT_DB_ALIAS, _KEY_PLACE_COLUMNS, rows[0][split:])
+        if key.place_id is not None
+        else None
+    )
+    return key
 
 
 # Each process claims a slice of a key's minute from the shared counter and spends it locally:

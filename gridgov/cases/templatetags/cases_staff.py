@@ -26,11 +26,18 @@ def _span(seconds: float) -> str:
 
 def due_info(case: Case, now: dt.datetime | None = None) -> dict[str, Any]:
     """The deadline that matters now (accept while new, resolve while in hand) and the time left."""
+    return due_of(case.state, case.due_accept_at, case.due_resolve_at, now)
+
+
+def due_of(
+    state: str, due_accept_at: dt.datetime | None, due_resolve_at: dt.datetime | None, now: dt.datetime | None
+) -> dict[str, Any]:
+    """`due_info` from the three columns it reads (for rows read as plain values)."""
     now = now or timezone.now()
-    if case.state == State.NEW:
-        at, kind = case.due_accept_at, "受理"
-    elif case.state in (State.ACCEPTED, State.IN_PROGRESS):
-        at, kind = case.due_resolve_at, "办结"
+    if state == State.NEW:
+        at, kind = due_accept_at, "受理"
+    elif state in (State.ACCEPTED, State.IN_PROGRESS):
+        at, kind = due_resolve_at, "办结"
     else:
         return {"at": None, "text": "", "overdue": False, "kind": ""}
     if at is None:

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,10 +22,12 @@ from gridgov.cases.models import (
     Case,
     CaseCall,
 )
-from gridgov.cases.templatetags.cases_staff import _span, due_info
+from gridgov.cases.templatetags.cases_rows import row_of_case, row_of_values
+from gridgov.cases.templatetags.cases_staff import _span, due_info, due_of
 from gridgov.cases.views._common import (
     PAGE_SIZE,
     _is_htmx,
+    _path_trails,
     _place_trails,
 )
 from gridgov.core import clock
@@ -35,6 +37,30 @@ from gridgov.places.selectors import AREA_KINDS, places_for
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
 
+# A case id no real case has, reversed once per page to give every row's link.
+_PK_STAND_IN = 987654321987
+_MAX_PAGE = 2**62 // PAGE_SIZE
+
+
+def _my_page(user: User, number: str | None) -> Page:
+    """The "my" tab's page of `selectors.my_queue_rows` as `Paginator.get_page` would choose it: a
+    page that is not a number is the first, one past either end the last."""
+    try:
+        wanted = int(number) if number is not None else 1
+    except (TypeError, ValueError):
+        wanted = 1
+    # No queue is longer than a 64-bit OFFSET: a page beyond that is past the end, the last page.
+    fetched = min(max(wanted, 1), _MAX_PAGE)
+    found = selectors.my_queue_rows(user, offset=(fetched - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    # The window count came with the rows (or a COUNT, for a page past the end).
+    paginator = Paginator(range(found.count), PAGE_SIZE)
+    if not 1 <= wanted <= paginator.num_pages:
+        wanted = paginator.num_pages
+    if wanted != fetched:
+        found = selectors.my_queue_rows(user, offset=(wanted - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    return Page(found.rows, wanted, paginator)
+
+
 TABS = [
     ("my", "我的待办", "1"),
     ("dispatch", "待分派", "2"),
@@ -43,16 +69,16 @@ TABS = [
 ]
 
 
-def _pending_calls(user: User, cases: list[Case]) -> dict[int, dict[str, Any]]:
+def _pending_calls(user: User, case_ids: list[int]) -> dict[int, dict[str, Any]]:
     """For a called department: its own 报到 deadline on each case it has not reported on yet,
     which is what it must meet first (one query for the page)."""
     org_id = policy.org_handles(user)
-    if not org_id or not cases:
+    if not org_id or not case_ids:
         return {}
     now = timezone.now()
     found: dict[int, dict[str, Any]] = {}
     calls = CaseCall.objects.filter(
-        case_id__in=[c.pk for c in cases], organisation_id=org_id, reported_at__isnull=True
+        case_id__in=case_ids, organisation_id=org_id, reported_at__isnull=True
     ).order_by("deadline")
     for call in calls:
         if call.case_id in found:
@@ -86,8 +112,12 @@ def workbench(request: AuthedHttpRequest) -> HttpResponse:
         form = forms.FilterForm(
             request.GET, places=places.order_by("path"), categories=selectors.categories()
         )
-    if tab == "my":
-        cases = selectors.my_queue(user)
+    # The "my" tab, the grid worker's usual page, reads its page, its length and the rows' names in
+    # one query as plain values (`selectors.my_queue_rows`, the JSON queue's own); the other tabs
+    # read model instances through the ORM.
+    mine = _my_page(user, request.GET.get("page")) if tab == "my" else None
+    if mine is not None:
+        cases = Case.objects.none()
     elif tab == "dispatch":
         cases = selectors.dispatch_queue(user)
     elif tab == "overdue":
@@ -109,32 +139,50 @@ def workbench(request: AuthedHttpRequest) -> HttpResponse:
     else:
         cases = Case.objects.none()
     counts = {
-        "my": selectors.my_queue(user).count(),
+        "my": mine.paginator.count if mine is not None else selectors.my_queue(user).count(),
         "dispatch": selectors.dispatch_queue(user).count() if caps.CASES_DISPATCH in held else 0,
-        "overdue": selectors.overdue(user).count(),
+        "overdue": selectors.overdue_count(user),
     }
     tab_items = [
         {"code": code, "label": label, "key": key, "count": counts.get(code)} for code, label, key in tabs
     ]
-    paginator = Paginator(cases, PAGE_SIZE)
-    if tab in counts:
-        # The tab's own count was just taken: the paginator need not COUNT the same rows again.
-        paginator.count = counts[tab]
-    page = paginator.get_page(request.GET.get("page"))
     now = timezone.now()
-    cases_on_page = list(page.object_list)
-    trails = _place_trails([case.place for case in cases_on_page])
-    pending = _pending_calls(user, cases_on_page)
-    # Each row's link reversed once here: the card and the table row both use it (three times).
-    rows = [
-        (
-            case,
-            pending.get(case.pk) or due_info(case, now),
-            trails.get(case.place_id, ""),
-            reverse("cases:detail", args=[case.pk]),
-        )
-        for case in cases_on_page
-    ]
+    # The rows' links from one reverse: the card and the table row both use each (three times).
+    before, _, after = reverse("cases:detail", args=[_PK_STAND_IN]).partition(str(_PK_STAND_IN))
+    if mine is not None:
+        page = mine
+        values = list(mine.object_list)
+        cases_on_page: list[Case] = []
+        trails = _path_trails([row["place_path"] for row in values])
+        pending = _pending_calls(user, [row["id"] for row in values])
+        rows = [
+            row_of_values(
+                row,
+                pending.get(row["id"])
+                or due_of(row["state"], row["due_accept_at"], row["due_resolve_at"], now),
+                trails.get(row["place_path"], ""),
+                f"{before}{row['id']}{after}",
+            )
+            for row in values
+        ]
+    else:
+        paginator = Paginator(cases, PAGE_SIZE)
+        if tab in counts:
+            # The tab's own count was just taken: the paginator need not COUNT the same rows again.
+            paginator.count = counts[tab]
+        page = paginator.get_page(request.GET.get("page"))
+        cases_on_page = list(page.object_list)
+        place_trails = _place_trails([case.place for case in cases_on_page])
+        pending = _pending_calls(user, [case.pk for case in cases_on_page])
+        rows = [
+            row_of_case(
+                case,
+                pending.get(case.pk) or due_info(case, now),
+                place_trails.get(case.place_id, ""),
+                f"{before}{case.pk}{after}",
+            )
+            for case in cases_on_page
+        ]
     # 催办 from the overdue list itself: a secretary cannot act on a department's late case, but
     # may remind whoever holds it (the same service and rule as the case page's 催办).
     urgeable = (

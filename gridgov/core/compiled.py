@@ -1,0 +1,119 @@
+"""Querysets compiled to SQL once per connection, for the few reads every request makes.
+
+Building a queryset and compiling it costs more Python than fetching its rows when the query is
+run on every request (the API token's owner, their roles). `CompiledQuery` compiles the queryset
+once per connection with stand-in values, finds where each stand-in went among the parameters,
+and then runs the same SQL with the caller's values in their places, applying the ORM's own
+converters to the rows. When a stand-in does not come out as exactly one parameter (a lookup that
+rewrites its value, say), it keeps to the ORM for that connection: slower, never wrong.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import QuerySet
+
+# Values no real parameter takes: ints below every id, strings with a NUL no text may hold.
+_INT_STAND_IN_BASE = -990_100_000
+
+
+def _stand_in(index: int, kind: type) -> Any:
+    return _INT_STAND_IN_BASE - index if kind is int else f"\x00stand-in-{index}\x00"
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    numbered: str  # the same with $1, $2 … for PREPARE (PostgreSQL), "" elsewhere
+    slots: tuple[int | None, ...]  # per parameter: the index of the caller's value, None = constant
+    constants: tuple[Any, ...]
+    converters: tuple[tuple[int, tuple[Any, ...], Any], ...]
+
+
+_INSTANCES = itertools.count(1)
+# Per psycopg connection: the statements prepared on it (a reconnection starts with none).
+_PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+class CompiledQuery:
+    """`build(*values)` is a values_list() queryset; `rows(*values)` runs its SQL compiled once per
+    connection. `kinds` gives each value's type (int or str) so the stand-ins can take its place.
+    On PostgreSQL the SQL is also a prepared statement, named after `build`: planned once per
+    connection (a join of a few tables took longer to plan than to run)."""
+
+    def __init__(self, build: Callable[..., QuerySet[Any]], kinds: Sequence[type]) -> None:
+        # Unique in the process: two instances may share a `build` (one per shape of its values).
+        self._name = f"gridgov_q{next(_INSTANCES)}_" + re.sub(r"\W", "_", build.__qualname__).lower()[:40]
+        self._build = build
+        self._kinds = tuple(kinds)
+        self._per_connection: weakref.WeakKeyDictionary[Any, _Compiled | None] = weakref.WeakKeyDictionary()
+
+    def rows(self, *values: Any) -> list[tuple[Any, ...]]:
+        """The rows `build(*values)` gives, in its order, as values_list() would give them."""
+        connection = connections[DEFAULT_DB_ALIAS]
+        if connection not in self._per_connection:
+            self._per_connection[connection] = self._compile(connection)
+        compiled = self._per_connection[connection]
+        if compiled is None:
+            return list(self._build(*values))
+        params = [
+            compiled.constants[position] if slot is None else values[slot]
+            for position, slot in enumerate(compiled.slots)
+        ]
+        with connection.cursor() as cursor:
+            if compiled.numbered:
+                prepared = _PREPARED.setdefault(connection.connection, set())
+                if self._name not in prepared:
+                    cursor.execute(f"PREPARE {self._name} AS {compiled.numbered}")
+                    prepared.add(self._name)
+                cursor.execute(f"EXECUTE {self._name}({', '.join(['%s'] * len(params))})", params)
+            else:
+                cursor.execute(compiled.sql, params)
+            fetched = cursor.fetchall()
+        if not compiled.converters:
+            return fetched
+        converted = []
+        for row in fetched:
+            items = list(row)
+            for position, functions, expression in compiled.converters:
+                value = items[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                items[position] = value
+            converted.append(tuple(items))
+        return converted
+
+    def _compile(self, connection: Any) -> _Compiled | None:
+        stand_ins = [_stand_in(index, kind) for index, kind in enumerate(self._kinds)]
+        queryset = self._build(*stand_ins)
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        where = {value: index for index, value in enumerate(stand_ins)}
+        slots: list[int | None] = []
+        for param in params:
+            hashable = isinstance(param, int | str) and not isinstance(param, bool)
+            slots.append(where.get(param) if hashable else None)
+        if sorted(slot for slot in slots if slot is not None) != list(range(len(stand_ins))):
+            return None  # a stand-in vanished, was rewritten or was used twice
+        if any(str(value) in sql for value in stand_ins):
+            return None  # a value went into the SQL text instead of a parameter
+        converters = tuple(
+            (position, tuple(functions), expression)
+            for position, (functions, expression) in compiler.get_converters(
+                [expression for expression, _, _ in compiler.select]
+            ).items()
+        )
+        numbered = ""
+        if connection.vendor == "postgresql":
+            numbers = itertools.count(1)
+            numbered = re.sub(r"%([%s])", lambda m: "%" if m.group(1) == "%" else f"${next(numbers)}", sql)
+        return _Compiled(
+            sql=sql, numbered=numbered, slots=tuple(slots), constants=tuple(params), converters=converters
+        )

@@ -1,0 +1,108 @@
+"""Reads compiled once per connection (`core.compiled`), the API token's one-query lookup built on
+it, and the PostgreSQL backend's C loader for timestamps: each must answer exactly what the ORM
+answers, follow changes at the next request, and survive a new connection."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from gridgov.accounts.models import ApiToken, Role, RoleAssignment, User
+from gridgov.accounts.scope import SYSTEM, assignments
+from gridgov.accounts.services import api_token_create, api_token_revoke, api_token_user, role_grant
+from gridgov.core.compiled import CompiledQuery
+from gridgov.places.models import Place
+
+pytestmark = pytest.mark.django_db
+
+
+def _names_under(path: str, kind: str):
+    return Place.objects.filter(path__startswith=path, kind=kind).order_by("path").values_list("pk", "name")
+
+
+# Closing the connection needs a test outside a transaction; the seeded roles are restored after.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_compiled_rows_equal_the_orm_for_every_value_and_after_a_reconnection(world):
+    query = CompiledQuery(_names_under, kinds=(str, str))
+    for path, kind in ((world.community.path, "grid"), (world.grid1.path, "building"), ("9999", "grid")):
+        assert query.rows(path, kind) == list(_names_under(path, kind))
+    connection.close()  # a new connection compiles (and prepares) again
+    assert query.rows(world.grid2.path, "building") == [(world.building2.pk, "8栋")]
+
+
+def test_a_value_the_orm_rewrites_keeps_to_the_orm(world):
+    """`__icontains` wraps its value in %…%: the stand-in does not come out as it went in, so the
+    compiled form is refused and the ORM runs the query, with the same answer."""
+
+    def by_name(name: str):
+        return Place.objects.filter(name__icontains=name).order_by("pk").values_list("pk", "name")
+
+    query = CompiledQuery(by_name, kinds=(str,))
+    with CaptureQueriesContext(connection) as captured:
+        assert (
+            query.rows("网格")
+            == list(by_name("网格"))
+            == [
+                (world.grid1.pk, "第一网格"),
+                (world.grid2.pk, "第二网格"),
+            ]
+        )
+    assert "LIKE" in captured.captured_queries[0]["sql"].upper()
+    assert not captured.captured_queries[0]["sql"].startswith("EXECUTE")
+
+
+def test_the_token_lookup_reads_owner_and_roles_in_one_query(world, django_assert_num_queries):
+    _, key = api_token_create(user=world.alice, name="手机")
+    ApiToken.objects.filter(user=world.alice).update(last_used_at=dt.datetime.now(dt.UTC))
+    api_token_user(key)  # the connection's first use also prepares the statement (PostgreSQL)
+    with django_assert_num_queries(1):
+        user = api_token_user(key)
+        assert user is not None and user.pk == world.alice.pk
+        roles = assignments(user)  # read with the token, no query of its own
+    assert [(path, kind) for _, path, kind in roles] == [(world.grid1.path, "grid")]
+    assert user.username == "alice" and user.is_active and not user.is_superuser
+
+
+def test_the_token_lookup_follows_roles_deactivation_and_revocation_at_once(world):
+    token, key = api_token_create(user=world.alice, name="手机")
+    role_grant(by=SYSTEM, user=world.alice, role=Role.objects.get(code="grid_worker"), place=world.grid2)
+    user = api_token_user(key)
+    assert user is not None
+    assert sorted(path for _, path, _ in assignments(user)) == sorted([world.grid1.path, world.grid2.path])
+
+    RoleAssignment.objects.filter(user=world.alice).delete()
+    user = api_token_user(key)
+    assert user is not None and assignments(user) == []  # a user with no role: one row of NULLs
+
+    User.objects.filter(pk=world.alice.pk).update(is_active=False)
+    assert api_token_user(key) is None
+    User.objects.filter(pk=world.alice.pk).update(is_active=True)
+    assert api_token_user(key) is not None
+    api_token_revoke(by=world.alice, token=token)
+    assert api_token_user(key) is None
+    assert api_token_user("not-a-token") is None
+
+
+def test_the_token_marks_its_use_at_most_every_five_minutes(world):
+    token, key = api_token_create(user=world.alice, name="手机")
+    assert api_token_user(key) is not None
+    first = ApiToken.objects.get(pk=token.pk).last_used_at
+    assert first is not None
+    api_token_user(key)
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == first
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the C timestamp loader is PostgreSQL's")
+def test_timestamps_load_as_django_loads_them(world):
+    """UTC-aware datetimes with microseconds, through the ORM and a plain cursor alike."""
+    moment = dt.datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=dt.UTC)
+    ApiToken.objects.create(user=world.alice, name="t", key_hash="h" * 64, prefix="p", last_used_at=moment)
+    loaded = ApiToken.objects.get(key_hash="h" * 64).last_used_at
+    assert loaded == moment and loaded.tzinfo is dt.UTC
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::timestamptz, NULL::timestamptz", [moment])
+        value, empty = cursor.fetchone()
+    assert value == moment and value.utcoffset() == dt.timedelta(0) and empty is None
