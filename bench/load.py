@@ -64,6 +64,7 @@ PYTHON = sys.executable
 BASELINE_OF = {
     "intake": "baseline_insert",
     "queue": "baseline_list",
+    "queue20": "baseline_list",
     "workbench": "baseline_list",
     "case_page": "baseline_list",
     "stats_street": "baseline_list",
@@ -73,6 +74,7 @@ ORDER = [
     "baseline_insert",
     "baseline_list",
     "queue",
+    "queue20",
     "workbench",
     "case_page",
     "intake",
@@ -394,6 +396,8 @@ def endpoints(prep: Prepared, base: str) -> dict[str, dict[str, Any]]:
         "baseline_insert": {"url": f"{base}/bench/insert", "method": "POST", "headers": {}},
         "baseline_list": {"url": f"{base}/bench/list", "headers": {}},
         "queue": {"url": f"{base}/api/v1/cases?queue=mine", "headers": bearer},
+        # The same queue a page of 20 at a time, as many rows as the baseline lists.
+        "queue20": {"url": f"{base}/api/v1/cases?queue=mine&page_size=20", "headers": bearer},
         "workbench": {"url": f"{base}/cases/", "headers": {"Cookie": prep.session_cookie}},
         "case_page": {"url": f"{base}/cases/{prep.case_id}/", "headers": {"Cookie": prep.session_cookie}},
         "stats_street": {

@@ -6,7 +6,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 from gridgov.accounts import login as guard
-from gridgov.accounts.services import client_ip, find_user_for_login
+from gridgov.accounts.models import User
+from gridgov.accounts.services import client_ip, find_user_for_login, session_user
 
 
 class PhoneOrUsernameBackend(ModelBackend):
@@ -39,3 +40,12 @@ class PhoneOrUsernameBackend(ModelBackend):
         if blocked and request is not None:
             request.gridgov_login_blocked = blocked  # type: ignore[attr-defined]
         return None
+
+    def get_user(self, user_id: Any) -> User | None:
+        # The session's user on every page: with their roles in the same query, which the page's
+        # access check and the navigation read next (ModelBackend's get() reads the user alone).
+        try:
+            user = session_user(int(user_id))
+        except (TypeError, ValueError, OverflowError):
+            return None
+        return user if user is not None and self.user_can_authenticate(user) else None

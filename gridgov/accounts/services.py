@@ -219,15 +219,39 @@ def _token_lookup(key_hash: str) -> QuerySet[ApiToken, tuple[Any, ...]]:
 _TOKEN_LOOKUP = CompiledQuery(_token_lookup, kinds=(str,))
 
 
+def _user_with_roles(rows: list[tuple[Any, ...]], start: int) -> User:
+    """The user whose columns begin at `start` of each row, the role columns after them."""
+    end = start + len(_USER_COLUMNS)
+    user = User.from_db(DEFAULT_DB_ALIAS, _USER_COLUMNS, rows[0][start:end])
+    remember_assignments(user, [row[end:] for row in rows if row[end + 1] is not None])
+    return user
+
+
+def _session_user_lookup(user_id: int) -> QuerySet[User, tuple[Any, ...]]:
+    return (
+        User.objects.filter(pk=user_id)
+        .order_by()
+        .values_list(*_USER_COLUMNS, *(f"assignments__{column}" for column in _ASSIGNMENT_COLUMNS))
+    )
+
+
+# Every page a logged-in person opens runs it (through the login backend's `get_user`).
+_SESSION_USER_LOOKUP = CompiledQuery(_session_user_lookup, kinds=(int,))
+
+
+def session_user(user_id: int) -> User | None:
+    """The user a session names, with their roles already read (one query); None if there is none."""
+    rows = _SESSION_USER_LOOKUP.rows(user_id)
+    return _user_with_roles(rows, 0) if rows else None
+
+
 def api_token_user(key: str) -> User | None:
     """The active owner of an unrevoked token `key`, with their roles already read; None otherwise."""
     rows = _TOKEN_LOOKUP.rows(_token_hash(key))
     if not rows:
         return None
     token_id, last_used_at = rows[0][0], rows[0][1]
-    user_end = 2 + len(_USER_COLUMNS)
-    user = User.from_db(DEFAULT_DB_ALIAS, _USER_COLUMNS, rows[0][2:user_end])
-    remember_assignments(user, [row[user_end:] for row in rows if row[user_end + 1] is not None])
+    user = _user_with_roles(rows, 2)
     now = clock.now()
     if last_used_at is None or now - last_used_at > dt.timedelta(minutes=5):
         ApiToken.objects.filter(pk=token_id).update(last_used_at=now)

@@ -40,7 +40,7 @@ def test_my_reports_api_costs_the_same_queries_for_5_and_50_reports(
     _reports(cw, rows)
     client.force_login(cw.erin)
     with django_assert_max_num_queries(7):  # 4 at both sizes
-        response = client.get("/api/v1/cases", {"queue": "reported", "limit": 50})
+        response = client.get("/api/v1/cases", {"queue": "reported", "page_size": 50})
     assert response.status_code == 200, response.content
     assert response.json()["count"] == rows
     assert len(response.json()["items"]) == rows

@@ -30,7 +30,7 @@ def test_queue_endpoint_costs_the_same_queries_for_5_and_50_cases(
     _fill(cw, submit, rows)
     client.force_login(cw.alice)
     with django_assert_max_num_queries(10):
-        response = client.get("/api/v1/cases?queue=mine")
+        response = client.get("/api/v1/cases?queue=mine&page_size=50")
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == rows

@@ -106,3 +106,22 @@ def test_timestamps_load_as_django_loads_them(world):
         cursor.execute("SELECT %s::timestamptz, NULL::timestamptz", [moment])
         value, empty = cursor.fetchone()
     assert value == moment and value.utcoffset() == dt.timedelta(0) and empty is None
+
+
+def test_a_session_reads_its_user_and_roles_in_one_query(world, client):
+    """A page opened with a session: the user and their roles come from one query, and a role
+    granted or a deactivation is seen on the next page."""
+    client.force_login(world.alice)
+    assert client.get("/cases/").status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/cases/").status_code == 200
+    user_reads = [q["sql"] for q in captured.captured_queries if "accounts_user" in q["sql"]]
+    role_reads = [q["sql"] for q in captured.captured_queries if "accounts_roleassignment" in q["sql"]]
+    assert not [sql for sql in role_reads if sql not in user_reads], role_reads  # no roles read apart
+    assert "审计日志" not in client.get("/").content.decode()
+    role_grant(
+        by=SYSTEM, user=world.alice, role=Role.objects.get(code="community_secretary"), place=world.community
+    )
+    assert "审计日志" in client.get("/").content.decode()  # the secretary's entry, on the next page
+    User.objects.filter(pk=world.alice.pk).update(is_active=False)
+    assert client.get("/cases/").status_code == 302  # logged out: to the login page

@@ -41,7 +41,7 @@ def test_people_list_api_costs_the_same_queries_for_5_and_50_rows(
     _residents(world, rows)
     client.force_login(world.carol)
     with django_assert_max_num_queries(8):  # 6 at both sizes
-        response = client.get("/api/v1/residents", {"q": "王测试", "limit": 50})
+        response = client.get("/api/v1/residents", {"q": "王测试", "page_size": 50})
     assert response.status_code == 200, response.content
     body = response.json()
     items = body["items"] if isinstance(body, dict) else body

@@ -234,8 +234,9 @@ def test_household_filters_and_pagination(world):
     )
     carol = as_(world, "carol")
     page1 = carol.get("/api/v1/households").json()
-    assert page1["count"] == 207 and len(page1["items"]) == 50
-    assert len(carol.get("/api/v1/households", {"page": 5}).json()["items"]) == 7
+    assert page1["count"] == 207 and len(page1["items"]) == 20  # 20 a page by default
+    assert len(carol.get("/api/v1/households", {"page": 11}).json()["items"]) == 7
+    assert len(carol.get("/api/v1/households", {"page": 5, "page_size": 50}).json()["items"]) == 7
     assert len(carol.get("/api/v1/households", {"page_size": 1000}).json()["items"]) == 200  # capped
     assert carol.get("/api/v1/households", {"page": 99}).json()["items"] == []
     bad_page = carol.get("/api/v1/households", {"page": 0})

@@ -42,10 +42,10 @@ def test_household_list_api_costs_the_same_queries_for_5_and_50_rows(
     _households(world, rows)
     client.force_login(world.carol)
     with django_assert_max_num_queries(8):  # 6 at both sizes
-        response = client.get("/api/v1/households", {"place": world.building1.pk, "limit": 100})
+        response = client.get("/api/v1/households", {"place": world.building1.pk, "page_size": 100})
     assert response.status_code == 200, response.content
     body = response.json()
     items = body["items"] if isinstance(body, dict) else body
     assert body["count"] == rows + 1  # and the world's own household, 101
-    assert len(items) == min(rows + 1, 50)
+    assert len(items) == min(rows + 1, 100)
     assert {item["room"] for item in items} <= {"101", *(str(300 + index) for index in range(rows))}
