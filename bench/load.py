@@ -14,7 +14,8 @@ each endpoint for `--duration` seconds with wrk (`--latency`; 16 connections ove
 
     baseline_insert  POST /bench/insert            one ORM INSERT                (the intake's baseline)
     baseline_list    GET  /bench/list              twenty rows through the ORM   (every read's baseline)
-    queue            GET  /api/v1/cases?queue=mine grid1's queue, bearer token
+    queue            GET  /api/v1/cases?queue=mine grid1's queue, bearer token (20 a page, the default)
+    queue50          GET  …&page_size=50           the same, 50 a page
     workbench        GET  /cases/                  grid1's workbench page, session
     case_page        GET  /cases/<id>/             a case in grid1's queue
     stats_street     GET  /api/v1/cases/stats?place=<street>
@@ -64,7 +65,7 @@ PYTHON = sys.executable
 BASELINE_OF = {
     "intake": "baseline_insert",
     "queue": "baseline_list",
-    "queue20": "baseline_list",
+    "queue50": "baseline_list",
     "workbench": "baseline_list",
     "case_page": "baseline_list",
     "stats_street": "baseline_list",
@@ -74,7 +75,7 @@ ORDER = [
     "baseline_insert",
     "baseline_list",
     "queue",
-    "queue20",
+    "queue50",
     "workbench",
     "case_page",
     "intake",
@@ -396,8 +397,8 @@ def endpoints(prep: Prepared, base: str) -> dict[str, dict[str, Any]]:
         "baseline_insert": {"url": f"{base}/bench/insert", "method": "POST", "headers": {}},
         "baseline_list": {"url": f"{base}/bench/list", "headers": {}},
         "queue": {"url": f"{base}/api/v1/cases?queue=mine", "headers": bearer},
-        # The same queue a page of 20 at a time, as many rows as the baseline lists.
-        "queue20": {"url": f"{base}/api/v1/cases?queue=mine&page_size=20", "headers": bearer},
+        # The same queue 50 a page (the default is 20, the baseline's twenty rows).
+        "queue50": {"url": f"{base}/api/v1/cases?queue=mine&page_size=50", "headers": bearer},
         "workbench": {"url": f"{base}/cases/", "headers": {"Cookie": prep.session_cookie}},
         "case_page": {"url": f"{base}/cases/{prep.case_id}/", "headers": {"Cookie": prep.session_cookie}},
         "stats_street": {

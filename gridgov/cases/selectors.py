@@ -302,6 +302,34 @@ def my_queue_rows(user: User, *, offset: int, limit: int) -> QueueRows:
     return QueueRows(rows=rows, count=count)
 
 
+def my_queue_json(user: User, *, offset: int, limit: int, now: dt.datetime) -> tuple[str, int] | None:
+    """PostgreSQL: a page of `my_queue(user)` as the JSON array of `CaseOut` the API answers, and
+    the queue's length, built by the database in the page's one query (`_compiled_my_queue`);
+    None where that is not at hand (another database, a role shape the ORM must build), and the
+    caller then uses `my_queue_rows`."""
+    if not _authenticated(user) or connection.vendor != "postgresql":
+        return None
+    org_id, levels = policy.org_handles(user), handle_levels(user)
+    compiled = _compiled_my_queue(org_id is not None, len(levels))
+    if compiled is None or not compiled.json_statement:
+        return None
+    if not all(_PLAIN_PATH.fullmatch(path) for path, _ in levels):
+        return None
+    values = [*compiled.params(user.pk, org_id, levels, prepared=True), limit, offset, now]
+    with connection.cursor() as cursor:
+        prepared = _PREPARED.setdefault(connection.connection, set())
+        if compiled.json_statement not in prepared:
+            cursor.execute(f"PREPARE {compiled.json_statement} AS {compiled.json_numbered}")
+            prepared.add(compiled.json_statement)
+        cursor.execute(f"EXECUTE {compiled.json_statement}({', '.join(['%s'] * len(values))})", values)
+        fetched = cursor.fetchall()
+    if fetched:
+        count = int(fetched[0][1])
+    else:
+        count = _my_queue_of(user.pk, org_id, levels).count() if offset else 0
+    return "[" + ",".join(item for item, _ in fetched) + "]", count
+
+
 # Place paths are fixed-width digit segments; anything else (never expected) takes the ORM path,
 # so a stand-in is only ever replaced by a value that needs no LIKE escaping of its own.
 _PLAIN_PATH = re.compile(r"[0-9]+(\.[0-9]+)*")
@@ -321,6 +349,10 @@ class _CompiledQueue:
     sql: str  # with %s placeholders, LIMIT and OFFSET last
     numbered: str  # the same with $1, $2 … for PREPARE (PostgreSQL)
     statement: str  # the prepared statement's name, "" where not prepared
+    # PostgreSQL: the page as `CaseOut` JSON text per row (`schemas.case_out_json_sql`) and its
+    # length; the moment "overdue" is measured against is its last parameter. "" elsewhere.
+    json_numbered: str
+    json_statement: str
     # Per parameter: ("user"|"org", None), ("level"|"path"|"like", index), ("const", value).
     slots: tuple[tuple[str, Any], ...]
     prepared_slots: tuple[tuple[str, Any], ...]  # those of `numbered`
@@ -394,6 +426,7 @@ def _compile_my_queue(has_org: bool, pool_levels: int) -> _CompiledQueue | None:
     if "\x00" in sql or str(_USER_STAND_IN) in sql or str(_ORG_STAND_IN) in sql:
         return None  # a value went into the SQL text instead of a parameter
     statement, numbered, prepared_slots = "", "", tuple(slots)
+    json_numbered, json_statement = "", ""
     if connection.vendor == "postgresql":
         # The states go in as literals: the partial indexes' predicates (`state IN ('new', …)`)
         # can then be proven from the query itself, for any plan of the prepared statement.
@@ -412,6 +445,14 @@ def _compile_my_queue(has_org: bool, pool_levels: int) -> _CompiledQueue | None:
         numbered += f" LIMIT ${next(numbers)} OFFSET ${next(numbers)}"
         prepared_slots = tuple(kept)
         statement = f"gridgov_my_queue_{int(has_org)}_{pool_levels}"
+        from gridgov.cases.schemas import case_out_json_sql
+
+        # The page's own order: a plain projection of an ordered, limited subquery keeps it.
+        json_numbered = (
+            f"SELECT {case_out_json_sql('page', now=f'${next(numbers)}::timestamptz')}, page.queue_total "
+            f"FROM ({numbered}) AS page"
+        )
+        json_statement = f"{statement}_json"
     sql += " LIMIT %s OFFSET %s"
     names = tuple(alias for _, _, alias in compiler.select)
     converters = tuple(
@@ -424,6 +465,8 @@ def _compile_my_queue(has_org: bool, pool_levels: int) -> _CompiledQueue | None:
         sql=sql,
         numbered=numbered,
         statement=statement,
+        json_numbered=json_numbered,
+        json_statement=json_statement,
         slots=tuple(slots),
         prepared_slots=prepared_slots,
         names=names,
