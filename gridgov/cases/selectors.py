@@ -64,6 +64,7 @@ from gridgov.cases.models import (
 )
 from gridgov.cases.routing import KIND_LEVEL, ancestors, place_with_ancestors
 from gridgov.core import clock
+from gridgov.core.compiled import execute_prepared
 from gridgov.core.errors import NotFound
 from gridgov.places.models import SEGMENT_WIDTH, Place, PlaceKind
 
@@ -285,12 +286,7 @@ def my_queue_rows(user: User, *, offset: int, limit: int) -> QueueRows:
     values = [*compiled.params(user.pk, org_id, levels, prepared=bool(compiled.statement)), limit, offset]
     with connection.cursor() as cursor:
         if compiled.statement:
-            raw = connection.connection
-            prepared = _PREPARED.setdefault(raw, set())
-            if compiled.statement not in prepared:
-                cursor.execute(f"PREPARE {compiled.statement} AS {compiled.numbered}")
-                prepared.add(compiled.statement)
-            cursor.execute(f"EXECUTE {compiled.statement}({', '.join(['%s'] * len(values))})", values)
+            execute_prepared(cursor, compiled.statement, compiled.numbered, values)
         else:
             cursor.execute(compiled.sql, values)
         fetched = cursor.fetchall()
@@ -317,11 +313,7 @@ def my_queue_json(user: User, *, offset: int, limit: int, now: dt.datetime) -> t
         return None
     values = [*compiled.params(user.pk, org_id, levels, prepared=True), limit, offset, now]
     with connection.cursor() as cursor:
-        prepared = _PREPARED.setdefault(connection.connection, set())
-        if compiled.json_statement not in prepared:
-            cursor.execute(f"PREPARE {compiled.json_statement} AS {compiled.json_numbered}")
-            prepared.add(compiled.json_statement)
-        cursor.execute(f"EXECUTE {compiled.json_statement}({', '.join(['%s'] * len(values))})", values)
+        execute_prepared(cursor, compiled.json_statement, compiled.json_numbered, values)
         fetched = cursor.fetchall()
     if fetched:
         count = int(fetched[0][1])
@@ -388,11 +380,11 @@ class _CompiledQueue:
         return values
 
 
-# Per connection (each thread has its own): compiled shapes, and the statements it has prepared.
+# Per connection (each thread has its own): the compiled shapes (core.compiled keeps which
+# statements each connection has prepared).
 _COMPILED: weakref.WeakKeyDictionary[Any, dict[tuple[bool, int], _CompiledQueue | None]] = (
     weakref.WeakKeyDictionary()
 )
-_PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 
 def _compiled_my_queue(has_org: bool, pool_levels: int) -> _CompiledQueue | None:

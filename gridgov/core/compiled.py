@@ -42,6 +42,16 @@ _INSTANCES = itertools.count(1)
 _PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 
+def execute_prepared(cursor: Any, name: str, numbered_sql: str, values: Sequence[Any]) -> None:
+    """PostgreSQL: run `numbered_sql` ($1, $2 … placeholders) as the prepared statement `name` of
+    the cursor's connection with `values`, preparing it on that connection's first use."""
+    prepared = _PREPARED.setdefault(cursor.db.connection, set())
+    if name not in prepared:
+        cursor.execute(f"PREPARE {name} AS {numbered_sql}")
+        prepared.add(name)
+    cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(values))})", values)
+
+
 class CompiledQuery:
     """`build(*values)` is a values_list() queryset; `rows(*values)` runs its SQL compiled once per
     connection. `kinds` gives each value's type (int or str) so the stand-ins can take its place.
@@ -69,11 +79,7 @@ class CompiledQuery:
         ]
         with connection.cursor() as cursor:
             if compiled.numbered:
-                prepared = _PREPARED.setdefault(connection.connection, set())
-                if self._name not in prepared:
-                    cursor.execute(f"PREPARE {self._name} AS {compiled.numbered}")
-                    prepared.add(self._name)
-                cursor.execute(f"EXECUTE {self._name}({', '.join(['%s'] * len(params))})", params)
+                execute_prepared(cursor, self._name, compiled.numbered, params)
             else:
                 cursor.execute(compiled.sql, params)
             fetched = cursor.fetchall()
