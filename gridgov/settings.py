@@ -261,6 +261,8 @@ CACHES = {
     )
 }
 
+# Django's database sessions, read by a compiled query (gridgov/accounts/sessions.py).
+SESSION_ENGINE = "gridgov.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("GRIDGOV_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -25,8 +25,9 @@ from gridgov.accounts.scope import (
     has_capability_at,
     is_system,
     is_unrestricted,
+    paths_with,
     require_actor,
-    scope_q,
+    subtree_q,
 )
 from gridgov.cases.models import OPEN_STATES, Case, CaseCall, Level, State
 from gridgov.core.errors import Forbidden, NotFound, field_error
@@ -60,8 +61,12 @@ def staff_q(user: User) -> Q:
     """Cases a staff member may see: their place scope, their organisation's cases, their own."""
     if is_unrestricted(user):
         return Q()
-    condition = scope_q(user, caps.CASES_VIEW, field="place_path") | Q(handler_user_id=user.pk)
-    org_id = org_handles(user)
+    return staff_q_of(paths_with(user, caps.CASES_VIEW), user.pk, org_handles(user))
+
+
+def staff_q_of(paths: list[str], user_id: int, org_id: int | None) -> Q:
+    """`staff_q` of a user known by their scope's paths, id and organisation (a restricted user)."""
+    condition = subtree_q(paths, "place_path") | Q(handler_user_id=user_id)
     if org_id:
         condition |= Q(handler_org_id=org_id) | Q(
             pk__in=CaseCall.objects.filter(organisation_id=org_id).values("case_id")

@@ -20,6 +20,7 @@ from django.db.models import (
     Avg,
     Count,
     F,
+    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -64,7 +65,7 @@ from gridgov.cases.models import (
 )
 from gridgov.cases.routing import KIND_LEVEL, ancestors, place_with_ancestors
 from gridgov.core import clock
-from gridgov.core.compiled import execute_prepared
+from gridgov.core.compiled import CompiledQuery, execute_prepared
 from gridgov.core.errors import NotFound
 from gridgov.places.models import SEGMENT_WIDTH, Place, PlaceKind
 
@@ -495,9 +496,33 @@ def overdue(user: User, *, now: dt.datetime | None = None) -> QuerySet[Case]:
 
 
 def overdue_count(user: User, *, now: dt.datetime | None = None) -> int:
-    """`overdue(user).count()` (the workbench's 已超时 badge) without building the list's joins,
-    prefetches and order only for COUNT to drop them again: the same SQL, half the Python."""
-    return _overdue_of(user, now).count()
+    """`overdue(user).count()` (the workbench's 已超时 badge, on every page load) as a query compiled
+    once per connection for each number of scope paths, prepared on PostgreSQL (its plan took
+    longer than its run); users with an organisation or no limits take the ORM's COUNT."""
+    now = now or clock.now()
+    if not _authenticated(user) or is_unrestricted(user) or policy.org_handles(user):
+        return _overdue_of(user, now).count()
+    paths = paths_with(user, caps.CASES_VIEW)
+    query = _OVERDUE_COUNTS.get(len(paths))
+    if query is None:
+        query = _OVERDUE_COUNTS.setdefault(
+            len(paths), CompiledQuery(_overdue_count_of, kinds=(int, dt.datetime, *(str,) * len(paths)))
+        )
+    return int(query.rows(user.pk, now, *paths)[0][0])
+
+
+def _overdue_count_of(user_id: int, now: dt.datetime, *paths: str) -> QuerySet[Any]:
+    """`_overdue_of`'s COUNT for a restricted user without an organisation, as a values_list()."""
+    cases = Case.objects.filter(policy.staff_q_of(list(paths), user_id, None))
+    return (
+        cases.filter(overdue_q(now), state__in=OPEN_STATES)
+        .order_by()
+        .values_list(Func(F("pk"), function="COUNT"))
+    )
+
+
+# Number of scope paths → its compiled COUNT.
+_OVERDUE_COUNTS: dict[int, CompiledQuery] = {}
 
 
 def _overdue_of(user: User, now: dt.datetime | None) -> QuerySet[Case]:

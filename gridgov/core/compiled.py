@@ -10,6 +10,7 @@ rewrites its value, say), it keeps to the ORM for that connection: slower, never
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 import weakref
@@ -20,19 +21,29 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
-# Values no real parameter takes: ints below every id, strings with a NUL no text may hold.
+# Values no real parameter takes: ints below every id, strings with a NUL no text may hold,
+# moments in the first microseconds of 1900 (before any row of this system was written).
 _INT_STAND_IN_BASE = -990_100_000
+_MOMENT_STAND_IN_BASE = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+KINDS = (int, str, dt.datetime)
 
 
 def _stand_in(index: int, kind: type) -> Any:
-    return _INT_STAND_IN_BASE - index if kind is int else f"\x00stand-in-{index}\x00"
+    if kind is int:
+        return _INT_STAND_IN_BASE - index
+    if kind is dt.datetime:
+        # Where the database takes moments as text (SQLite) it comes out rewritten: the ORM's path.
+        return _MOMENT_STAND_IN_BASE + dt.timedelta(microseconds=index + 1)
+    return f"\x00stand-in-{index}\x00"
 
 
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
     numbered: str  # the same with $1, $2 … for PREPARE (PostgreSQL), "" elsewhere
-    slots: tuple[int | None, ...]  # per parameter: the index of the caller's value, None = constant
+    # Per parameter: the index of the caller's value, None for a constant, or (index, before,
+    # after) for a text value the ORM wrapped (a `startswith`'s "value%"): before + value + after.
+    slots: tuple[int | tuple[int, str, str] | None, ...]
     constants: tuple[Any, ...]
     converters: tuple[tuple[int, tuple[Any, ...], Any], ...]
 
@@ -54,11 +65,13 @@ def execute_prepared(cursor: Any, name: str, numbered_sql: str, values: Sequence
 
 class CompiledQuery:
     """`build(*values)` is a values_list() queryset; `rows(*values)` runs its SQL compiled once per
-    connection. `kinds` gives each value's type (int or str) so the stand-ins can take its place.
+    connection. `kinds` gives each value's type (int, str or an aware datetime) so the stand-ins can take its place.
     On PostgreSQL the SQL is also a prepared statement, named after `build`: planned once per
     connection (a join of a few tables took longer to plan than to run)."""
 
     def __init__(self, build: Callable[..., QuerySet[Any]], kinds: Sequence[type]) -> None:
+        if not set(kinds) <= set(KINDS):
+            raise TypeError(f"CompiledQuery: values may be {KINDS}, not {kinds}")
         # Unique in the process: two instances may share a `build` (one per shape of its values).
         self._name = f"gridgov_q{next(_INSTANCES)}_" + re.sub(r"\W", "_", build.__qualname__).lower()[:40]
         self._build = build
@@ -73,10 +86,17 @@ class CompiledQuery:
         compiled = self._per_connection[connection]
         if compiled is None:
             return list(self._build(*values))
-        params = [
-            compiled.constants[position] if slot is None else values[slot]
-            for position, slot in enumerate(compiled.slots)
-        ]
+        params = []
+        for position, slot in enumerate(compiled.slots):
+            if slot is None:
+                params.append(compiled.constants[position])
+            elif isinstance(slot, int):
+                params.append(values[slot])
+            else:
+                index, before, after = slot
+                if connection.ops.prep_for_like_query(values[index]) != values[index]:
+                    return list(self._build(*values))  # the ORM escapes % _ \ inside a pattern
+                params.append(f"{before}{values[index]}{after}")
         with connection.cursor() as cursor:
             if compiled.numbered:
                 execute_prepared(cursor, self._name, compiled.numbered, params)
@@ -102,12 +122,22 @@ class CompiledQuery:
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         where = {value: index for index, value in enumerate(stand_ins)}
-        slots: list[int | None] = []
+        texts = [(index, value) for index, value in enumerate(stand_ins) if isinstance(value, str)]
+        slots: list[int | tuple[int, str, str] | None] = []
         for param in params:
-            hashable = isinstance(param, int | str) and not isinstance(param, bool)
-            slots.append(where.get(param) if hashable else None)
-        if sorted(slot for slot in slots if slot is not None) != list(range(len(stand_ins))):
-            return None  # a stand-in vanished, was rewritten or was used twice
+            hashable = isinstance(param, int | str | dt.datetime) and not isinstance(param, bool)
+            slot: int | tuple[int, str, str] | None = where.get(param) if hashable else None
+            if slot is None and isinstance(param, str) and "\x00" in param:
+                inside = [(index, value) for index, value in texts if value in param]
+                if len(inside) != 1:
+                    return None  # stand-ins merged or mangled into one parameter
+                index, value = inside[0]
+                before, _, after = param.partition(value)
+                slot = (index, before, after)
+            slots.append(slot)
+        used = {slot if isinstance(slot, int) else slot[0] for slot in slots if slot is not None}
+        if used != set(range(len(stand_ins))):
+            return None  # a stand-in vanished or was rewritten
         if any(str(value) in sql for value in stand_ins):
             return None  # a value went into the SQL text instead of a parameter
         converters = tuple(

@@ -59,3 +59,34 @@ def test_weak_password_is_refused_when_creating_a_user():
     with pytest.raises(ValidationError) as caught:
         user_create(by=SYSTEM, username="weak", password="123")
     assert "password" in caught.value.message_dict
+
+
+def test_a_session_is_read_in_one_query_and_ends_when_it_expires_or_is_logged_out(client):
+    """Sessions are Django's database sessions read by a compiled query (accounts.sessions):
+    the signed-in page opens with one read of the session row, an expired row or a logged-out
+    session sends the user to the login page as Django's own store would."""
+    import datetime as dt
+
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user_create(by=SYSTEM, username="wang", password="Grid-pass-2026", validate=False)
+    assert _login(client, "wang", "Grid-pass-2026").status_code == 302
+    home = reverse("core:home")
+    assert client.get(home).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(home).status_code == 200
+    session_reads = [
+        q for q in captured.captured_queries if "django_session" in q["sql"] or "live_session" in q["sql"]
+    ]
+    assert len(session_reads) == 1
+
+    key = client.cookies["sessionid"].value
+    Session.objects.filter(session_key=key).update(expire_date=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    assert client.get(home).status_code == 302  # expired: signed out
+
+    assert _login(client, "wang", "Grid-pass-2026").status_code == 302
+    assert client.get(home).status_code == 200
+    client.post(reverse("accounts:logout"))
+    assert client.get(home).status_code == 302

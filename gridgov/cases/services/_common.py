@@ -16,7 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.scope import as_user, duty_holders, has_capability, holders
 from gridgov.audit.models import AuditAction
-from gridgov.audit.services import audit_record
+from gridgov.audit.services import audit_entry
 from gridgov.cases.models import (
     Case,
     CaseAttachment,
@@ -28,7 +28,7 @@ from gridgov.cases.policy import CaseConflict  # noqa: F401  (re-exported: servi
 from gridgov.cases.routing import KIND_LEVEL
 from gridgov.core import clock, crypto
 from gridgov.core.errors import Forbidden, NotFound, field_error
-from gridgov.core.inserts import insert_new
+from gridgov.core.inserts import insert_new, insert_only
 from gridgov.orgs.models import OrgKind
 from gridgov.places.models import Place
 
@@ -110,7 +110,13 @@ def _lock(case: Case | int) -> Case:
     return locked
 
 
-def _event(
+def _event(case: Case, **fields: Any) -> CaseEvent:
+    """Append one timeline row (the keywords of `_event_row`) in the caller's transaction."""
+    # Every transition writes one: the INSERT is built once per process (see core.inserts).
+    return insert_new(_event_row(case, **fields))
+
+
+def _event_row(
     case: Case,
     *,
     by: Actor,
@@ -122,38 +128,40 @@ def _event(
     public: bool = False,
     public_note: str = "",
 ) -> CaseEvent:
-    """Append one timeline row; `from_*` given means the state/level changed to the case's now.
+    """One timeline row, unsaved; `from_*` given means the state/level changed to the case's now.
 
     `note` is for staff; `public_note` is what the reporter's timeline (and the track API)
     shows for a public event, given explicitly so no staff words leak by accident."""
-    # Every transition writes one: the INSERT is built once per process (see core.inserts).
-    return insert_new(
-        CaseEvent(
-            case=case,
-            at=at or clock.now(),
-            actor=as_user(by),
-            kind=kind,
-            from_state=from_state or "",
-            to_state=case.state if from_state is not None else "",
-            from_level=from_level or "",
-            to_level=case.level if from_level is not None else "",
-            handler_user_id=case.handler_user_id,
-            handler_org_id=case.handler_org_id,
-            note=note,
-            public=public,
-            public_note=public_note if public else "",
-        )
+    return CaseEvent(
+        case=case,
+        at=at or clock.now(),
+        actor=as_user(by),
+        kind=kind,
+        from_state=from_state or "",
+        to_state=case.state if from_state is not None else "",
+        from_level=from_level or "",
+        to_level=case.level if from_level is not None else "",
+        handler_user_id=case.handler_user_id,
+        handler_org_id=case.handler_org_id,
+        note=note,
+        public=public,
+        public_note=public_note if public else "",
     )
 
 
 def _audit(case: Case, *, by: Actor, event: str, changes: dict[str, Any] | None = None) -> None:
-    audit_record(
-        actor=by,
-        action=AuditAction.CREATE if event == EventKind.SUBMITTED else AuditAction.UPDATE,
-        target=case,
-        target_label=f"事件{case.tracking_code}",
-        place_path=case.place_path,
-        changes={"event": [None, event], **(changes or {})},
+    # Nothing reads the audit row's key back: its INSERT waits for no answer in a pipeline.
+    insert_only(
+        [
+            audit_entry(
+                actor=by,
+                action=AuditAction.CREATE if event == EventKind.SUBMITTED else AuditAction.UPDATE,
+                target=case,
+                target_label=f"事件{case.tracking_code}",
+                place_path=case.place_path,
+                changes={"event": [None, event], **(changes or {})},
+            )
+        ]
     )
 
 
@@ -247,7 +255,14 @@ def _notify(
         return
     from gridgov.notifications.services import notify
 
-    notify(recipients=list(unique.values()), title=title, body=body, link=case_link(case), kind=kind)
+    notify(
+        recipients=list(unique.values()),
+        title=title,
+        body=body,
+        link=case_link(case),
+        kind=kind,
+        read_back=False,
+    )
 
 
 def _snippet(case: Case, length: int = 40) -> str:

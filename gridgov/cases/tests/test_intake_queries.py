@@ -4,6 +4,8 @@ requests that a change could leave stale (a revoked key, a renamed place, a chan
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -201,3 +203,49 @@ def test_insert_new_writes_what_create_writes(cw, submit):
     # A row that already has its key takes the model's own save(): the timeline refuses it.
     with pytest.raises(PermissionError):
         insert_new(fast)
+
+
+@pytest.mark.parametrize("priority", ["normal", "urgent"])
+def test_insert_new_reads_back_what_the_database_computes(
+    cw, submit, priority, monkeypatch, django_assert_num_queries
+):
+    # A case has a generated column (urgent_open): the fast INSERT reads it back with the key in
+    # its one statement, instead of taking save()'s slower way.
+    template = submit()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("insert_new took save()")
+
+    monkeypatch.setattr(Case, "save", refuse)
+    columns = {
+        field.attname: getattr(template, field.attname)
+        for field in Case._meta.concrete_fields
+        if field.attname not in ("id", "urgent_open", "tracking_code", "public_id", "client_key")
+    }
+    with django_assert_num_queries(1):
+        fast = insert_new(Case(**{**columns, "priority": priority, "tracking_code": "TESTGEN001"}))
+    assert fast.urgent_open is (priority == "urgent")
+    stored = Case.objects.get(pk=fast.pk)
+    assert stored.urgent_open is fast.urgent_open
+    assert stored.public_id == fast.public_id and stored.created_at == fast.created_at
+
+
+def test_the_overdue_badge_counts_what_the_overdue_list_holds_for_every_kind_of_user(cw, submit):
+    """`overdue_count` (compiled per number of scope paths) against `overdue(user)`: grid workers
+    in and out of the cases' grid, a secretary over the community, a street administrator, a
+    department with its organisation (the ORM's path), before and after the deadlines pass."""
+    from gridgov.cases import selectors
+
+    for text in ("1栋门口垃圾满溢", "1栋楼道灯坏了", "1栋电梯卡住了，里面有人"):
+        submit(text=text)
+    submit(place=cw.building2, text="8栋下水道堵了")
+    people = [cw.alice, cw.bob, cw.carol, cw.sam, cw.cora, cw.chen, cw.bea]
+    for moment in (timezone.now(), timezone.now() + dt.timedelta(days=30)):
+        counts = {user.username: selectors.overdue_count(user, now=moment) for user in people}
+        assert counts == {user.username: selectors.overdue(user, now=moment).count() for user in people}
+    later = timezone.now() + dt.timedelta(days=30)
+    assert (
+        selectors.overdue_count(cw.alice, now=later) == 3 and selectors.overdue_count(cw.bob, now=later) == 1
+    )
+    assert selectors.overdue_count(cw.carol, now=later) == 4
+    assert selectors.overdue_count(cw.alice, now=timezone.now()) == 0

@@ -33,25 +33,57 @@ def test_compiled_rows_equal_the_orm_for_every_value_and_after_a_reconnection(wo
     assert query.rows(world.grid2.path, "building") == [(world.building2.pk, "8栋")]
 
 
-def test_a_value_the_orm_rewrites_keeps_to_the_orm(world):
-    """`__icontains` wraps its value in %…%: the stand-in does not come out as it went in, so the
-    compiled form is refused and the ORM runs the query, with the same answer."""
+def _by_name(name: str):
+    return Place.objects.filter(name__icontains=name).order_by("pk").values_list("pk", "name")
 
-    def by_name(name: str):
-        return Place.objects.filter(name__icontains=name).order_by("pk").values_list("pk", "name")
 
-    query = CompiledQuery(by_name, kinds=(str,))
+def test_a_pattern_the_orm_wraps_around_a_value_is_compiled_with_the_value_in_it(world):
+    """`__icontains` wraps its value in %…%: the compiled form puts the caller's value between the
+    same wrapping, and answers what the ORM answers."""
+    query = CompiledQuery(_by_name, kinds=(str,))
+    grids = [(world.grid1.pk, "第一网格"), (world.grid2.pk, "第二网格")]
+    assert list(_by_name("网格")) == grids
     with CaptureQueriesContext(connection) as captured:
-        assert (
-            query.rows("网格")
-            == list(by_name("网格"))
-            == [
-                (world.grid1.pk, "第一网格"),
-                (world.grid2.pk, "第二网格"),
-            ]
-        )
-    assert "LIKE" in captured.captured_queries[0]["sql"].upper()
+        assert query.rows("网格") == grids
+        assert query.rows("第二") == [(world.grid2.pk, "第二网格")]
+    if connection.vendor == "postgresql":
+        # The first use on the connection also prepares it; every read is the prepared statement.
+        reads = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("PREPARE")]
+        assert len(reads) == 2 and all(sql.startswith("EXECUTE") for sql in reads)
+
+
+@pytest.mark.parametrize("name", ["%", "_", "网\\格", "100%网格"])
+def test_a_value_the_orm_would_escape_inside_a_pattern_keeps_to_the_orm(world, name):
+    """A value with % _ or \\ is escaped by the ORM inside the pattern: not substituted as it is
+    (a "%" would match every name), the ORM runs the query instead, with the same answer."""
+    query = CompiledQuery(_by_name, kinds=(str,))
+    query.rows("网格")  # compiled on this connection first
+    Place.objects.filter(pk=world.grid1.pk).update(name="100%网格")
+    with CaptureQueriesContext(connection) as captured:
+        assert query.rows(name) == list(_by_name(name))
     assert not captured.captured_queries[0]["sql"].startswith("EXECUTE")
+    assert query.rows("%") == [(world.grid1.pk, "100%网格")]
+
+
+def test_moments_are_values_too(world):
+    """A datetime value: on PostgreSQL compiled and prepared like the others; where the ORM turns
+    moments into text (SQLite) the stand-in does not come through and the ORM runs it. Either way
+    the rows are the ORM's."""
+
+    def created_before(moment: dt.datetime, kind: str):
+        return Place.objects.filter(kind=kind, created_at__lt=moment).order_by("pk").values_list("pk")
+
+    query = CompiledQuery(created_before, kinds=(dt.datetime, str))
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    earlier = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    grids = [(world.grid1.pk,), (world.grid2.pk,)]
+    assert list(created_before(later, "grid")) == grids
+    with CaptureQueriesContext(connection) as captured:
+        assert query.rows(later, "grid") == grids
+    assert captured.captured_queries[-1]["sql"].startswith("EXECUTE") == (connection.vendor == "postgresql")
+    assert query.rows(earlier, "grid") == []
+    with pytest.raises(TypeError):
+        CompiledQuery(created_before, kinds=(float, str))
 
 
 def test_the_token_lookup_reads_owner_and_roles_in_one_query(world, django_assert_num_queries):

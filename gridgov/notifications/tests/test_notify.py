@@ -166,3 +166,22 @@ def test_sent_message_is_not_sent_again(world, webhook, django_capture_on_commit
     assert len(webhook.received) == 1
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 1)
+
+
+def test_without_read_back_the_notices_are_stored_alike_but_their_keys_stay_unset(world, sms_outbox):
+    read = notify(recipients=[world.alice, world.erin], title="新事件待受理", body="1栋", link="/cases/1/")
+    unread = notify(
+        recipients=[world.alice, world.erin],
+        title="新事件待受理",
+        body="1栋",
+        link="/cases/1/",
+        read_back=False,
+    )
+    assert all(n.pk for n in read) and all(n.pk is None for n in unread)
+    rows = Notification.objects.order_by("pk").values("recipient_id", "title", "body", "link", "read_at")
+    assert len(rows) == 4 and list(rows[:2]) == list(rows[2:])
+    # A text names the notice it belongs to: with SMS the keys are read back all the same.
+    texted = notify(
+        recipients=[world.alice], title="紧急", body="", channels=("inapp", "sms"), read_back=False
+    )
+    assert texted[0].pk and OutboundMessage.objects.get().notification_id == texted[0].pk
