@@ -18,6 +18,9 @@ from gridgov.core.inserts import insert_only
 from gridgov.core.pipeline import atomic_pipelined
 
 FAR = dt.datetime(2099, 1, 1, tzinfo=dt.UTC)
+# As every test outside a transaction in this suite: a plain flush afterwards would re-create the
+# content types that the next serialized-rollback test restores (UNIQUE failures).
+outside_a_transaction = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _entry(label: str) -> AuditEntry:
@@ -30,7 +33,7 @@ def _labels() -> list[str]:
     return sorted(AuditEntry.objects.filter(target_type="test.row").values_list("target_label", flat=True))
 
 
-@pytest.mark.django_db(transaction=True)
+@outside_a_transaction
 def test_a_pipelined_transaction_commits_every_row_and_the_keys_stay_unset():
     rows = [_entry("一"), _entry("二")]
     with atomic_pipelined():
@@ -42,7 +45,7 @@ def test_a_pipelined_transaction_commits_every_row_and_the_keys_stay_unset():
     assert all(row.pk is None and not row._state.adding for row in rows)
 
 
-@pytest.mark.django_db(transaction=True)
+@outside_a_transaction
 def test_a_refused_row_rolls_back_the_whole_pipelined_transaction():
     Session.objects.create(session_key="taken-key-0001", session_data="", expire_date=FAR)
     with pytest.raises(IntegrityError):
