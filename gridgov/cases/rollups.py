@@ -24,6 +24,7 @@ from django.utils import timezone
 from gridgov.audit.models import AuditAction
 from gridgov.audit.services import audit_record
 from gridgov.cases.models import DONE_STATES, OPEN_STATES, Case, CaseRollup, RollupGrain, State
+from gridgov.core.inserts import bound_cursor
 from gridgov.places.models import Place, PlaceKind
 
 if TYPE_CHECKING:
@@ -195,7 +196,8 @@ def _add(deltas: dict[Key, dict[str, int]], known: dict[int, tuple[int, str]] | 
         f"INSERT INTO {table} ({', '.join(quoted)}) VALUES {values} "
         f"ON CONFLICT ({', '.join(quoted[i] for i in (0, 1, 2, 4, 5))}) DO UPDATE SET {updates}"
     )
-    with connection.cursor() as cursor:
+    # Plain column values: bound by the server (core.inserts.bound_cursor).
+    with bound_cursor(connection) as cursor:
         cursor.execute(sql, [value for row in rows for value in row])
 
 

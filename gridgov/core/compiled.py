@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+import psycopg
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import QuerySet
 
 # Values no real parameter takes: ints below every id, strings with a NUL no text may hold,
@@ -49,18 +50,40 @@ class _Compiled:
 
 
 _INSTANCES = itertools.count(1)
+# "cached plan must not change result type" (a column it returns was altered) and "prepared
+# statement … does not exist" (deallocated behind our back).
+_CHANGED = psycopg.errors.FeatureNotSupported
+_STALE = (_CHANGED, psycopg.errors.InvalidSqlStatementName)
 # Per psycopg connection: the statements prepared on it (a reconnection starts with none).
 _PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 
 def execute_prepared(cursor: Any, name: str, numbered_sql: str, values: Sequence[Any]) -> None:
     """PostgreSQL: run `numbered_sql` ($1, $2 … placeholders) as the prepared statement `name` of
-    the cursor's connection with `values`, preparing it on that connection's first use."""
+    the cursor's connection with `values`, preparing it on that connection's first use.
+
+    A statement the server no longer has (DEALLOCATE, DISCARD ALL) or can no longer run as planned
+    (a migration changed a column it returns) is prepared again: at once when no transaction is
+    open, else the error reaches the caller and the connection's next use prepares it afresh, so a
+    running server heals after a migration without a restart."""
     prepared = _PREPARED.setdefault(cursor.db.connection, set())
+    execute = f"EXECUTE {name}({', '.join(['%s'] * len(values))})"
     if name not in prepared:
         cursor.execute(f"PREPARE {name} AS {numbered_sql}")
         prepared.add(name)
-    cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(values))})", values)
+    try:
+        cursor.execute(execute, values)
+    except DatabaseError as error:
+        if not isinstance(error.__cause__, _STALE):
+            raise
+        prepared.discard(name)
+        if cursor.db.in_atomic_block:
+            raise  # the transaction is aborted: nothing more may run in it
+        if isinstance(error.__cause__, _CHANGED):
+            cursor.execute(f"DEALLOCATE {name}")
+        cursor.execute(f"PREPARE {name} AS {numbered_sql}")
+        prepared.add(name)
+        cursor.execute(execute, values)
 
 
 class CompiledQuery:

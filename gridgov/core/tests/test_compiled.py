@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from gridgov.accounts.models import ApiToken, Role, RoleAssignment, User
@@ -157,3 +157,45 @@ def test_a_session_reads_its_user_and_roles_in_one_query(world, client):
     assert "审计日志" in client.get("/").content.decode()  # the secretary's entry, on the next page
     User.objects.filter(pk=world.alice.pk).update(is_active=False)
     assert client.get("/cases/").status_code == 302  # logged out: to the login page
+
+
+_POSTGRESQL_ONLY = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+
+
+@_POSTGRESQL_ONLY
+def test_a_prepared_statement_lost_inside_a_transaction_fails_once_then_is_prepared_again(world):
+    query = CompiledQuery(_names_under, kinds=(str, str))
+    expected = list(_names_under(world.community.path, "grid"))
+    assert query.rows(world.community.path, "grid") == expected
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # what a pooler's DISCARD ALL does behind our back
+    savepoint = transaction.savepoint()
+    with pytest.raises(DatabaseError):
+        query.rows(world.community.path, "grid")  # the transaction is aborted: no retry in it
+    transaction.savepoint_rollback(savepoint)
+    assert query.rows(world.community.path, "grid") == expected
+
+
+@_POSTGRESQL_ONLY
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_outside_a_transaction_a_lost_or_outdated_statement_is_prepared_again_at_once(world):
+    """A running server after DEALLOCATE ALL, or after a migration changed the type of a column
+    a statement returns ("cached plan must not change result type"): the same read answers."""
+    query = CompiledQuery(_names_under, kinds=(str, str))
+    expected = list(_names_under(world.community.path, "grid"))
+    assert query.rows(world.community.path, "grid") == expected
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert query.rows(world.community.path, "grid") == expected
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE places_place ALTER COLUMN name TYPE text")
+    try:
+        assert query.rows(world.community.path, "grid") == expected
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE places_place ALTER COLUMN name TYPE varchar({_NAME_LENGTH})")
+
+
+_NAME_LENGTH = Place._meta.get_field("name").max_length
