@@ -173,5 +173,8 @@ def test_serve_warms_the_triage_engine_before_the_workers_fork(monkeypatch):
     monkeypatch.setattr("gridgov.triage.engine.warm_up", lambda: calls.append("triage"))
     monkeypatch.setattr(routing, "config", lambda: calls.append("config"))
     monkeypatch.setattr(BaseApplication, "run", lambda self: calls.append("run"))
+    # Not frozen for real: in the test process a frozen collector would keep every dropped
+    # database connection open until the end (PostgreSQL then refuses to drop the test database).
+    monkeypatch.setattr(serve.gc, "freeze", lambda: calls.append("freeze"))
     serve.Command().handle(bind="127.0.0.1:0", workers=1, threads=1)
-    assert calls == ["triage", "config", "run"]
+    assert calls == ["triage", "config", "freeze", "run"]
