@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from gridgov.accounts.models import ApiToken, Role, RoleAssignment, User
 from gridgov.accounts.scope import SYSTEM, assignments
 from gridgov.accounts.services import api_token_create, api_token_revoke, api_token_user, role_grant
+from gridgov.core import compiled
 from gridgov.core.compiled import CompiledQuery
 from gridgov.places.models import Place
 
@@ -164,8 +165,20 @@ _POSTGRESQL_ONLY = pytest.mark.skipif(
 )
 
 
+@pytest.fixture
+def deallocated_after():
+    """These tests deallocate every prepared statement of the connection the next tests reuse:
+    afterwards none is left and the record of them is emptied, so those tests prepare afresh."""
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    compiled._PREPARED.pop(connection.connection, None)
+
+
 @_POSTGRESQL_ONLY
-def test_a_prepared_statement_lost_inside_a_transaction_fails_once_then_is_prepared_again(world):
+def test_a_prepared_statement_lost_inside_a_transaction_fails_once_then_is_prepared_again(
+    world, deallocated_after
+):
     query = CompiledQuery(_names_under, kinds=(str, str))
     expected = list(_names_under(world.community.path, "grid"))
     assert query.rows(world.community.path, "grid") == expected
@@ -180,7 +193,9 @@ def test_a_prepared_statement_lost_inside_a_transaction_fails_once_then_is_prepa
 
 @_POSTGRESQL_ONLY
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_outside_a_transaction_a_lost_or_outdated_statement_is_prepared_again_at_once(world):
+def test_outside_a_transaction_a_lost_or_outdated_statement_is_prepared_again_at_once(
+    world, deallocated_after
+):
     """A running server after DEALLOCATE ALL, or after a migration changed the type of a column
     a statement returns ("cached plan must not change result type"): the same read answers."""
     query = CompiledQuery(_names_under, kinds=(str, str))
