@@ -33,6 +33,16 @@ def _immediate_tasks(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_frames():
+    # Page frames are kept per process (core.frames) for a user's id, name and capabilities; a
+    # test's rolled-back user may hand its id and name to the next test's, with other settings.
+    yield
+    from gridgov.core.frames import forget_frames
+
+    forget_frames()
+
+
+@pytest.fixture(autouse=True)
 def _calendar_cache_follows_rollback():
     # The holiday calendar is cached per process; a test that entered days rolls them back, so
     # the next test must not count on them. Untouched, the cache is kept (no reload per test).

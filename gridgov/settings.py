@@ -207,6 +207,9 @@ GRIDGOV_REPORT_IP_PER_HOUR = int(os.environ.get("GRIDGOV_REPORT_IP_PER_HOUR", "2
 GRIDGOV_REPORT_CHECK_PER_MINUTE = int(os.environ.get("GRIDGOV_REPORT_CHECK_PER_MINUTE", "30"))
 # How often an open workbench asks for new urgent cases (the red banner and its sound).
 GRIDGOV_URGENT_POLL_SECONDS = float(os.environ.get("GRIDGOV_URGENT_POLL_SECONDS", "15"))
+# Page frames (menu, name, tab bar) each worker keeps drawn, one per user standing (core.frames):
+# a few kilobytes each.
+GRIDGOV_FRAME_CACHE_SIZE = int(os.environ.get("GRIDGOV_FRAME_CACHE_SIZE", "500"))
 # Tracking code + last four digits (pages and API alike): failures within WINDOW minutes that
 # lock a code (MAX) or a client address (IP_MAX, 0 = no per-address limit, e.g. behind a proxy
 # that hides client addresses) for LOCK minutes, each further lock of the same key twice as long.

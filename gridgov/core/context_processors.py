@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.functional import SimpleLazyObject
 
 from gridgov.accounts.pages import pages_open
 from gridgov.accounts.scope import capabilities_anywhere
@@ -77,10 +78,18 @@ def _nav_urls() -> dict[str, str]:
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The menu and the user's capabilities, worked out only if the template shows them (a page's
+    fragment, or a frame `core.frames` already holds, does not)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "user_caps": set()}
-    held = capabilities_anywhere(user)
+    return {
+        "nav_items": SimpleLazyObject(lambda: _menu(request, user)),
+        "user_caps": SimpleLazyObject(lambda: capabilities_anywhere(user)),
+    }
+
+
+def _menu(request: HttpRequest, user: Any) -> list[dict[str, Any]]:
     urls = _nav_urls()
     shown = pages_open(user, urls)
     items: list[dict[str, Any]] = [
@@ -96,4 +105,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     ]
     if matches:
         max(matches, key=lambda item: len(item["url"]))["active"] = True
-    return {"nav_items": items, "user_caps": held}
+    return items

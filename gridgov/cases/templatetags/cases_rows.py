@@ -266,3 +266,23 @@ def case_rows(context: template.Context) -> SafeString:
         urgeable=context.get("urgeable") or set(),
         csrf_token=context.get("csrf_token"),
     )
+
+
+@register.simple_tag(takes_context=True)
+def workbench_tabs(context: template.Context) -> SafeString:
+    """The workbench's tabs (`tabs`: code, label, key and count each; `tab`: the open one), each
+    loading its list into the panel; the overdue count is red when there is any."""
+    current = context.get("tab")
+    links = []
+    for tab in context["tabs"]:
+        code, key, count = escape(tab["code"]), escape(tab["key"]), tab["count"]
+        active = ' class="active" aria-current="page"' if tab["code"] == current else ""
+        badge = ""
+        if count is not None:
+            alarm = " badge-bad" if tab["code"] == "overdue" and count else ""
+            badge = f' <span class="count{alarm}">{escape(count)}</span>'
+        links.append(
+            f'  <a href="?tab={code}" hx-get="?tab={code}" hx-target="#wb-panel" hx-push-url="true" '
+            f'data-key="{key}" accesskey="{key}"{active}>{escape(tab["label"])}{badge}</a>\n'
+        )
+    return mark_safe('<nav class="tabs" aria-label="事件列表">\n' + "".join(links) + "</nav>")

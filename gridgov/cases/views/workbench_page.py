@@ -9,9 +9,12 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from gridgov.accounts import capabilities as caps
@@ -31,7 +34,9 @@ from gridgov.cases.views._common import (
     _place_trails,
 )
 from gridgov.core import clock
+from gridgov.core.frames import frame_key, render_framed
 from gridgov.core.http import AuthedHttpRequest
+from gridgov.notifications.selectors import unread_count
 from gridgov.places.selectors import AREA_KINDS, places_for
 
 if TYPE_CHECKING:
@@ -199,7 +204,6 @@ def workbench(request: AuthedHttpRequest) -> HttpResponse:
         "can_intake": caps.CASES_INTAKE in held,
         "alarm": {
             "url": reverse("cases:urgent_poll"),
-            "since": clock.now().isoformat(),
             "interval": max(settings.GRIDGOV_URGENT_POLL_SECONDS, 1.0),
         },
         "filtered": tab == "all" and any(v for k, v in request.GET.items() if k not in ("tab", "page")),
@@ -207,9 +211,20 @@ def workbench(request: AuthedHttpRequest) -> HttpResponse:
     target = request.headers.get("HX-Target", "") if _is_htmx(request) else ""
     if target == "wb-list":
         return render(request, "cases/staff/_case_list.html", context)
+    # One CSRF token for the page: the list's 催办 forms and the frame's (core.frames) alike.
+    context["csrf_token"] = get_token(request)
+    panel = render_to_string("cases/staff/_workbench_panel.html", context, request)
     if target == "wb-panel":
-        return render(request, "cases/staff/_workbench_panel.html", context)
-    return render(request, "cases/staff/workbench.html", context)
+        return HttpResponse(panel)
+    # The frame around the panel is the same for every request of this user on this tab.
+    badge = render_to_string("notifications/_badge.html", {"user": user, "unread_n": unread_count(user)})
+    return render_framed(
+        request,
+        "cases/staff/workbench.html",
+        context,
+        key=frame_key(request, "cases/staff/workbench.html", tab, caps.CASES_INTAKE in held),
+        slots={"panel": mark_safe(panel), "badge": mark_safe(badge), "alarm_since": clock.now().isoformat()},
+    )
 
 
 @page_access("cases:workbench")
