@@ -14,6 +14,8 @@ each endpoint for `--duration` seconds with wrk (`--latency`; 16 connections ove
 
     baseline_insert  POST /bench/insert            one ORM INSERT                (the intake's baseline)
     baseline_list    GET  /bench/list              twenty rows through the ORM   (every read's baseline)
+    floor_page       GET  /bench/page              a signed-in page showing nothing (ratio to the queue)
+    floor_intake     POST /bench/insert-triaged    triage of a text, then one ORM INSERT
     queue            GET  /api/v1/cases?queue=mine grid1's queue, bearer token (20 a page, the default)
     queue50          GET  …&page_size=50           the same, 50 a page
     workbench        GET  /cases/                  grid1's workbench page, session
@@ -70,11 +72,16 @@ BASELINE_OF = {
     "case_page": "baseline_list",
     "stats_street": "baseline_list",
     "stats_community": "baseline_list",
+    # Floors: what the unavoidable part alone leaves of the target's budget.
+    "floor_page": "queue",
+    "floor_intake": "baseline_insert",
 }
 ORDER = [
     "baseline_insert",
     "baseline_list",
+    "floor_intake",
     "queue",
+    "floor_page",
     "queue50",
     "workbench",
     "case_page",
@@ -396,6 +403,8 @@ def endpoints(prep: Prepared, base: str) -> dict[str, dict[str, Any]]:
     return {
         "baseline_insert": {"url": f"{base}/bench/insert", "method": "POST", "headers": {}},
         "baseline_list": {"url": f"{base}/bench/list", "headers": {}},
+        "floor_page": {"url": f"{base}/bench/page", "headers": {"Cookie": prep.session_cookie}},
+        "floor_intake": {"url": f"{base}/bench/insert-triaged", "method": "POST", "headers": {}},
         "queue": {"url": f"{base}/api/v1/cases?queue=mine", "headers": bearer},
         # The same queue 50 a page (the default is 20, the baseline's twenty rows).
         "queue50": {"url": f"{base}/api/v1/cases?queue=mine&page_size=50", "headers": bearer},

@@ -36,12 +36,14 @@ urlpatterns = [
     path("command/", include("gridgov.command.urls")),
 ]
 
-if settings.GRIDGOV_BENCH_BASELINES:  # bench/load.py's two minimal views; off in production
+if settings.GRIDGOV_BENCH_BASELINES:  # bench/load.py's minimal views; off in production
     from gridgov.core import bench_baselines
 
     urlpatterns += [
         path("bench/insert", bench_baselines.insert_one),
         path("bench/list", bench_baselines.list_twenty),
+        path("bench/page", bench_baselines.signed_in_page),
+        path("bench/insert-triaged", bench_baselines.insert_triaged),
     ]
 
 # Chinese pages for people, JSON under /api/ (gridgov.core.views); 403 keeps Django's, rendering 403.html.
