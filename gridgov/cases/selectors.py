@@ -72,16 +72,16 @@ from gridgov.places.models import SEGMENT_WIDTH, Place, PlaceKind
 if TYPE_CHECKING:
     from gridgov.accounts.models import User
 
-_RELATED = (
-    "category",
-    "subcategory",
-    "place",
-    "level_place",
-    "handler_user",
-    "handler_org",
-    "dispatcher",
-    "merged_into",
-)
+# What one case's page shows of its relations. The four every case has are joined; the others,
+# often empty, come by primary key afterwards (no query for an empty one): PostgreSQL's planning
+# doubles with each join past four, and with all eight it took 10 ms on the million-case bench
+# against half a millisecond to run.
+_RELATED_JOINED = ("category", "subcategory", "place", "level_place")
+_RELATED_FETCHED = ("handler_user", "handler_org", "dispatcher", "merged_into")
+
+
+def _with_relations(qs: QuerySet[Case]) -> QuerySet[Case]:
+    return qs.select_related(*_RELATED_JOINED).prefetch_related(*_RELATED_FETCHED)
 
 
 def _authenticated(user: User | None) -> bool:
@@ -110,7 +110,7 @@ def case_for(user: User, case_id: int | str, *, for_write: bool = False) -> Case
     except (TypeError, ValueError):
         raise NotFound() from None
     base = staff_cases(user) if for_write else cases_visible(user)
-    case = base.select_related(*_RELATED).filter(pk=pk).first()
+    case = _with_relations(base.filter(pk=pk)).first()
     if case is None:
         raise NotFound()
     return case
@@ -123,7 +123,7 @@ URGENT_FIRST = "-urgent_open"
 
 # What a list row shows. Joined: the four relations every row has, cheap to plan. Prefetched
 # (one small query each, skipped when no row has one): the handlers. Planning grows steeply with
-# each extra join on PostgreSQL: with all eight of `_RELATED` it took 12–50 ms a query on the
+# each extra join on PostgreSQL: with all eight relations it took 12–50 ms a query on the
 # million-case bench, more than fetching the rows.
 _LIST_JOINED = ("category", "subcategory", "place", "level_place")
 _LIST_PREFETCHED = ("handler_user", "handler_org")
@@ -607,10 +607,8 @@ def my_reports(user: User) -> QuerySet[Case]:
     """The cases the user reported (as an account or as the resident linked to it)."""
     if not _authenticated(user):
         return Case.objects.none()
-    return (
-        Case.objects.filter(policy.reporter_q(user))
-        .select_related(*_RELATED)
-        .order_by(URGENT_FIRST, "-created_at", "-pk")
+    return _with_relations(Case.objects.filter(policy.reporter_q(user))).order_by(
+        URGENT_FIRST, "-created_at", "-pk"
     )
 
 
@@ -675,7 +673,7 @@ def normalize_tracking_code(code: str) -> str:
 
 def case_with_tracking_code(code: str) -> Case | None:
     """The case with this (normalised) code, unchecked: only for `services.case_track_proof`."""
-    return Case.objects.select_related(*_RELATED).filter(tracking_code=code).first()
+    return _with_relations(Case.objects.filter(tracking_code=code)).first()
 
 
 def case_by_tracking_code(code: str, *, phone_last4: str = "", user: User | None = None) -> Case:
