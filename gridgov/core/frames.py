@@ -11,7 +11,8 @@ request's values.
 What the frame may depend on is the key: the page and its path, the language, and the user's
 id, name, activity and capabilities (the menu and the tab bar derive from those alone, see
 `accounts.pages`). base.html says so at its top; anything else it starts to show must be a slot.
-A page with messages to show is rendered whole, as is every page the cache has no room for.
+A page with messages to show is rendered whole; beyond GRIDGOV_FRAME_CACHE_SIZE frames, the least
+recently used is dropped and drawn again when its user next comes.
 """
 
 from __future__ import annotations
