@@ -666,8 +666,9 @@ def kill_mode(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("GRIDGOV_WEB_WORKERS", "2")))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("GRIDGOV_WEB_THREADS", "4")))
+    # The defaults of `gridgov serve` (settings.GRIDGOV_WEB_WORKERS / _THREADS).
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("GRIDGOV_WEB_WORKERS", "4")))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("GRIDGOV_WEB_THREADS", "2")))
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=int, default=10, help="每个端点每轮压多少秒")
     parser.add_argument("--runs", type=int, default=3)

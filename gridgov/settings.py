@@ -176,10 +176,13 @@ STATIC_ROOT.mkdir(exist_ok=True)
 # Serving straight from the app folders means the demo needs no collectstatic step.
 WHITENOISE_USE_FINDERS = env_bool("GRIDGOV_STATIC_FINDERS", True)
 
-# `gridgov serve`: the production WSGI server (gunicorn, threaded workers).
+# `gridgov serve`: the production WSGI server (gunicorn, threaded workers). Two processes per
+# core with two threads each: a thread back from the database waits for its process's GIL behind
+# the others, so requests that go to the database often (an intake: a dozen statements) ran at
+# three fifths of the speed with 2 × 4 on the 2-core bench machine (docs/deploy.md).
 GRIDGOV_WEB_BIND = os.environ.get("GRIDGOV_WEB_BIND", "127.0.0.1:8000")
-GRIDGOV_WEB_WORKERS = int(os.environ.get("GRIDGOV_WEB_WORKERS", "2"))
-GRIDGOV_WEB_THREADS = int(os.environ.get("GRIDGOV_WEB_THREADS", "4"))
+GRIDGOV_WEB_WORKERS = int(os.environ.get("GRIDGOV_WEB_WORKERS", "4"))
+GRIDGOV_WEB_THREADS = int(os.environ.get("GRIDGOV_WEB_THREADS", "2"))
 GRIDGOV_WEB_TIMEOUT = int(os.environ.get("GRIDGOV_WEB_TIMEOUT", "60"))
 # bench/load.py: two minimal views (insert one row, list 20) measured on the same server as the
 # real endpoints; never mounted unless this is on.

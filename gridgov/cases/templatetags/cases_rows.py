@@ -1,9 +1,10 @@
-"""The workbench's case rows (phone cards and the PC table) drawn in Python: the same markup the
-row loops of `_case_list.html` drew, from one plain row per case, whichever way the rows were read
-(model instances for the dispatch, overdue and all tabs, `selectors.my_queue_rows` values for
-"my"). The two template loops resolved some forty variables, filters and tags per row, twice:
-about half of the workbench's time per request. `tests/test_workbench_rows.py` holds them to the
-old template's output for every shape of row."""
+"""The workbench drawn in Python: its case rows (phone cards and the PC table), its list with the
+page links and its panel with the tabs. The rows come from one plain row per case, whichever way
+they were read (model instances for the dispatch, overdue and all tabs, `selectors.my_queue_rows`
+values for "my"). The templates they replace resolved some forty variables, filters and tags per
+row, twice, inside two more templates, on the grid worker's every page load.
+`tests/test_workbench_rows.py` and `tests/test_workbench_list.py` hold them to the old templates'
+output (`tests/reference/`)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django import template
+from django.core.paginator import Page
+from django.forms import Form
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from gridgov.cases.models import Case, Channel, Level, State
-
-register = template.Library()
 
 
 @dataclass(slots=True)
@@ -257,24 +258,84 @@ def render_rows(
     return mark_safe("".join(cards) + "".join(table))
 
 
-@register.simple_tag(takes_context=True)
-def case_rows(context: template.Context) -> SafeString:
-    """`render_rows` for the list's context (`rows`, `tab`, `urgeable`, the page's CSRF token)."""
-    return render_rows(
-        context["rows"],
-        overdue_tab=context.get("tab") == "overdue",
-        urgeable=context.get("urgeable") or set(),
-        csrf_token=context.get("csrf_token"),
+_EMPTY = {
+    "my": "没有待办事件。",
+    "dispatch": "没有待分派的事件。",
+    "overdue": "没有超时事件。",
+}
+
+
+def _page_link(query: QueryDict, number: int, label: str) -> str:
+    """A pagination link to page `number`, keeping the rest of the query (`{% querystring %}`'s)."""
+    params = query.copy()
+    params["page"] = str(number)
+    href = escape(f"?{params.urlencode()}")
+    return (
+        f'<a class="btn btn-secondary btn-small" href="{href}" hx-get="{href}" hx-target="#wb-list" '
+        f'hx-push-url="true">{label}</a>'
     )
 
 
-@register.simple_tag(takes_context=True)
-def workbench_tabs(context: template.Context) -> SafeString:
-    """The workbench's tabs (`tabs`: code, label, key and count each; `tab`: the open one), each
+def render_case_list(
+    *,
+    rows: list[CaseRow],
+    page: Page,
+    tab: str,
+    filtered: bool,
+    form: Form | None,
+    urgeable: set[int],
+    csrf_token: Any,
+    query: QueryDict,
+) -> SafeString:
+    """The workbench's list (`#wb-list`): the filter's errors, `rows` with the page's links and
+    count, or what an empty tab says. The markup `_case_list.html` drew, with no template to run:
+    the grid worker's every page load drew it (`tests/test_workbench_list.py` holds them equal)."""
+    parts = ["\n"]
+    if form is not None and form.errors:
+        errors = [
+            f"<div>{escape(field.label)}：{escape(error)}</div>" for field in form for error in field.errors
+        ]
+        errors += [f"<div>{escape(error)}</div>" for error in form.non_field_errors()]
+        parts.append(f'<div class="cs-alert" role="alert">{"".join(errors)}</div>')
+    parts.append("\n")
+    if rows:
+        parts.append("\n")
+        parts.append(
+            render_rows(rows, overdue_tab=tab == "overdue", urgeable=urgeable, csrf_token=csrf_token)
+        )
+        paginator = page.paginator
+        count = escape(paginator.count)
+        if paginator.num_pages > 1:
+            previous = _page_link(query, page.previous_page_number(), "上一页") if page.has_previous() else ""
+            following = _page_link(query, page.next_page_number(), "下一页") if page.has_next() else ""
+            parts.append(
+                '\n<nav class="pagination" aria-label="分页">\n'
+                f"  {previous}\n"
+                f'  <span class="muted">第 {page.number} / {paginator.num_pages} 页，共 {count} 件</span>\n'
+                f"  {following}\n"
+                "</nav>\n"
+            )
+        else:
+            parts.append(f'<p class="muted">共 {count} 件</p>')
+        parts.append("\n")
+    else:
+        if tab in _EMPTY:
+            empty = _EMPTY[tab]
+        elif filtered:
+            empty = "没有符合条件的事件（只显示您辖区内的事件）。"
+        else:
+            empty = "辖区内暂无事件。"
+        parts.append(f'\n<p class="muted card">{empty}</p>\n')
+    parts.append("\n")
+    # Every value that went in above was escaped (the rows by `render_rows`).
+    return mark_safe("".join(parts))
+
+
+def render_tabs(tabs: Iterable[Mapping[str, Any]], current: str) -> SafeString:
+    """The workbench's tabs (code, label, key and count each; `current`, the open one), each
     loading its list into the panel; the overdue count is red when there is any."""
-    current = context.get("tab")
     links = []
-    for tab in context["tabs"]:
+    for tab in tabs:
         code, key, count = escape(tab["code"]), escape(tab["key"]), tab["count"]
         active = ' class="active" aria-current="page"' if tab["code"] == current else ""
         badge = ""
@@ -286,3 +347,11 @@ def workbench_tabs(context: template.Context) -> SafeString:
             f'data-key="{key}" accesskey="{key}"{active}>{escape(tab["label"])}{badge}</a>\n'
         )
     return mark_safe('<nav class="tabs" aria-label="事件列表">\n' + "".join(links) + "</nav>")
+
+
+def render_panel(*, tabs: Iterable[Mapping[str, Any]], tab: str, filter_box: str, listing: str) -> SafeString:
+    """The workbench's panel (`#wb-panel`): the tabs, the "all" tab's filter box (`filter_box`,
+    already drawn, or ""), and the list (`render_case_list`)."""
+    box = f"{filter_box}\n" if filter_box else ""
+    # The parts come drawn and escaped.
+    return mark_safe(f'{render_tabs(tabs, tab)}\n{box}\n<div id="wb-list">{listing}</div>\n')

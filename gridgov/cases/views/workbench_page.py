@@ -10,11 +10,9 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from gridgov.accounts import capabilities as caps
@@ -25,7 +23,7 @@ from gridgov.cases.models import (
     Case,
     CaseCall,
 )
-from gridgov.cases.templatetags.cases_rows import row_of_case, row_of_values
+from gridgov.cases.templatetags.cases_rows import render_case_list, render_panel, row_of_case, row_of_values
 from gridgov.cases.templatetags.cases_staff import _span, due_info, due_of
 from gridgov.cases.views._common import (
     PAGE_SIZE,
@@ -37,6 +35,7 @@ from gridgov.core import clock
 from gridgov.core.frames import frame_key, render_framed
 from gridgov.core.http import AuthedHttpRequest
 from gridgov.notifications.selectors import unread_count
+from gridgov.notifications.templatetags.notifications_tags import badge_html
 from gridgov.places.selectors import AREA_KINDS, places_for
 
 if TYPE_CHECKING:
@@ -193,6 +192,7 @@ def workbench(request: AuthedHttpRequest) -> HttpResponse:
     urgeable = (
         {case.pk for case in cases_on_page if policy.may("urge", user, case)} if tab == "overdue" else set()
     )
+    filtered = tab == "all" and any(v for k, v in request.GET.items() if k not in ("tab", "page"))
     context = {
         "tabs": tab_items,
         "tab": tab,
@@ -206,24 +206,37 @@ def workbench(request: AuthedHttpRequest) -> HttpResponse:
             "url": reverse("cases:urgent_poll"),
             "interval": max(settings.GRIDGOV_URGENT_POLL_SECONDS, 1.0),
         },
-        "filtered": tab == "all" and any(v for k, v in request.GET.items() if k not in ("tab", "page")),
+        "filtered": filtered,
     }
     target = request.headers.get("HX-Target", "") if _is_htmx(request) else ""
-    if target == "wb-list":
-        return render(request, "cases/staff/_case_list.html", context)
     # One CSRF token for the page: the list's 催办 forms and the frame's (core.frames) alike.
-    context["csrf_token"] = get_token(request)
-    panel = render_to_string("cases/staff/_workbench_panel.html", context, request)
+    context["csrf_token"] = csrf_token = get_token(request)
+    listing = render_case_list(
+        rows=rows,
+        page=page,
+        tab=tab,
+        filtered=filtered,
+        form=form,
+        urgeable=urgeable,
+        csrf_token=csrf_token,
+        query=request.GET,
+    )
+    if target == "wb-list":
+        return HttpResponse(listing)
+    filter_box = (
+        render_to_string("cases/staff/_filter_box.html", context, request) if form is not None else ""
+    )
+    panel = render_panel(tabs=tab_items, tab=tab, filter_box=filter_box, listing=listing)
     if target == "wb-panel":
         return HttpResponse(panel)
     # The frame around the panel is the same for every request of this user on this tab.
-    badge = render_to_string("notifications/_badge.html", {"user": user, "unread_n": unread_count(user)})
+    badge = badge_html(unread_count(user))
     return render_framed(
         request,
         "cases/staff/workbench.html",
         context,
         key=frame_key(request, "cases/staff/workbench.html", tab, caps.CASES_INTAKE in held),
-        slots={"panel": mark_safe(panel), "badge": mark_safe(badge), "alarm_since": clock.now().isoformat()},
+        slots={"panel": panel, "badge": badge, "alarm_since": clock.now().isoformat()},
     )
 
 

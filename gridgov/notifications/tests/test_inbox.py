@@ -182,3 +182,31 @@ def test_pages_require_login_and_right_methods(world, inbox):
     assert client.get(f"/notifications/{inbox['first'].pk}/read/").status_code == 405
     assert client.get("/notifications/read-all/").status_code == 405
     assert client.get("/notifications/?page=abc").status_code == 200
+
+
+@pytest.mark.parametrize("unread", [0, 1, 99, 100, 12345])
+def test_badge_markup_is_the_old_templates(world, rf, unread):
+    """The badge is drawn in Python (the workbench draws it on every load): the markup the old
+    template (`reference/old_badge.html`) drew, for no, some and over 99 unread notices."""
+    from pathlib import Path
+
+    from django.template import engines
+
+    from gridgov.notifications.templatetags.notifications_tags import badge_html
+
+    old = engines["django"].from_string((Path(__file__).parent / "reference" / "old_badge.html").read_text())
+    request = rf.get("/")
+    request.user = world.alice
+    expected = old.render({"user": world.alice, "unread_n": unread}, request).strip()
+    assert badge_html(unread) == expected
+    assert ("99+" in expected) == (unread > 99)
+
+
+def test_badge_is_empty_for_nobody_signed_in(rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.template import engines
+
+    template = engines["django"].from_string('{% include "notifications/_badge.html" %}')
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    assert template.render({"user": request.user}, request).strip() == ""

@@ -1,7 +1,9 @@
 """`gridgov serve`: the site on gunicorn, the production WSGI server (never `runserver`).
 
-Threaded workers (gthread): a worker waits on the database most of the time, so a few threads per
-process serve more requests in the same memory. Static files come from WhiteNoise in the app.
+Threaded workers (gthread): a worker waits on the database much of the time, so a second thread
+per process serves more requests in the same memory; more threads than that queue for the
+process's GIL each time they come back from the database, so the default is two processes per
+core with two threads each (settings, docs/deploy.md). Static files come from WhiteNoise in the app.
 
 The master loads the app and warms what every request would otherwise load lazily (the triage
 engine: jieba's dictionary, the rules and the learned model, a few seconds) before it forks, so
