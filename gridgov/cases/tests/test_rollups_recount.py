@@ -123,6 +123,7 @@ def test_rollups_equal_a_full_recount(cw, submit, seed):
 
     # The rebuild gives the same rows as the transitions kept.
     kept = rollups.stored(RollupGrain.DAY), rollups.stored(RollupGrain.MONTH)
+    assert before
     CaseRollup.objects.all().delete()
     rollups.rollup_rebuild(by=SYSTEM)
     assert (rollups.stored(RollupGrain.DAY), rollups.stored(RollupGrain.MONTH)) == kept
@@ -178,3 +179,29 @@ def test_trend_and_children_sum_to_the_total(cw, submit):
     assert children[cw.grid1.name] == 2 and children[cw.grid2.name] == 1
     with pytest.raises(Http404):
         case_children(cw.frank, cw.grid2)  # grid head of grid 1: out of scope is not found
+
+
+def test_rebuild_command_restores_the_rollups_and_refreshes_the_planners_statistics(cw, submit):
+    import io
+
+    from django.core.management import CommandError, call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for text in ("楼道灯坏了", "垃圾没人清", "路面塌了"):
+        submit(text=text)
+    before = sorted(CaseRollup.objects.values_list("grain", "day", "place_id", "category_id", "received"))
+    assert before
+    CaseRollup.objects.all().delete()
+    with CaptureQueriesContext(connection) as queries:
+        call_command("rollup_rebuild", stdout=(out := io.StringIO()))
+    assert (
+        sorted(CaseRollup.objects.values_list("grain", "day", "place_id", "category_id", "received"))
+        == before
+    )
+    assert "行日汇总" in out.getvalue()
+    assert any(
+        q["sql"].startswith("ANALYZE") and "cases_caserollup" in q["sql"] for q in queries.captured_queries
+    )
+    with pytest.raises(CommandError, match="--since 须为日期"):
+        call_command("rollup_rebuild", "--since", "去年")
