@@ -101,14 +101,16 @@ class CompiledQuery:
         self._kinds = tuple(kinds)
         self._per_connection: weakref.WeakKeyDictionary[Any, _Compiled | None] = weakref.WeakKeyDictionary()
 
-    def rows(self, *values: Any) -> list[tuple[Any, ...]]:
-        """The rows `build(*values)` gives, in its order, as values_list() would give them."""
+    def _compiled_here(self) -> _Compiled | None:
         connection = connections[DEFAULT_DB_ALIAS]
         if connection not in self._per_connection:
             self._per_connection[connection] = self._compile(connection)
-        compiled = self._per_connection[connection]
-        if compiled is None:
-            return list(self._build(*values))
+        return self._per_connection[connection]
+
+    def _params(self, compiled: _Compiled, values: Sequence[Any]) -> list[Any] | None:
+        """The statement's parameters for the caller's `values`; None where the ORM must build the
+        query itself (a value the ORM would escape inside a LIKE pattern)."""
+        connection = connections[DEFAULT_DB_ALIAS]
         params = []
         for position, slot in enumerate(compiled.slots):
             if slot is None:
@@ -118,8 +120,29 @@ class CompiledQuery:
             else:
                 index, before, after = slot
                 if connection.ops.prep_for_like_query(values[index]) != values[index]:
-                    return list(self._build(*values))  # the ORM escapes % _ \ inside a pattern
+                    return None  # the ORM escapes % _ \ inside a pattern
                 params.append(f"{before}{values[index]}{after}")
+        return params
+
+    def numbered_with(self, *values: Any) -> tuple[str, list[Any]] | None:
+        """PostgreSQL: the SQL ($1, $2 … placeholders) and its parameters for `values`, for a
+        caller that runs it inside a statement of its own (a scalar subquery, say) and applies no
+        converters; None elsewhere, or where only the ORM can build it."""
+        compiled = self._compiled_here()
+        if compiled is None or not compiled.numbered:
+            return None
+        params = self._params(compiled, values)
+        return None if params is None else (compiled.numbered, params)
+
+    def rows(self, *values: Any) -> list[tuple[Any, ...]]:
+        """The rows `build(*values)` gives, in its order, as values_list() would give them."""
+        connection = connections[DEFAULT_DB_ALIAS]
+        compiled = self._compiled_here()
+        if compiled is None:
+            return list(self._build(*values))
+        params = self._params(compiled, values)
+        if params is None:
+            return list(self._build(*values))
         with connection.cursor() as cursor:
             if compiled.numbered:
                 execute_prepared(cursor, self._name, compiled.numbered, params)

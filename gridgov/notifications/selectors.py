@@ -50,6 +50,12 @@ def unread_count(user: User) -> int:
     return rows[0][0] if rows else 0
 
 
+def unread_count_sql(user: User) -> tuple[str, list[Any]] | None:
+    """`unread_count`'s SQL and parameters, to run inside another statement (PostgreSQL; None
+    elsewhere). It gives no row, not 0, when nothing is unread. `user` is signed in."""
+    return _UNREAD.numbered_with(user.pk)
+
+
 def _unread_of(recipient_id: int) -> QuerySet[Notification, tuple[Any, ...]]:
     # The filter of `notifications_for(..., unread_only=True)`: the user's own, unread.
     return (

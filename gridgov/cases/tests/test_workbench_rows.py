@@ -6,6 +6,7 @@ links, badges, classes, texts, keyboard list and 催办 forms (whitespace runs a
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 
@@ -176,7 +177,8 @@ def test_the_variety_reaches_the_my_tab(client, cw, submit):
 
 def test_the_my_tab_reads_its_page_and_length_in_one_query(client, cw, submit):
     """The page, its length and the rows' names come from one query (`my_queue_rows`); the only
-    other read of the case table is the 已超时 badge's COUNT, and the trails are one read of places."""
+    other read of the case table is the 已超时 badge's COUNT, and the trails are one read of places.
+    On PostgreSQL the trails and the unread count come in the page's own statement."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -186,19 +188,60 @@ def test_the_my_tab_reads_its_page_and_length_in_one_query(client, cw, submit):
     with CaptureQueriesContext(connection) as queries:
         page = client.get(reverse("cases:workbench")).text
     assert "共 10 件" in page and '我的待办 <span class="count">10</span>' in page
+    assert '已超时 <span class="count badge-bad">4</span>' in page
     # On PostgreSQL the compiled reads run as prepared statements: EXECUTE gridgov_… by name.
     sqls = [q["sql"] for q in queries.captured_queries]
+    reads = [sql for sql in sqls if "_live_session(" not in sql and "_session_user" not in sql]
+    if connection.vendor == "postgresql":
+        assert len(reads) == 2, sqls
+        assert (
+            reads[0].startswith("EXECUTE gridgov_my_queue_0_1_workbench(")
+            and "_overdue_count_of(" in reads[1]
+        )
+        return
     counts = [
         sql for sql in sqls if sql.startswith('SELECT COUNT("cases_case"') or "_overdue_count_of(" in sql
     ]
     pages = [
         sql for sql in sqls if sql.startswith("EXECUTE gridgov_my_queue") or '"cases_case"."id" AS' in sql
     ]
-    case_reads = [sql for sql in sqls if '"cases_case"' in sql or sql.startswith("EXECUTE gridgov_")]
+    case_reads = [sql for sql in reads if '"cases_case"' in sql or sql.startswith("EXECUTE gridgov_")]
     case_reads = [sql for sql in case_reads if "_places_with_paths(" not in sql and "_unread_of(" not in sql]
-    case_reads = [sql for sql in case_reads if "_live_session(" not in sql and "_session_user" not in sql]
     assert len(counts) == 1 and len(pages) == 1 and len(case_reads) == 2, sqls
     place_reads = [
         sql for sql in sqls if sql.startswith('SELECT "places_place".') or "_places_with_paths(" in sql
     ]
     assert len(place_reads) == 1, sqls
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="the combined statement is PostgreSQL's",
+)
+@pytest.mark.parametrize("who", ["alice", "frank", "pete"])
+def test_the_combined_statement_gives_what_the_separate_reads_give(cw, submit, who):
+    """`my_workbench_page`'s rows, trails and count equal `my_queue_rows`, `_path_trails` and
+    `unread_count`, for a case whose place path no place has (no trail), a
+    case on the grid itself (its own name), none and some unread notices, an organisation's staff."""
+    from gridgov.cases.views._common import _path_trails
+    from gridgov.notifications.models import Notification
+    from gridgov.notifications.selectors import unread_count
+
+    made = _varied(cw, submit)
+    Case.objects.filter(pk=made[1].pk).update(place_path=cw.grid1.path + ".zzzz")
+    Notification.objects.filter(recipient=cw.alice).update(read_at=None)
+    Notification.objects.filter(recipient=cw.frank).update(read_at=timezone.now())
+    user = getattr(cw, who)
+    combined = selectors.my_workbench_page(user, offset=0, limit=PAGE_SIZE)
+    separate = selectors.my_queue_rows(user, offset=0, limit=PAGE_SIZE)
+    assert separate.rows
+    assert combined is not None
+    assert [{k: v for k, v in row.items() if k != "trail"} for row in combined.rows] == separate.rows
+    trails = _path_trails([row["place_path"] for row in separate.rows])
+    assert {row["place_path"]: row["trail"] for row in combined.rows} == {
+        row["place_path"]: trails.get(row["place_path"]) for row in separate.rows
+    }
+    assert combined.count == separate.count
+    assert combined.unread == unread_count(user)
+    if who == "alice":
+        assert combined.unread > 0 and None in {row["trail"] for row in combined.rows}

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from gridgov.cases.selectors import TRAIL_HIDDEN_KINDS
 from gridgov.core.compiled import CompiledQuery
 from gridgov.places.models import Place, PlaceKind
 
@@ -59,9 +60,9 @@ def _path_trails(paths: list[str], *, with_grid: bool = False) -> dict[str, str]
     if not wanted:
         return {}
     by_path = {path: (name, kind) for path, name, kind in _places_at(sorted(wanted))}
-    above = {PlaceKind.DISTRICT, PlaceKind.STREET, PlaceKind.COMMUNITY}
-    if not with_grid:
-        above.add(PlaceKind.GRID)
+    above = set(TRAIL_HIDDEN_KINDS)
+    if with_grid:
+        above.discard(PlaceKind.GRID)
     trails = {}
     for place_path in paths:
         if place_path not in by_path:

@@ -46,23 +46,31 @@ _PK_STAND_IN = 987654321987
 _MAX_PAGE = 2**62 // PAGE_SIZE
 
 
-def _my_page(user: User, number: str | None) -> Page:
+def _my_page(user: User, number: str | None) -> tuple[Page, selectors.WorkbenchPage | None]:
     """The "my" tab's page of `selectors.my_queue_rows` as `Paginator.get_page` would choose it: a
-    page that is not a number is the first, one past either end the last."""
+    page that is not a number is the first, one past either end the last. With it, where the
+    database gave them in the same statement, the rows' trails and the unread notices' count."""
     try:
         wanted = int(number) if number is not None else 1
     except (TypeError, ValueError):
         wanted = 1
     # No queue is longer than a 64-bit OFFSET: a page beyond that is past the end, the last page.
     fetched = min(max(wanted, 1), _MAX_PAGE)
-    found = selectors.my_queue_rows(user, offset=(fetched - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    offset = (fetched - 1) * PAGE_SIZE
+    combined = selectors.my_workbench_page(user, offset=offset, limit=PAGE_SIZE)
+    found = (
+        selectors.QueueRows(rows=combined.rows, count=combined.count)
+        if combined is not None
+        else selectors.my_queue_rows(user, offset=offset, limit=PAGE_SIZE)
+    )
     # The window count came with the rows (or a COUNT, for a page past the end).
     paginator = Paginator(range(found.count), PAGE_SIZE)
     if not 1 <= wanted <= paginator.num_pages:
         wanted = paginator.num_pages
     if wanted != fetched:
+        combined = None
         found = selectors.my_queue_rows(user, offset=(wanted - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    return Page(found.rows, wanted, paginator)
+    return Page(found.rows, wanted, paginator), combined
 
 
 TABS = [
@@ -119,7 +127,8 @@ def workbench(request: AuthedHttpRequest) -> HttpResponse:
     # The "my" tab, the grid worker's usual page, reads its page, its length and the rows' names in
     # one query as plain values (`selectors.my_queue_rows`, the JSON queue's own); the other tabs
     # read model instances through the ORM.
-    mine = _my_page(user, request.GET.get("page")) if tab == "my" else None
+    now = timezone.now()
+    mine, combined = _my_page(user, request.GET.get("page")) if tab == "my" else (None, None)
     if mine is not None:
         cases = Case.objects.none()
     elif tab == "dispatch":
@@ -145,19 +154,21 @@ def workbench(request: AuthedHttpRequest) -> HttpResponse:
     counts = {
         "my": mine.paginator.count if mine is not None else selectors.my_queue(user).count(),
         "dispatch": selectors.dispatch_queue(user).count() if caps.CASES_DISPATCH in held else 0,
-        "overdue": selectors.overdue_count(user),
+        "overdue": selectors.overdue_count(user, now=now),
     }
     tab_items = [
         {"code": code, "label": label, "key": key, "count": counts.get(code)} for code, label, key in tabs
     ]
-    now = timezone.now()
     # The rows' links from one reverse: the card and the table row both use each (three times).
     before, _, after = reverse("cases:detail", args=[_PK_STAND_IN]).partition(str(_PK_STAND_IN))
     if mine is not None:
         page = mine
         values = list(mine.object_list)
         cases_on_page: list[Case] = []
-        trails = _path_trails([row["place_path"] for row in values])
+        if combined is not None:
+            trails = {row["place_path"]: row["trail"] for row in values if row["trail"] is not None}
+        else:
+            trails = _path_trails([row["place_path"] for row in values])
         pending = _pending_calls(user, [row["id"] for row in values])
         rows = [
             row_of_values(
@@ -230,7 +241,7 @@ def workbench(request: AuthedHttpRequest) -> HttpResponse:
     if target == "wb-panel":
         return HttpResponse(panel)
     # The frame around the panel is the same for every request of this user on this tab.
-    badge = badge_html(unread_count(user))
+    badge = badge_html(combined.unread if combined is not None else unread_count(user))
     return render_framed(
         request,
         "cases/staff/workbench.html",
