@@ -592,7 +592,8 @@ def _overdue_query(user: User) -> tuple[CompiledQuery, list[str]] | None:
     query = _OVERDUE_COUNTS.get(len(paths))
     if query is None:
         query = _OVERDUE_COUNTS.setdefault(
-            len(paths), CompiledQuery(_overdue_count_of, kinds=(int, dt.datetime, *(str,) * len(paths)))
+            len(paths),
+            CompiledQuery(_overdue_count_of, kinds=(int, dt.datetime, *(str,) * len(paths)), literals=True),
         )
     return query, paths
 

@@ -27,6 +27,8 @@ from django.db.models import QuerySet
 _INT_STAND_IN_BASE = -990_100_000
 _MOMENT_STAND_IN_BASE = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 KINDS = (int, str, dt.datetime)
+# Constants a statement may carry in its text (`literals=True`): the choices' codes, nothing to quote.
+_LITERAL = re.compile(r"[a-z_]+")
 
 
 def _stand_in(index: int, kind: type) -> Any:
@@ -90,15 +92,21 @@ class CompiledQuery:
     """`build(*values)` is a values_list() queryset; `rows(*values)` runs its SQL compiled once per
     connection. `kinds` gives each value's type (int, str or an aware datetime) so the stand-ins can take its place.
     On PostgreSQL the SQL is also a prepared statement, named after `build`: planned once per
-    connection (a join of a few tables took longer to plan than to run)."""
+    connection (a join of a few tables took longer to plan than to run). `literals` puts the
+    queryset's constant codes (the states …) into the statement's text, so the generic plan can
+    count on the partial indexes they match: with them as parameters PostgreSQL judged the generic
+    plan dear and planned the statement afresh on every run."""
 
-    def __init__(self, build: Callable[..., QuerySet[Any]], kinds: Sequence[type]) -> None:
+    def __init__(
+        self, build: Callable[..., QuerySet[Any]], kinds: Sequence[type], *, literals: bool = False
+    ) -> None:
         if not set(kinds) <= set(KINDS):
             raise TypeError(f"CompiledQuery: values may be {KINDS}, not {kinds}")
         # Unique in the process: two instances may share a `build` (one per shape of its values).
         self._name = f"gridgov_q{next(_INSTANCES)}_" + re.sub(r"\W", "_", build.__qualname__).lower()[:40]
         self._build = build
         self._kinds = tuple(kinds)
+        self._literals = literals
         self._per_connection: weakref.WeakKeyDictionary[Any, _Compiled | None] = weakref.WeakKeyDictionary()
 
     def _compiled_here(self) -> _Compiled | None:
@@ -193,9 +201,24 @@ class CompiledQuery:
             ).items()
         )
         numbered = ""
+        constants = tuple(params)
         if connection.vendor == "postgresql":
-            numbers = itertools.count(1)
-            numbered = re.sub(r"%([%s])", lambda m: "%" if m.group(1) == "%" else f"${next(numbers)}", sql)
+            numbers, pending = itertools.count(1), iter(zip(slots, params, strict=True))
+            kept: list[tuple[int | tuple[int, str, str] | None, Any]] = []
+
+            def placeholder(match: re.Match[str]) -> str:
+                if match.group(1) == "%":
+                    return "%"
+                slot, param = next(pending)
+                if self._literals and slot is None and isinstance(param, str) and _LITERAL.fullmatch(param):
+                    return f"'{param}'"
+                kept.append((slot, param))
+                return f"${next(numbers)}"
+
+            numbered = re.sub(r"%([%s])", placeholder, sql)
+            # PostgreSQL runs only `numbered`: its slots are the placeholders left in it.
+            slots = [slot for slot, _ in kept]
+            constants = tuple(param for _, param in kept)
         return _Compiled(
-            sql=sql, numbered=numbered, slots=tuple(slots), constants=tuple(params), converters=converters
+            sql=sql, numbered=numbered, slots=tuple(slots), constants=constants, converters=converters
         )

@@ -214,3 +214,27 @@ def test_outside_a_transaction_a_lost_or_outdated_statement_is_prepared_again_at
 
 
 _NAME_LENGTH = Place._meta.get_field("name").max_length
+
+
+def _kinds_under(path: str):
+    return (
+        Place.objects.filter(path__startswith=path, kind__in=["grid", "building"])
+        .exclude(name="不存在 'x'")
+        .order_by("path")
+        .values_list("pk", "kind")
+    )
+
+
+def test_literals_go_into_the_statement_text_and_the_answer_is_the_orms(world):
+    """`literals=True`: the queryset's constant codes ("grid", "building") are written into the
+    prepared statement, so its generic plan can rely on them; a constant that is not a plain code
+    (a name with a quote) stays a parameter; the rows are the ORM's."""
+    query = CompiledQuery(_kinds_under, kinds=(str,), literals=True)
+    with CaptureQueriesContext(connection) as captured:  # its first use prepares it
+        for path in (world.community.path, world.grid1.path, "9999"):
+            assert query.rows(path) == list(_kinds_under(path))
+    if connection.vendor == "postgresql":
+        prepare = next(q["sql"] for q in captured.captured_queries if q["sql"].startswith("PREPARE"))
+        assert "'grid'" in prepare and "'building'" in prepare and "不存在" not in prepare
+        execute = next(q["sql"] for q in captured.captured_queries if q["sql"].startswith("EXECUTE"))
+        assert "不存在 ''x''" in execute or "不存在 'x'" in execute
