@@ -304,14 +304,10 @@ def my_queue_json(user: User, *, offset: int, limit: int, now: dt.datetime) -> t
     the queue's length, built by the database in the page's one query (`_compiled_my_queue`);
     None where that is not at hand (another database, a role shape the ORM must build), and the
     caller then uses `my_queue_rows`."""
-    if not _authenticated(user) or connection.vendor != "postgresql":
+    prepared = _prepared_my_queue(user)
+    if prepared is None:
         return None
-    org_id, levels = policy.org_handles(user), handle_levels(user)
-    compiled = _compiled_my_queue(org_id is not None, len(levels))
-    if compiled is None or not compiled.json_statement:
-        return None
-    if not all(_PLAIN_PATH.fullmatch(path) for path, _ in levels):
-        return None
+    compiled, org_id, levels = prepared
     values = [*compiled.params(user.pk, org_id, levels, prepared=True), limit, offset, now]
     with connection.cursor() as cursor:
         execute_prepared(cursor, compiled.json_statement, compiled.json_numbered, values)
@@ -331,10 +327,11 @@ TRAIL_HIDDEN_KINDS = (PlaceKind.DISTRICT, PlaceKind.STREET, PlaceKind.COMMUNITY,
 @dataclass(frozen=True)
 class WorkbenchPage:
     """The workbench's "my" page: `QueueRows`' rows, each with its place's `trail` (None where its
-    place is not found), the queue's length, and the user's unread notices (the top bar's badge)."""
+    place is not found), the queue's length, and the counts of the page's two badges."""
 
     rows: list[dict[str, Any]]
     count: int
+    overdue: int
     unread: int
 
 
@@ -359,14 +356,9 @@ def _renumbered(sql: str, shift: int) -> str:
     return re.sub(r"\$(\d+)", lambda match: f"${int(match.group(1)) + shift}", sql)
 
 
-def my_workbench_page(user: User, *, offset: int, limit: int) -> WorkbenchPage | None:
-    """PostgreSQL: `my_queue_rows` with each row's place trail and the user's unread notices in one
-    prepared statement (the workbench's "my" tab made three round trips for them); None where that
-    is not at hand or the page is empty, and the caller reads them one by one. `user` is a signed-in
-    staff member. The 已超时 COUNT stays a statement of its own: its plan depends on the moment it
-    counts at, so PostgreSQL plans it afresh each time, and it would have the page planned with it."""
-    from gridgov.notifications.selectors import unread_count_sql
-
+def _prepared_my_queue(user: User) -> tuple[_CompiledQueue, int | None, list[tuple[str, str]]] | None:
+    """PostgreSQL: the prepared page query of `my_queue(user)` with the user's organisation and
+    pool levels, where the user's roles have a shape it was compiled for."""
     if not _authenticated(user) or connection.vendor != "postgresql":
         return None
     org_id, levels = policy.org_handles(user), handle_levels(user)
@@ -375,28 +367,46 @@ def my_workbench_page(user: User, *, offset: int, limit: int) -> WorkbenchPage |
         return None
     if not all(_PLAIN_PATH.fullmatch(path) for path, _ in levels):
         return None
+    return compiled, org_id, levels
+
+
+def my_workbench_page(user: User, *, offset: int, limit: int, now: dt.datetime) -> WorkbenchPage | None:
+    """PostgreSQL: `my_queue_rows` with each row's place trail, the user's `overdue_count` at `now`
+    and unread notices, in one prepared statement (the workbench's "my" tab made four round trips
+    for them); None where that is not at hand (an organisation's staff, whose overdue COUNT the ORM
+    builds) or the page is empty, and the caller reads them one by one. `user` is signed in."""
+    from gridgov.notifications.selectors import unread_count_sql
+
+    prepared = _prepared_my_queue(user)
+    overdue = _overdue_count_sql(user, now)
     unread = unread_count_sql(user)
-    if unread is None:
+    if prepared is None or overdue is None or unread is None:
         return None
+    compiled, org_id, levels = prepared
     page_values = [*compiled.params(user.pk, org_id, levels, prepared=True), limit, offset]
-    unread_sql, unread_values = unread
+    (overdue_sql, overdue_values), (unread_sql, unread_values) = overdue, unread
     numbered = (
         f"SELECT page.*, {_trail_sql('page.place_path')}, "
-        f"COALESCE(({_renumbered(unread_sql, len(page_values))}), 0) "
+        f"({_renumbered(overdue_sql, len(page_values))}), "
+        f"COALESCE(({_renumbered(unread_sql, len(page_values) + len(overdue_values))}), 0) "
         f"FROM ({compiled.numbered}) AS page"
     )
+    values = [*page_values, *overdue_values, *unread_values]
     with connection.cursor() as cursor:
-        execute_prepared(cursor, f"{compiled.statement}_workbench", numbered, [*page_values, *unread_values])
+        execute_prepared(cursor, f"{compiled.statement}_workbench_{len(overdue_values)}", numbered, values)
         fetched = cursor.fetchall()
     if not fetched:
         return None
     width = len(compiled.names)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for row in fetched:
-        values = dict(zip(compiled.names, compiled.converted(row[:width]), strict=True))
-        values["trail"] = row[width]
-        rows.append(values)
-    return WorkbenchPage(rows=rows, count=rows[0]["queue_total"], unread=int(fetched[0][width + 1]))
+        named = dict(zip(compiled.names, compiled.converted(row[:width]), strict=True))
+        named["trail"] = row[width]
+        rows.append(named)
+    first = fetched[0]
+    return WorkbenchPage(
+        rows=rows, count=rows[0]["queue_total"], overdue=int(first[width + 1]), unread=int(first[width + 2])
+    )
 
 
 # Place paths are fixed-width digit segments; anything else (never expected) takes the ORM path,
@@ -596,6 +606,15 @@ def _overdue_query(user: User) -> tuple[CompiledQuery, list[str]] | None:
             CompiledQuery(_overdue_count_of, kinds=(int, dt.datetime, *(str,) * len(paths)), literals=True),
         )
     return query, paths
+
+
+def _overdue_count_sql(user: User, now: dt.datetime) -> tuple[str, list[Any]] | None:
+    """`overdue_count`'s SQL and parameters, to run inside another statement (PostgreSQL)."""
+    found = _overdue_query(user)
+    if found is None:
+        return None
+    query, paths = found
+    return query.numbered_with(user.pk, now, *paths)
 
 
 def _overdue_count_of(user_id: int, now: dt.datetime, *paths: str) -> QuerySet[Any]:

@@ -178,7 +178,7 @@ def test_the_variety_reaches_the_my_tab(client, cw, submit):
 def test_the_my_tab_reads_its_page_and_length_in_one_query(client, cw, submit):
     """The page, its length and the rows' names come from one query (`my_queue_rows`); the only
     other read of the case table is the 已超时 badge's COUNT, and the trails are one read of places.
-    On PostgreSQL the trails and the unread count come in the page's own statement."""
+    On PostgreSQL the trails and both badges' counts come in the page's own statement."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -193,11 +193,7 @@ def test_the_my_tab_reads_its_page_and_length_in_one_query(client, cw, submit):
     sqls = [q["sql"] for q in queries.captured_queries]
     reads = [sql for sql in sqls if "_live_session(" not in sql and "_session_user" not in sql]
     if connection.vendor == "postgresql":
-        assert len(reads) == 2, sqls
-        assert (
-            reads[0].startswith("EXECUTE gridgov_my_queue_0_1_workbench(")
-            and "_overdue_count_of(" in reads[1]
-        )
+        assert len(reads) == 1 and reads[0].startswith("EXECUTE gridgov_my_queue_0_1_workbench_"), sqls
         return
     counts = [
         sql for sql in sqls if sql.startswith('SELECT COUNT("cases_case"') or "_overdue_count_of(" in sql
@@ -220,9 +216,10 @@ def test_the_my_tab_reads_its_page_and_length_in_one_query(client, cw, submit):
 )
 @pytest.mark.parametrize("who", ["alice", "frank", "pete"])
 def test_the_combined_statement_gives_what_the_separate_reads_give(cw, submit, who):
-    """`my_workbench_page`'s rows, trails and count equal `my_queue_rows`, `_path_trails` and
-    `unread_count`, for a case whose place path no place has (no trail), a
-    case on the grid itself (its own name), none and some unread notices, an organisation's staff."""
+    """`my_workbench_page`'s rows, trails and counts equal `my_queue_rows`, `_path_trails`,
+    `overdue_count` and `unread_count`, for a case whose place path no place has (no trail), a case
+    on the grid itself (its own name), none and some unread notices; an organisation's staff read
+    them one by one."""
     from gridgov.cases.views._common import _path_trails
     from gridgov.notifications.models import Notification
     from gridgov.notifications.selectors import unread_count
@@ -232,8 +229,13 @@ def test_the_combined_statement_gives_what_the_separate_reads_give(cw, submit, w
     Notification.objects.filter(recipient=cw.alice).update(read_at=None)
     Notification.objects.filter(recipient=cw.frank).update(read_at=timezone.now())
     user = getattr(cw, who)
-    combined = selectors.my_workbench_page(user, offset=0, limit=PAGE_SIZE)
+    now = timezone.now()
+    combined = selectors.my_workbench_page(user, offset=0, limit=PAGE_SIZE, now=now)
     separate = selectors.my_queue_rows(user, offset=0, limit=PAGE_SIZE)
+    if policy.org_handles(user):
+        # An organisation's staff: their overdue COUNT is built by the ORM, read on its own.
+        assert combined is None
+        return
     assert separate.rows
     assert combined is not None
     assert [{k: v for k, v in row.items() if k != "trail"} for row in combined.rows] == separate.rows
@@ -242,6 +244,7 @@ def test_the_combined_statement_gives_what_the_separate_reads_give(cw, submit, w
         row["place_path"]: trails.get(row["place_path"]) for row in separate.rows
     }
     assert combined.count == separate.count
+    assert combined.overdue == selectors.overdue_count(user, now=now)
     assert combined.unread == unread_count(user)
     if who == "alice":
         assert combined.unread > 0 and None in {row["trail"] for row in combined.rows}

@@ -46,10 +46,10 @@ _PK_STAND_IN = 987654321987
 _MAX_PAGE = 2**62 // PAGE_SIZE
 
 
-def _my_page(user: User, number: str | None) -> tuple[Page, selectors.WorkbenchPage | None]:
+def _my_page(user: User, number: str | None, now: dt.datetime) -> tuple[Page, selectors.WorkbenchPage | None]:
     """The "my" tab's page of `selectors.my_queue_rows` as `Paginator.get_page` would choose it: a
     page that is not a number is the first, one past either end the last. With it, where the
-    database gave them in the same statement, the rows' trails and the unread notices' count."""
+    database gave them in the same statement, the rows' trails and the two badges' counts."""
     try:
         wanted = int(number) if number is not None else 1
     except (TypeError, ValueError):
@@ -57,7 +57,7 @@ def _my_page(user: User, number: str | None) -> tuple[Page, selectors.WorkbenchP
     # No queue is longer than a 64-bit OFFSET: a page beyond that is past the end, the last page.
     fetched = min(max(wanted, 1), _MAX_PAGE)
     offset = (fetched - 1) * PAGE_SIZE
-    combined = selectors.my_workbench_page(user, offset=offset, limit=PAGE_SIZE)
+    combined = selectors.my_workbench_page(user, offset=offset, limit=PAGE_SIZE, now=now)
     found = (
         selectors.QueueRows(rows=combined.rows, count=combined.count)
         if combined is not None
@@ -128,7 +128,7 @@ def workbench(request: AuthedHttpRequest) -> HttpResponse:
     # one query as plain values (`selectors.my_queue_rows`, the JSON queue's own); the other tabs
     # read model instances through the ORM.
     now = timezone.now()
-    mine, combined = _my_page(user, request.GET.get("page")) if tab == "my" else (None, None)
+    mine, combined = _my_page(user, request.GET.get("page"), now) if tab == "my" else (None, None)
     if mine is not None:
         cases = Case.objects.none()
     elif tab == "dispatch":
@@ -154,7 +154,7 @@ def workbench(request: AuthedHttpRequest) -> HttpResponse:
     counts = {
         "my": mine.paginator.count if mine is not None else selectors.my_queue(user).count(),
         "dispatch": selectors.dispatch_queue(user).count() if caps.CASES_DISPATCH in held else 0,
-        "overdue": selectors.overdue_count(user, now=now),
+        "overdue": combined.overdue if combined is not None else selectors.overdue_count(user, now=now),
     }
     tab_items = [
         {"code": code, "label": label, "key": key, "count": counts.get(code)} for code, label, key in tabs
