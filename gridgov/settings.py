@@ -179,7 +179,8 @@ WHITENOISE_USE_FINDERS = env_bool("GRIDGOV_STATIC_FINDERS", True)
 # `gridgov serve`: the production WSGI server (gunicorn, threaded workers). Two processes per
 # core with two threads each: a thread back from the database waits for its process's GIL behind
 # the others, so requests that go to the database often (an intake: a dozen statements) ran at
-# three fifths of the speed with 2 × 4 on the 2-core bench machine (docs/deploy.md).
+# 0.15 of the insert baseline's rate with 2 × 4 on the 2-core bench machine, 0.26 with 4 × 2
+# (docs/deploy.md).
 GRIDGOV_WEB_BIND = os.environ.get("GRIDGOV_WEB_BIND", "127.0.0.1:8000")
 GRIDGOV_WEB_WORKERS = int(os.environ.get("GRIDGOV_WEB_WORKERS", "4"))
 GRIDGOV_WEB_THREADS = int(os.environ.get("GRIDGOV_WEB_THREADS", "2"))
