@@ -137,7 +137,17 @@ SCREENSHOT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scree
 
 
 @pytest.fixture
-def chromium(monkeypatch):
+def served_warm(db):
+    """What `gridgov serve` does before its workers take requests: the triage engine loaded. Without
+    it the live server's first report builds the built-in model on a fresh data folder (tens of
+    seconds on a busy machine) and a journey's first check waits past its timeout."""
+    from gridgov.triage import engine
+
+    engine.warm_up()
+
+
+@pytest.fixture
+def chromium(monkeypatch, served_warm):
     """A headless Chromium driven by Playwright; skips, saying why, when either is missing."""
     if not os.path.exists(CHROMIUM_PATH):
         pytest.skip(f"浏览器测试跳过：找不到 {CHROMIUM_PATH}")
