@@ -419,13 +419,14 @@ def test_sixty_days_of_cases_in_every_state_and_in_every_logins_queue():
     assert case_selectors.my_queue(wuye).filter(subcategory__code="lift").exists()
 
     resident = users["resident"]
-    mine = case_selectors.my_reports(resident)
-    assert {State.NEW, State.IN_PROGRESS, State.RESOLVED, State.CLOSED} <= set(
-        mine.values_list("state", flat=True)
+    # Her own four reports from the phone; the generator may also have named her as the caller of
+    # a hotline case (another channel, drawn by the seed), which is hers to follow as well.
+    mine = case_selectors.my_reports(resident).filter(channel=Channel.RESIDENT_WEB)
+    assert sorted(mine.values_list("state", flat=True)) == sorted(
+        [State.NEW, State.IN_PROGRESS, State.RESOLVED, State.CLOSED]
     )
     waiting = mine.get(state=State.RESOLVED)
     assert "rate" in case_selectors.allowed_actions(resident, waiting)
-    assert mine.filter(channel=Channel.RESIDENT_WEB).count() == mine.count()
     # Out of scope stays out: grid1 never sees a case of another grid in its queue.
     grid_path = RoleAssignment.objects.get(user=users["grid1"]).place.path
     assert not case_selectors.my_queue(users["grid1"]).exclude(level_path__startswith=grid_path).exists()
