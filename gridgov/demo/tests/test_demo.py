@@ -419,8 +419,8 @@ def test_sixty_days_of_cases_in_every_state_and_in_every_logins_queue():
     assert case_selectors.my_queue(wuye).filter(subcategory__code="lift").exists()
 
     resident = users["resident"]
-    # Her own four reports from the phone; the generator may also have named her as the caller of
-    # a hotline case (another channel, drawn by the seed), which is hers to follow as well.
+    # Her own four reports from the phone; the generator may also have named her as the reporter of
+    # a case taken on another channel (drawn by the seed), which is hers to follow as well.
     mine = case_selectors.my_reports(resident).filter(channel=Channel.RESIDENT_WEB)
     assert sorted(mine.values_list("state", flat=True)) == sorted(
         [State.NEW, State.IN_PROGRESS, State.RESOLVED, State.CLOSED]
