@@ -31,14 +31,18 @@ def test_serve_answers_the_login_page_and_static_files_then_stops(tmp_path):
     )
     try:
         body = ""
-        for _ in range(100):  # up to 20 s for the first worker to boot on a loaded machine
+        # On a fresh data folder the master builds the triage model before it listens (tens of
+        # seconds on a loaded machine): wait for as long as the server is alive, within a bound.
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and server.poll() is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as response:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as response:
                     body = response.read().decode()
                     assert response.headers["Server"].startswith("gunicorn")
                 break
             except OSError:
-                time.sleep(0.2)
+                time.sleep(0.5)
+        assert server.poll() is None, "the server exited before it answered"
         assert "登录" in body
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/vendor/htmx-2.0.7/htmx.min.js", timeout=5) as response:
             assert response.status == 200
