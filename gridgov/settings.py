@@ -189,7 +189,12 @@ GRIDGOV_WEB_TIMEOUT = int(os.environ.get("GRIDGOV_WEB_TIMEOUT", "60"))
 # real endpoints; never mounted unless this is on.
 GRIDGOV_BENCH_BASELINES = env_bool("GRIDGOV_BENCH_BASELINES", False)
 MEDIA_ROOT = DATA_DIR / "uploads"
-MEDIA_URL = "/media/"
+MEDIA_URL = "/media/"  # mapped to no view: every upload is served by its own scope-checked view
+# Uploaded photos and files are sealed on disk (gridgov.core.storage); static files are WhiteNoise's.
+STORAGES = {
+    "default": {"BACKEND": "gridgov.core.storage.SealedFileStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 GRIDGOV_UPLOAD_MAX_BYTES = int(os.environ.get("GRIDGOV_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

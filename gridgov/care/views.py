@@ -9,10 +9,10 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from gridgov.accounts.models import User
 from gridgov.accounts.pages import page_access
@@ -77,6 +77,21 @@ def plan(request: AuthedHttpRequest, plan_id: int) -> HttpResponse:
             "today": clock.today(),
         },
     )
+
+
+@page_access("care:visit_photo")
+@require_GET
+def visit_photo(request: AuthedHttpRequest, plan_id: int, photo_id: int) -> FileResponse:
+    """A photo taken at one of the plan's visits, to whoever may see the plan (else not found)."""
+    from gridgov.care.models import VisitPhoto
+
+    care_plan = selectors.plan_for(request.user, plan_id)
+    item = VisitPhoto.objects.filter(pk=photo_id, visit__plan=care_plan).first()
+    if item is None:
+        raise NotFound()
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @page_access("care:visit")

@@ -1,7 +1,7 @@
 """社区网格化服务管理工作月报: the monthly (or custom-period) report a community office hands upward.
 
 `build(user, place, period)` gathers the fixed tables of the form offices fill in today —
-一、基本情况, 二、事件受理办结, 三、走访与巡查, 四、服务与活动, 五、下月工作重点 — as `Table`s
+一、基本情况, 二、事件受理办结, 三、走访与巡查, 四、服务与活动, 五、矛盾调解与议事协商, 六、下月工作重点 — as `Table`s
 (named columns, rows of cells); the printable page, the Excel file and the PDF all write those
 same rows, so they cannot disagree.
 
@@ -525,6 +525,119 @@ def _services(user: User, place: Place, period: Period) -> Section:
     return section
 
 
+# --- 五、矛盾调解与议事协商 -------------------------------------------------------------------------
+
+
+def _mediation_table(place: Place, period: Period) -> Table | None:
+    """Disputes of the place's subtree by type: received, closed and agreed in the period, and
+    still being mediated when it ended; counts only (the records stay with the mediation desk)."""
+    from gridgov.mediation.models import AGREEMENT_OUTCOMES, Dispute, DisputeType, Status
+
+    received_in = Q(received_on__gte=period.since, received_on__lte=period.until)
+    closed_in = Q(status=Status.CLOSED, closed_on__gte=period.since, closed_on__lte=period.until)
+    pending_at_end = Q(received_on__lte=period.until) & (
+        Q(closed_on__isnull=True) | Q(closed_on__gt=period.until)
+    )
+    per_type = {
+        row["dispute_type"]: row
+        for row in Dispute.objects.filter(place_q(place, "place__path"))
+        .filter(received_in | closed_in | pending_at_end)
+        .values("dispute_type")
+        .annotate(
+            received=Count("pk", filter=received_in),
+            urgent=Count("pk", filter=received_in & Q(urgent=True)),
+            closed=Count("pk", filter=closed_in),
+            agreed=Count("pk", filter=closed_in & Q(outcome__in=AGREEMENT_OUTCOMES)),
+            pending=Count("pk", filter=pending_at_end),
+        )
+        .order_by()
+    }
+    if not per_type:
+        return None
+    rows: list[list[Any]] = []
+    for code, label in DisputeType.choices:
+        row = per_type.get(code)
+        if row is not None:
+            counts = [row["received"], row["urgent"], row["closed"], row["agreed"]]
+            rows.append([label, *counts, percent(row["agreed"], row["closed"]), row["pending"]])
+    if len(rows) > 1:
+        sums = [sum(row[i] for row in rows) for i in (1, 2, 3, 4, 6)]
+        rows.append(["合计", *sums[:4], percent(sums[3], sums[2]), sums[4]])
+    return Table(
+        "mediation",
+        "（一）矛盾纠纷调解",
+        [
+            "纠纷类型",
+            "受理（件）",
+            "其中有激化风险",
+            "结案（件）",
+            "调解成功（件）",
+            "调解成功率",
+            "期末在调（件）",
+        ],
+        rows,
+    )
+
+
+def _consult_table(place: Place, period: Period, number: str) -> Table | None:
+    """Consultations of the place's subtree opened and decided in the period, and how they ended."""
+    from gridgov.consult.models import BallotKind, Consultation, Participation, Stage
+    from gridgov.consult.selectors import results_of
+
+    start, end = _bounds(period)
+    topics = Consultation.objects.filter(place_q(place, "place__path")).exclude(stage=Stage.DRAFT)
+    opened = topics.filter(opened_at__gte=start, opened_at__lt=end).count()
+    decided = list(topics.filter(stage=Stage.CLOSED, closed_at__gte=start, closed_at__lt=end).order_by("pk"))
+    if not opened and not decided:
+        return None
+    passed = failed = 0
+    for consultation in decided:
+        if consultation.ballot_kind != BallotKind.APPROVE:
+            continue  # a choice among options is decided by its tally, not passed or failed
+        verdict = results_of(consultation).passed
+        passed += verdict is True
+        failed += verdict is False
+    voters = Participation.objects.filter(
+        consultation__in=topics.values("pk"), voted_on__gte=period.since, voted_on__lte=period.until
+    ).count()
+    return Table(
+        "consult",
+        f"（{number}）议事协商",
+        ["项目", "数值"],
+        [
+            ["发起议题（个）", opened],
+            ["表决结束（个）", len(decided)],
+            ["表决通过（个）", passed],
+            ["表决未通过（个）", failed],
+            ["本期参与表决（户/人次）", voters],
+        ],
+    )
+
+
+def _mediation_consult(user: User, place: Place, period: Period) -> Section:
+    section = Section("五", "矛盾调解与议事协商")
+    refused = []
+    if has_capability(user, caps.MEDIATION_HANDLE, place):
+        table = _mediation_table(place, period)
+        if table is not None:
+            section.tables.append(table)
+    else:
+        refused.append("矛盾调解")
+    if has_capability(user, caps.CONSULT_VIEW, place):
+        table = _consult_table(place, period, "二" if section.tables else "一")
+        if table is not None:
+            section.tables.append(table)
+    else:
+        refused.append("议事协商")
+    if not section.tables:
+        section.empty = (
+            f"（本岗位无{'、'.join(refused)}查看权限）"
+            if len(refused) == 2
+            else "本期无矛盾调解和议事协商记录。"
+        )
+    return section
+
+
 # --- charts (server-drawn SVG: the same on the page, on paper and in the PDF) -----------------------
 
 
@@ -664,6 +777,7 @@ def build(
         cases,
         _visits(user, place, period),
         _services(user, place, period),
+        _mediation_consult(user, place, period),
     ]
     return Report(
         place=place,
@@ -707,8 +821,8 @@ def report_xlsx(report: Report) -> bytes:
             if table.note:
                 sheet.append(xlsx_row(sheet, [table.note]))
             sheet.append([])
-    focus = workbook.create_sheet("五、下月工作重点")
-    focus.append(xlsx_row(focus, ["五、下月工作重点"]))
+    focus = workbook.create_sheet("六、下月工作重点")
+    focus.append(xlsx_row(focus, ["六、下月工作重点"]))
     for line in (report.focus or "（未填写）").splitlines():
         focus.append(xlsx_row(focus, [line]))
     buffer = io.BytesIO()

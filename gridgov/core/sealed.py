@@ -171,6 +171,15 @@ def open_sealed(path: Path) -> io.BufferedReader:
     return io.BufferedReader(_SealedRaw(path), buffer_size=CHUNK)
 
 
+def plaintext_size(path: Path) -> int:
+    """How many bytes the sealed file at `path` decrypts to, from its length alone."""
+    raw = _SealedRaw(path)
+    try:
+        return raw.length
+    finally:
+        raw.close()
+
+
 def seal_bytes(path: Path, data: bytes) -> None:
     with SealedWriter(path) as writer:
         writer.write(data)

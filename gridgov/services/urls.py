@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("order/<int:item_id>/", views.order_new, name="order"),
     path("mine/", views.mine, name="mine"),
     path("orders/<int:order_id>/", views.order_detail, name="order_detail"),
+    path("orders/<int:order_id>/photos/<int:photo_id>/", views.order_photo, name="order_photo"),
     path("provider/", views.provider, name="provider"),
     path("register/", views.register, name="register"),
     path("board/", views.board, name="board"),

@@ -9,10 +9,10 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from gridgov.accounts import capabilities as caps
 from gridgov.accounts.pages import page_access
@@ -224,6 +224,19 @@ def order_detail(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
             "rate_form": RateForm(),
         },
     )
+
+
+@page_access("services:order_photo")
+@require_GET
+def order_photo(request: AuthedHttpRequest, order_id: int, photo_id: int) -> FileResponse:
+    """A photo the provider took at the order, to whoever may see the order (else not found)."""
+    order = selectors.order_for(request.user, order_id)
+    item = order.photos.filter(pk=photo_id).first()
+    if item is None:
+        raise NotFound()
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @page_access("services:provider")

@@ -122,3 +122,45 @@ def test_plan_list_query_count(sw, count, django_assert_max_num_queries):
         assert client_for(sw.carol).get("/api/v1/care/plans").status_code == 200
     with django_assert_max_num_queries(30):
         assert client_for(sw.wu).get(reverse("care:my")).status_code == 200
+
+
+def test_a_visits_photos_show_on_the_plan_to_who_sees_it_and_are_sealed_on_disk(sw, plan, settings, tmp_path):
+    from gridgov.cases.photos import clean_photo
+    from gridgov.cases.tests.factories import png_bytes, upload
+    from gridgov.core.sealed import MAGIC
+
+    settings.MEDIA_ROOT = tmp_path
+    visit = services.visit_log(
+        by=sw.wu,
+        plan=plan,
+        visited_at=clock.now(),
+        minutes=30,
+        done="查看了卫生间扶手",
+        photos=[upload("handrail.png", png_bytes())],
+    )
+    photo = visit.photos.get()
+    expected = clean_photo(upload("handrail.png", png_bytes())).content
+    raw = (tmp_path / photo.file.name).read_bytes()
+    assert raw.startswith(MAGIC) and expected[:24] not in raw
+
+    url = reverse("care:visit_photo", args=[plan.pk, photo.pk])
+    for user in (sw.wu, sw.carol):
+        c = client_for(user)
+        page = c.get(reverse("care:plan", args=[plan.pk]))
+        assert f'src="{url}"' in page.content.decode()
+        response = c.get(url)
+        assert response.status_code == 200 and response["Content-Type"] == "image/png"
+        assert b"".join(response.streaming_content) == expected
+
+    # A volunteer not on the plan, another grid's worker, a resident: as missing as no photo at all.
+    for user in (sw.xu, sw.bob, sw.erin):
+        assert client_for(user).get(url).status_code == 404
+    other = services.plan_create(
+        by=sw.carol,
+        resident=sw.li,
+        preset="weekend_children",
+        carers=[(sw.wu, "party")],
+        starts_on=clock.today(),
+    )
+    assert client_for(sw.wu).get(reverse("care:visit_photo", args=[other.pk, photo.pk])).status_code == 404
+    assert client_for(sw.wu).post(url).status_code == 405

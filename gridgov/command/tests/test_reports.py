@@ -137,7 +137,8 @@ def test_the_page_and_the_excel_show_the_same_numbers(client, month_world):
         "二、事件受理办结",
         "三、走访与巡查",
         "四、服务与活动",
-        "五、下月工作重点",
+        "五、矛盾调解与议事协商",
+        "六、下月工作重点",
     ):
         assert heading in html
     assert html.count('class="report-chart"') == 2  # categories and the daily trend, drawn server-side
@@ -159,8 +160,8 @@ def test_the_page_and_the_excel_show_the_same_numbers(client, month_world):
     patrols = {row[0]: row for row in on_page["（一）网格入户巡查"][1:]}
     assert patrols["第一网格"][1:5] == ["1", "1", "1", "100.0%"]
     book = load_workbook(io.BytesIO(workbook.content))
-    assert book.sheetnames[-1] == "五、下月工作重点"
-    assert [r[0] for r in book["五、下月工作重点"].iter_rows(values_only=True)][1:] == [
+    assert book.sheetnames[-1] == "六、下月工作重点"
+    assert [r[0] for r in book["六、下月工作重点"].iter_rows(values_only=True)][1:] == [
         "一、冬季消防安全检查",
         "二、走访独居老人",
     ]
@@ -266,6 +267,7 @@ def test_sections_without_permission_or_records_say_so(cw):
     by_number = {s.number: s for s in report.sections}
     assert by_number["三"].empty == "本期无入户走访和关爱走访记录。"
     assert by_number["四"].empty == "本期无生活快车服务和社区活动记录。"
+    assert by_number["五"].empty == "本期无矛盾调解和议事协商记录。"
     # Called directly, the report is refused (as not found) to whoever has no dashboard there.
     with pytest.raises(NotFound):
         reports.build(cw.carol, cw.street, period)
@@ -314,6 +316,7 @@ def test_a_section_the_reader_may_not_see_says_so_instead_of_zeros(cw):
     assert sections["二"].empty == "（本岗位无事件统计查看权限）" and not sections["二"].tables
     assert sections["三"].empty == "（本岗位无走访记录查看权限）"
     assert sections["四"].empty == "（本岗位无生活快车、社区活动查看权限）"
+    assert sections["五"].empty == "（本岗位无矛盾调解、议事协商查看权限）"
 
 
 def test_a_grid_report_has_no_table_of_places_below_it(client, month_world):
@@ -323,3 +326,82 @@ def test_a_grid_report_has_no_table_of_places_below_it(client, month_world):
     assert "（四）吹哨报到" in tables and not [t for t in tables if t.startswith("（四）各")]
     assert dict(tables["（一）总体情况"][1:])["受理事件（件）"] == "2"
     assert [row[0] for row in tables["（一）网格入户巡查"][1:]] == ["第一网格"]
+
+
+def test_mediation_and_consultation_figures_of_the_period(client, cw):
+    """五: disputes by type (received, escalation risk, closed, agreed, still open at the end of
+    the period, one from last month among them) and the period's consultations and votes; on the
+    page as in the Excel file, and nothing of another community's."""
+    from gridgov.accounts.models import Role
+    from gridgov.accounts.services import role_grant, user_create
+    from gridgov.consult import services as consult
+    from gridgov.consult.models import Stage
+    from gridgov.consult.selectors import results_of
+    from gridgov.mediation import services as mediation
+    from gridgov.mediation.models import Dispute
+
+    def dispute(title, kind, place=cw.building1, **extra):
+        return mediation.dispute_create(
+            by=cw.carol,
+            place=place,
+            title=title,
+            dispute_type=kind,
+            parties=[{"side": "applicant", "resident": cw.zhang}, {"side": "respondent", "name": "201住户"}],
+            **extra,
+        )
+
+    noise = dispute("楼上装修噪音扰民", "neighbour", urgent=True)
+    mediation.dispute_close(by=cw.carol, dispute=noise, outcome="failed")
+    dispute("物业费争议", "property", place=cw.building2)
+    older = dispute("车位纠纷", "neighbour")
+    first_of_month = timezone.localdate().replace(day=1)
+    Dispute.objects.filter(pk=older.pk).update(received_on=first_of_month - dt.timedelta(days=3))
+
+    zhang = user_create(
+        by=SYSTEM, username="u_zhang", password=cw.password, resident=cw.zhang, validate=False
+    )
+    role_grant(by=SYSTEM, user=zhang, role=Role.objects.get(code="resident"), place=cw.building1)
+    lift = consult.consultation_create(
+        by=cw.carol, place=cw.community, title="1栋加装电梯", places=[cw.building1]
+    )
+    lift = consult.consultation_advance(by=cw.carol, consultation=lift, to=Stage.VOTING)
+    consult.vote_cast(by=zhang, consultation=lift, option_ids=[lift.options.get(label="同意").pk])
+    lift = consult.consultation_advance(by=cw.carol, consultation=lift, to=Stage.CLOSED)
+    assert results_of(lift).passed is True
+    bins = consult.consultation_create(
+        by=cw.carol, place=cw.community, title="垃圾分类点位", places=[cw.building2]
+    )
+    consult.consultation_advance(by=cw.carol, consultation=bins, to=Stage.VOTING)
+    consult.consultation_create(by=cw.carol, place=cw.community, title="草稿不算", places=[cw.building1])
+
+    client.force_login(cw.carol)
+    query = _query(cw.community, focus="调解回访")
+    html = client.get(reverse("command:reports"), query).content.decode()
+    on_page = _page_tables(html)
+    assert on_page["（一）矛盾纠纷调解"] == [
+        [
+            "纠纷类型",
+            "受理（件）",
+            "其中有激化风险",
+            "结案（件）",
+            "调解成功（件）",
+            "调解成功率",
+            "期末在调（件）",
+        ],
+        ["相邻关系", "1", "1", "1", "0", "0.0%", "1"],
+        ["物业纠纷", "1", "0", "0", "0", "—", "1"],
+        ["合计", "2", "1", "1", "0", "0.0%", "2"],
+    ]
+    assert dict(on_page["（二）议事协商"][1:]) == {
+        "发起议题（个）": "2",
+        "表决结束（个）": "1",
+        "表决通过（个）": "1",
+        "表决未通过（个）": "0",
+        "本期参与表决（户/人次）": "1",
+    }
+    assert _sheet_tables(client.get(reverse("command:report_xlsx"), query).content) == on_page
+
+    # A grid's report counts its own: 第二网格 has the property dispute; the topics are the community's.
+    tables = _page_tables(client.get(reverse("command:reports"), _query(cw.grid2)).content.decode())
+    assert tables["（一）矛盾纠纷调解"][1:] == [["物业纠纷", "1", "0", "0", "0", "—", "1"]]
+    assert "（二）议事协商" not in tables

@@ -210,3 +210,43 @@ def test_volunteer_approval_page(sw):
         client_for(sw.bob, sw).post(reverse("services:volunteers"), {"volunteer": sw.qian_v.pk}).status_code
         == 404
     )
+
+
+def test_the_providers_photos_show_on_the_order_to_who_sees_it_sealed_on_disk(
+    sw, place_order, settings, tmp_path
+):
+    from gridgov.cases.photos import clean_photo
+    from gridgov.cases.tests.factories import png_bytes, upload
+    from gridgov.core.sealed import MAGIC
+    from gridgov.services import services
+
+    settings.MEDIA_ROOT = tmp_path
+    order = place_order()
+    other = place_order()
+    services.order_grab(by=sw.wu, order=order)
+    services.order_complete(by=sw.wu, order=order, note="理发完成", photos=[upload("done.png", png_bytes())])
+    services.order_grab(by=sw.wu, order=other)
+    services.order_complete(by=sw.wu, order=other, note="完成", photos=[upload("b.png", png_bytes())])
+    photo, other_photo = order.photos.get(), other.photos.get()
+    expected = clean_photo(upload("done.png", png_bytes())).content
+    assert (tmp_path / photo.file.name).read_bytes().startswith(MAGIC)
+
+    url = reverse("services:order_photo", args=[order.pk, photo.pk])
+    for user in (sw.zhang_user, sw.wu, sw.carol):
+        c = client_for(user, sw)
+        page = c.get(reverse("services:order_detail", args=[order.pk]))
+        assert f'src="{url}"' in page.content.decode()
+        response = c.get(url)
+        assert response.status_code == 200 and response["Content-Type"] == "image/png"
+        assert int(response["Content-Length"]) == len(expected)
+        assert b"".join(response.streaming_content) == expected
+        assert response["X-Content-Type-Options"] == "nosniff"
+
+    # Another resident, another grid's worker: the photo is as missing as one that never was.
+    for user in (sw.erin, sw.bob):
+        response = client_for(user, sw).get(url)
+        assert response.status_code == 404
+    c = client_for(sw.zhang_user, sw)
+    assert c.get(reverse("services:order_photo", args=[order.pk, other_photo.pk])).status_code == 404
+    assert c.get(reverse("services:order_photo", args=[order.pk, other_photo.pk + 100])).status_code == 404
+    assert c.post(url).status_code == 405
