@@ -73,7 +73,6 @@ PAGES: dict[str, Page] = {
     "services:order": Page(),
     "services:mine": Page(),
     "services:order_detail": Page(),
-    "services:order_photo": Page(),  # the order's own scope check (selectors.order_for) decides
     "services:provider": Page(),
     "services:register": Page(),
     # Merchants and volunteers (no capability): card_scan itself refuses everyone else.
@@ -88,7 +87,6 @@ PAGES: dict[str, Page] = {
     # --- care pages ---
     "care:my": Page(),
     "care:plan": Page(),
-    "care:visit_photo": Page(),  # the plan's own scope check (selectors.plan_for) decides
     "care:visit": Page(),
     "care:coverage": Page((caps.CARE_VIEW,), refusal="您没有查看结对帮扶的权限"),
     "care:plan_new": Page((caps.CARE_MANAGE,), refusal="您没有建立结对帮扶的权限"),

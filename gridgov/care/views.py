@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
@@ -79,7 +80,7 @@ def plan(request: AuthedHttpRequest, plan_id: int) -> HttpResponse:
     )
 
 
-@page_access("care:visit_photo")
+@login_required
 @require_GET
 def visit_photo(request: AuthedHttpRequest, plan_id: int, photo_id: int) -> FileResponse:
     """A photo taken at one of the plan's visits, to whoever may see the plan (else not found)."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
@@ -226,7 +227,7 @@ def order_detail(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
     )
 
 
-@page_access("services:order_photo")
+@login_required
 @require_GET
 def order_photo(request: AuthedHttpRequest, order_id: int, photo_id: int) -> FileResponse:
     """A photo the provider took at the order, to whoever may see the order (else not found)."""
