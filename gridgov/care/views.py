@@ -90,7 +90,11 @@ def visit_photo(request: AuthedHttpRequest, plan_id: int, photo_id: int) -> File
     item = VisitPhoto.objects.filter(pk=photo_id, visit__plan=care_plan).first()
     if item is None:
         raise NotFound()
-    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
+    try:
+        handle = item.file.open("rb")
+    except OSError:  # its file lost from the disk: as missing as the photo itself
+        raise NotFound() from None
+    response = FileResponse(handle, content_type=item.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

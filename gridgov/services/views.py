@@ -235,7 +235,11 @@ def order_photo(request: AuthedHttpRequest, order_id: int, photo_id: int) -> Fil
     item = order.photos.filter(pk=photo_id).first()
     if item is None:
         raise NotFound()
-    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
+    try:
+        handle = item.file.open("rb")
+    except OSError:  # its file lost from the disk: as missing as the photo itself
+        raise NotFound() from None
+    response = FileResponse(handle, content_type=item.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -164,3 +164,5 @@ def test_a_visits_photos_show_on_the_plan_to_who_sees_it_and_are_sealed_on_disk(
     )
     assert client_for(sw.wu).get(reverse("care:visit_photo", args=[other.pk, photo.pk])).status_code == 404
     assert client_for(sw.wu).post(url).status_code == 405
+    (tmp_path / photo.file.name).unlink()  # a file lost from the disk: not found, not a server error
+    assert client_for(sw.wu).get(url).status_code == 404

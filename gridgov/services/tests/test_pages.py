@@ -250,3 +250,5 @@ def test_the_providers_photos_show_on_the_order_to_who_sees_it_sealed_on_disk(
     assert c.get(reverse("services:order_photo", args=[order.pk, other_photo.pk])).status_code == 404
     assert c.get(reverse("services:order_photo", args=[order.pk, other_photo.pk + 100])).status_code == 404
     assert c.post(url).status_code == 405
+    (tmp_path / photo.file.name).unlink()  # a file lost from the disk: not found, not a server error
+    assert c.get(url).status_code == 404
