@@ -23,6 +23,7 @@ from gridgov.core import clock
 from gridgov.core.errors import NotFound
 from gridgov.core.forms import SafeForm, apply_service_errors
 from gridgov.core.http import AuthedHttpRequest
+from gridgov.core.storage import photo_response
 
 
 class VisitForm(SafeForm):
@@ -90,13 +91,7 @@ def visit_photo(request: AuthedHttpRequest, plan_id: int, photo_id: int) -> File
     item = VisitPhoto.objects.filter(pk=photo_id, visit__plan=care_plan).first()
     if item is None:
         raise NotFound()
-    try:
-        handle = item.file.open("rb")
-    except OSError:  # its file lost from the disk: as missing as the photo itself
-        raise NotFound() from None
-    response = FileResponse(handle, content_type=item.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photo_response(item.file, item.content_type)
 
 
 @page_access("care:visit")

@@ -22,6 +22,7 @@ from gridgov.core import clock
 from gridgov.core.errors import NotFound, field_error
 from gridgov.core.forms import SafeForm, apply_service_errors
 from gridgov.core.http import AuthedHttpRequest
+from gridgov.core.storage import photo_response
 from gridgov.orgs.models import Organisation
 from gridgov.people.selectors import resident_for
 from gridgov.services import policy, selectors, services
@@ -235,13 +236,7 @@ def order_photo(request: AuthedHttpRequest, order_id: int, photo_id: int) -> Fil
     item = order.photos.filter(pk=photo_id).first()
     if item is None:
         raise NotFound()
-    try:
-        handle = item.file.open("rb")
-    except OSError:  # its file lost from the disk: as missing as the photo itself
-        raise NotFound() from None
-    response = FileResponse(handle, content_type=item.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photo_response(item.file, item.content_type)
 
 
 @page_access("services:provider")
