@@ -651,7 +651,10 @@ class _Sim:
         )
         if not resolved or not plan.rate:
             return
-        yield self.after(1, 110 if self.rng.random() < 0.85 else 240, daytime=False)
+        # A few residents rate late; an unhappy one rates before the case closes by itself
+        # (seven days), or there would be nothing to reopen.
+        slow_rater = self.rng.random() >= 0.85 and fate != "unsatisfied"
+        yield self.after(1, 240 if slow_rater else 110, daytime=False)
         if fate == "unsatisfied":
             if not self.rate(plan, self.rng.choice([1, 2]), words.BAD_COMMENTS):
                 return
