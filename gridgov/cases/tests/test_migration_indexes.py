@@ -1,0 +1,88 @@
+"""Migration 0010 renames the case table's kept indexes in place on PostgreSQL (no rebuild under a
+lock), and leaves the same schema as Django's own operations would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from gridgov.core.migration_ops import KeptIndex, RenameExistingIndexes
+
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's index renames"),
+    pytest.mark.django_db(transaction=True),
+]
+
+BEFORE = ("cases", "0009_finished_pages")
+AFTER = ("cases", "0010_drop_duplicate_indexes")
+KEPT = {"case_tracking_code_unique", "case_public_id_unique", "case_reporter_phone"}
+
+
+def case_indexes() -> dict[str, dict[str, Any]]:
+    """Every index of cases_case: its columns, uniqueness and the index's own identity (oid)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT i.relname, ix.indisunique, ix.indexrelid::int,
+                   array(SELECT a.attname FROM pg_attribute a
+                         WHERE a.attrelid = ix.indrelid AND a.attnum = ANY(ix.indkey)),
+                   pg_get_indexdef(ix.indexrelid)
+            FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid
+            WHERE ix.indrelid = 'cases_case'::regclass
+            """
+        )
+        return {
+            name: {"unique": unique, "oid": oid, "columns": sorted(columns), "pattern": "pattern_ops" in sql}
+            for name, unique, oid, columns, sql in cursor.fetchall()
+        }
+
+
+def migrate(target: tuple[str, str]) -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate([target])
+    connection.close()
+
+
+def test_the_kept_indexes_are_renamed_not_rebuilt_and_the_schema_is_what_django_makes():
+    made_by_django = case_indexes()  # the test database was built by Django's operations
+    try:
+        migrate(BEFORE)
+        before = case_indexes()
+        assert not KEPT & set(before)
+        by_column = {tuple(info["columns"]): info for info in before.values() if not info["pattern"]}
+        assert any(info["pattern"] for info in before.values())
+
+        migrate(AFTER)
+        after = case_indexes()
+    finally:
+        migrate(AFTER)
+
+    # The three indexes are the very ones that were there (same oid): nothing was built.
+    assert after["case_tracking_code_unique"]["oid"] == by_column[("tracking_code",)]["oid"]
+    assert after["case_public_id_unique"]["oid"] == by_column[("public_id",)]["oid"]
+    assert after["case_reporter_phone"]["oid"] == by_column[("reporter_phone_hash",)]["oid"]
+    assert after["case_tracking_code_unique"]["unique"] and not after["case_reporter_phone"]["unique"]
+    # The same indexes, by name, uniqueness and columns, as a database Django migrated itself.
+    shape = {name: (info["unique"], info["columns"], info["pattern"]) for name, info in after.items()}
+    assert shape == {name: (i["unique"], i["columns"], i["pattern"]) for name, i in made_by_django.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'cases_case'::regclass AND contype = 'u'"
+        )
+        assert {row[0] for row in cursor.fetchall()} == {"case_tracking_code_unique", "case_public_id_unique"}
+
+
+def test_a_schema_other_than_the_expected_one_gets_djangos_own_operations(monkeypatch):
+    calls: list[str] = []
+    operation = RenameExistingIndexes(
+        table="cases_case",
+        kept=[KeptIndex(column="no_such_column", name="x_unique", unique=True)],
+        operations=[],
+    )
+    monkeypatch.setattr(operation, "_replay", lambda *args, **kwargs: calls.append("django"))
+    with connection.schema_editor() as editor:
+        operation.database_forwards("cases", editor, None, None)
+    assert calls == ["django"]
