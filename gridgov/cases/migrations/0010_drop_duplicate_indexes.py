@@ -13,7 +13,7 @@ import gridgov.cases.models
 from django.conf import settings
 from django.db import migrations, models
 
-from gridgov.core.migration_ops import KeptIndex, RenameExistingIndexes
+from gridgov.core.migration_ops import KeptIndex, ReindexInPlace
 
 
 class Migration(migrations.Migration):
@@ -27,41 +27,43 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='case',
-            name='category',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.category', verbose_name='分类'),
-        ),
-        migrations.AlterField(
-            model_name='case',
-            name='handler_org',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='handled_cases', to='orgs.organisation'),
-        ),
-        migrations.AlterField(
-            model_name='case',
-            name='handler_user',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='handled_cases', to=settings.AUTH_USER_MODEL),
-        ),
-        migrations.AlterField(
-            model_name='case',
-            name='reporter_resident',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reported_cases', to='people.resident'),
-        ),
-        migrations.AlterField(
-            model_name='case',
-            name='reporter_user',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reported_cases', to=settings.AUTH_USER_MODEL),
-        ),
-        # The three indexes that stay, only renamed (and without their _like twins): instant on
-        # PostgreSQL, where Django would rebuild them under a lock (gridgov.core.migration_ops).
-        RenameExistingIndexes(
+        # On PostgreSQL the indexes that stay are only renamed and the foreign keys' indexes only
+        # dropped, both instant; Django would check every row's foreign keys again and rebuild the
+        # unique indexes under a lock (gridgov.core.migration_ops).
+        ReindexInPlace(
             table='cases_case',
             kept=[
                 KeptIndex(column='tracking_code', name='case_tracking_code_unique', unique=True),
                 KeptIndex(column='public_id', name='case_public_id_unique', unique=True),
                 KeptIndex(column='reporter_phone_hash', name='case_reporter_phone', unique=False),
             ],
+            unindexed=['category_id', 'handler_org_id', 'handler_user_id', 'reporter_resident_id', 'reporter_user_id'],
             operations=[
+                migrations.AlterField(
+                    model_name='case',
+                    name='category',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.category', verbose_name='分类'),
+                ),
+                migrations.AlterField(
+                    model_name='case',
+                    name='handler_org',
+                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='handled_cases', to='orgs.organisation'),
+                ),
+                migrations.AlterField(
+                    model_name='case',
+                    name='handler_user',
+                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='handled_cases', to=settings.AUTH_USER_MODEL),
+                ),
+                migrations.AlterField(
+                    model_name='case',
+                    name='reporter_resident',
+                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reported_cases', to='people.resident'),
+                ),
+                migrations.AlterField(
+                    model_name='case',
+                    name='reporter_user',
+                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reported_cases', to=settings.AUTH_USER_MODEL),
+                ),
                 migrations.AlterField(
                     model_name='case',
                     name='public_id',

@@ -1,5 +1,6 @@
-"""Migration 0010 renames the case table's kept indexes in place on PostgreSQL (no rebuild under a
-lock), and leaves the same schema as Django's own operations would."""
+"""Migration 0010 renames the case table's kept indexes and drops the foreign keys' ones in place on
+PostgreSQL (no index rebuilt, no foreign key checked again, under a lock), and leaves the same
+schema as Django's own operations would."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from gridgov.core.migration_ops import KeptIndex, RenameExistingIndexes
+from gridgov.core.migration_ops import KeptIndex, ReindexInPlace
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's index renames"),
@@ -40,6 +41,14 @@ def case_indexes() -> dict[str, dict[str, Any]]:
         }
 
 
+def foreign_keys() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, oid::int FROM pg_constraint WHERE conrelid = 'cases_case'::regclass AND contype = 'f'"
+        )
+        return dict(cursor.fetchall())
+
+
 def migrate(target: tuple[str, str]) -> None:
     executor = MigrationExecutor(connection)
     executor.migrate([target])
@@ -51,12 +60,14 @@ def test_the_kept_indexes_are_renamed_not_rebuilt_and_the_schema_is_what_django_
     try:
         migrate(BEFORE)
         before = case_indexes()
+        keys_before = foreign_keys()
         assert not KEPT & set(before)
         by_column = {tuple(info["columns"]): info for info in before.values() if not info["pattern"]}
         assert any(info["pattern"] for info in before.values())
 
         migrate(AFTER)
         after = case_indexes()
+        keys_after = foreign_keys()
     finally:
         migrate(AFTER)
 
@@ -65,6 +76,10 @@ def test_the_kept_indexes_are_renamed_not_rebuilt_and_the_schema_is_what_django_
     assert after["case_public_id_unique"]["oid"] == by_column[("public_id",)]["oid"]
     assert after["case_reporter_phone"]["oid"] == by_column[("reporter_phone_hash",)]["oid"]
     assert after["case_tracking_code_unique"]["unique"] and not after["case_reporter_phone"]["unique"]
+    # The foreign keys were not dropped and added again (every row checked under a lock).
+    assert keys_after == keys_before and len(keys_before) >= 7
+    assert ["category_id"] in [info["columns"] for info in before.values()]
+    assert ["category_id"] not in [info["columns"] for info in after.values()]
     # The same indexes, by name, uniqueness and columns, as a database Django migrated itself.
     shape = {name: (info["unique"], info["columns"], info["pattern"]) for name, info in after.items()}
     assert shape == {name: (i["unique"], i["columns"], i["pattern"]) for name, i in made_by_django.items()}
@@ -77,9 +92,10 @@ def test_the_kept_indexes_are_renamed_not_rebuilt_and_the_schema_is_what_django_
 
 def test_a_schema_other_than_the_expected_one_gets_djangos_own_operations(monkeypatch):
     calls: list[str] = []
-    operation = RenameExistingIndexes(
+    operation = ReindexInPlace(
         table="cases_case",
         kept=[KeptIndex(column="no_such_column", name="x_unique", unique=True)],
+        unindexed=[],
         operations=[],
     )
     monkeypatch.setattr(operation, "_replay", lambda *args, **kwargs: calls.append("django"))
