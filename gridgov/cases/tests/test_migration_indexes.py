@@ -14,7 +14,8 @@ from gridgov.core.migration_ops import KeptIndex, ReindexInPlace
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's index renames"),
-    pytest.mark.django_db(transaction=True),
+    # Like every transactional test here: the rows the migrations seeded come back afterwards.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
 BEFORE = ("cases", "0009_finished_pages")
